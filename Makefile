@@ -1,0 +1,61 @@
+# Book Library: `make run` starts the app, `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run dev test pytest lint format check-migrations migrate venv package clean
+
+$(VENV)/.runtime: requirements.txt
+	@test -x $(PY) || { PY312=$$(scripts/find-python) && $$PY312 -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.dev
+
+migrate: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+
+## run: the app on http://$(HOST):$(PORT) with a background worker, embedded defaults
+run: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run-local
+
+## dev: Django's development server with DEBUG on (not for serving a library)
+dev: migrate
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: lint, migration check and the whole test suite (browser tests included)
+test: $(VENV)/.dev lint check-migrations
+	scripts/system-deps
+	$(PY) -m pytest
+
+pytest: $(VENV)/.dev
+	$(PY) -m pytest $(ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
+	$(VENV)/bin/djlint templates --check
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djlint templates --reformat
+
+check-migrations: $(VENV)/.dev
+	DJANGO_SETTINGS_MODULE=booklibrary.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+## package: the AWS Lambda zip, dist/booklibrary-dev.zip, built offline
+package:
+	scripts/package dev
+
+clean:
+	rm -rf $(VENV) .venv-lambda dist staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,241 @@
+"""The DynamoDB user backend (AWS mode), on the ``BookLibrary-Users-{env}`` table.
+
+An account is the item ``USER#<id>``; its username and email are claimed by
+the sentinel items ``USERNAME#<lower>`` and ``EMAIL#<lower>``, written in the
+same transaction with ``attribute_not_exists`` so two accounts can never share
+either, whatever the case. Ids come from the atomic counter ``COUNTER#users``.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.utils import timezone
+
+from accounts.backends.base import UserBackend, UsernameOrEmailTaken
+from booklibrary import dynamodb
+
+# The account's own attributes; the catalog keeps book counters on the same
+# item, so saving a user updates these and never overwrites the rest.
+FIELDS = (
+    "username",
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+    "last_login",
+)
+_DATES = {"date_joined", "last_login"}
+_FLAGS = {"is_active", "is_staff", "is_superuser"}
+
+
+def _user_key(pk: int) -> dict:
+    return {"pk": {"S": f"USER#{pk}"}}
+
+
+def _sentinel(kind: str, value: str) -> dict:
+    return {"pk": {"S": f"{kind}#{value.casefold()}"}}
+
+
+def _encode(name: str, value: Any) -> dict:
+    if name in _FLAGS:
+        return {"BOOL": bool(value)}
+    if name in _DATES:
+        return {"S": value.isoformat()} if value else {"NULL": True}
+    return {"S": value or ""}
+
+
+def user_to_item(user) -> dict:
+    """Return the Users-table item for an account (without book counters)."""
+    item = {**_user_key(user.pk), "id": {"N": str(user.pk)}}
+    item.update({name: _encode(name, getattr(user, name)) for name in FIELDS})
+    return item
+
+
+def sentinel_items(user) -> list[dict]:
+    """Return the items that claim the account's username and email."""
+    claims = [("USERNAME", user.username), ("EMAIL", user.email)]
+    return [
+        {**_sentinel(kind, value), "user_id": {"N": str(user.pk)}}
+        for kind, value in claims
+        if value
+    ]
+
+
+def _decode(item: dict) -> "Any":
+    from accounts.models import User
+
+    values = {}
+    for name in FIELDS:
+        raw = item.get(name, {"NULL": True})
+        if name in _FLAGS:
+            values[name] = raw.get("BOOL", False)
+        elif name in _DATES:
+            values[name] = datetime.fromisoformat(raw["S"]) if "S" in raw else None
+        else:
+            values[name] = raw.get("S", "")
+    user = User(id=int(item["id"]["N"]), **values)
+    user._state.adding = False
+    return user
+
+
+class DynamoUserBackend(UserBackend):
+    """Users as items of the Users table."""
+
+    def _table(self) -> str:
+        return dynamodb.table_name(dynamodb.USERS)
+
+    def _get(self, key: dict) -> dict | None:
+        answer = dynamodb.client().get_item(
+            TableName=self._table(), Key=key, ConsistentRead=True
+        )
+        return answer.get("Item")
+
+    def get_by_id(self, pk):
+        from accounts.models import User
+
+        item = self._get(_user_key(pk))
+        if item is None:
+            raise User.DoesNotExist(f"No user {pk}")
+        return _decode(item)
+
+    def _by_sentinel(self, kind: str, value: str):
+        from accounts.models import User
+
+        sentinel = self._get(_sentinel(kind, value)) if value else None
+        if sentinel is None:
+            raise User.DoesNotExist(f"No user with that {kind.lower()}")
+        return self.get_by_id(int(sentinel["user_id"]["N"]))
+
+    def get_by_username(self, username):
+        return self._by_sentinel("USERNAME", username)
+
+    def _taken(self, kind: str, value: str, exclude_pk: int | None) -> bool:
+        sentinel = self._get(_sentinel(kind, value)) if value else None
+        return sentinel is not None and int(sentinel["user_id"]["N"]) != exclude_pk
+
+    def username_taken(self, username, *, exclude_pk):
+        return self._taken("USERNAME", username, exclude_pk)
+
+    def email_taken(self, email, *, exclude_pk):
+        return self._taken("EMAIL", email, exclude_pk)
+
+    def active_with_email(self, email):
+        from accounts.models import User
+
+        try:
+            user = self._by_sentinel("EMAIL", email)
+        except User.DoesNotExist:
+            return []
+        return [user] if user.is_active else []
+
+    def save(self, user, *, update_fields=None):
+        if user.pk is None:
+            self._create(user)
+        else:
+            self._update(user, update_fields)
+
+    def _next_id(self) -> int:
+        answer = dynamodb.client().update_item(
+            TableName=self._table(),
+            Key={"pk": {"S": "COUNTER#users"}},
+            UpdateExpression="ADD seq :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["seq"]["N"])
+
+    def _claim(self, kind: str, value: str, pk: int) -> dict:
+        item = {**_sentinel(kind, value), "user_id": {"N": str(pk)}}
+        return {
+            "Put": {
+                "TableName": self._table(),
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _release(self, kind: str, value: str) -> dict:
+        return {"Delete": {"TableName": self._table(), "Key": _sentinel(kind, value)}}
+
+    def _create(self, user) -> None:
+        user.pk = self._next_id()
+        user.date_joined = user.date_joined or timezone.now()
+        item = user_to_item(user)
+        pk = user.pk
+        actions = [
+            {
+                "Put": {
+                    "TableName": self._table(),
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            self._claim("USERNAME", user.username, pk),
+        ]
+        if user.email:
+            actions.append(self._claim("EMAIL", user.email, pk))
+        try:
+            self._transact(actions)
+        except Exception:
+            user.pk = None
+            raise
+        user._state.adding = False
+
+    def _update(self, user, update_fields) -> None:
+        names = list(update_fields or FIELDS)
+        actions = []
+        if {"username", "email"} & set(names):
+            stored = self.get_by_id(user.pk)
+            for kind, field in (("USERNAME", "username"), ("EMAIL", "email")):
+                old, new = getattr(stored, field), getattr(user, field)
+                if old.casefold() != new.casefold():
+                    if new:
+                        actions.append(self._claim(kind, new, user.pk))
+                    if old:
+                        actions.append(self._release(kind, old))
+        placeholders = {f"#{n}": n for n in names}
+        values = {f":{n}": _encode(n, getattr(user, n)) for n in names}
+        actions.insert(
+            0,
+            {
+                "Update": {
+                    "TableName": self._table(),
+                    "Key": _user_key(user.pk),
+                    "UpdateExpression": "SET "
+                    + ", ".join(f"#{n} = :{n}" for n in names),
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": placeholders,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        )
+        self._transact(actions)
+
+    def _transact(self, actions: list[dict]) -> None:
+        try:
+            dynamodb.client().transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            for action, reason in zip(actions, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed" and "Put" in action:
+                    key = action["Put"]["Item"]["pk"]["S"]
+                    if key.startswith(("USERNAME#", "EMAIL#")):
+                        field = "email" if key.startswith("EMAIL#") else "username"
+                        raise UsernameOrEmailTaken(field) from exc
+            raise
+
+    def delete(self, user):
+        actions = [
+            {"Delete": {"TableName": self._table(), "Key": _user_key(user.pk)}},
+            self._release("USERNAME", user.username),
+        ]
+        if user.email:
+            actions.append(self._release("EMAIL", user.email))
+        dynamodb.client().transact_write_items(TransactItems=actions)

@@ -1,0 +1,61 @@
+"""Account forms. Uniqueness checks go through the user manager."""
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+
+User = get_user_model()
+
+
+class SignupForm(auth_forms.UserCreationForm):
+    """Create an account: username, email and password twice."""
+
+    email = forms.EmailField(
+        required=True, help_text="Used only to reset your password."
+    )
+
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.username_taken(username):
+            raise forms.ValidationError(
+                "That username is taken (usernames ignore case). Try another one.",
+                code="unique",
+            )
+        return username
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.email_taken(email):
+            raise forms.ValidationError(
+                "An account with that email already exists. "
+                "Log in, or reset your password if you forgot it.",
+                code="unique",
+            )
+        return email
+
+
+class ProfileForm(forms.ModelForm):
+    """Edit the name and email shown on the profile page."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email")
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email and User.objects.email_taken(email, exclude_pk=self.instance.pk):
+            raise forms.ValidationError(
+                "Another account already uses that email.", code="unique"
+            )
+        return email
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Password reset that finds users through the user manager."""
+
+    def get_users(self, email):
+        return iter(User.objects.active_with_email(email))

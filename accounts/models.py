@@ -1,0 +1,79 @@
+"""The user model: usernames and emails are unique whatever their case."""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.backends import get_user_backend
+
+
+class UserManager(DjangoUserManager):
+    """Access patterns for users, delegated to the configured user backend.
+
+    Every lookup by name or email ignores case.
+    """
+
+    def get_by_natural_key(self, username: str) -> "User":
+        """Return the user whose username matches, ignoring case."""
+        return get_user_backend().get_by_username(username)
+
+    def get_by_id(self, pk) -> "User":
+        """Return the user with this id or raise ``User.DoesNotExist``."""
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise self.model.DoesNotExist(f"No user {pk!r}") from None
+        return get_user_backend().get_by_id(pk)
+
+    def username_taken(self, username: str, *, exclude_pk: int | None = None) -> bool:
+        """Tell whether another account already uses this username (any case)."""
+        return get_user_backend().username_taken(username, exclude_pk=exclude_pk)
+
+    def email_taken(self, email: str, *, exclude_pk: int | None = None) -> bool:
+        """Tell whether another account already uses this email (any case)."""
+        return get_user_backend().email_taken(email, exclude_pk=exclude_pk)
+
+    def active_with_email(self, email: str) -> list["User"]:
+        """Return the active users with this email, for password reset."""
+        return [
+            user
+            for user in get_user_backend().active_with_email(email)
+            if user.has_usable_password()
+        ]
+
+
+class User(AbstractUser):
+    """A person with a library."""
+
+    objects = UserManager()
+
+    def save(self, *args, **kwargs):
+        """Store the user through the configured backend (SQL or DynamoDB)."""
+        backend = get_user_backend()
+        if backend.uses_orm:
+            return super().save(*args, **kwargs)
+        return backend.save(self, update_fields=kwargs.get("update_fields"))
+
+    def delete(self, *args, **kwargs):
+        """Delete the user through the configured backend."""
+        backend = get_user_backend()
+        if backend.uses_orm:
+            return super().delete(*args, **kwargs)
+        return backend.delete(self)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with that email already exists.",
+            ),
+        ]

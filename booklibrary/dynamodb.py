@@ -1,0 +1,128 @@
+"""DynamoDB for AWS mode: table names, the shared client, and the table schemas.
+
+The schemas here are the one source of truth: the CloudFormation template in
+``infra/`` is checked against them, tests create them in moto, and
+``manage.py migrate_to_dynamo`` writes into them.
+
+Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
+
+* ``BookLibrary-Users-{env}``: ``pk`` (S). Items: ``USER#<id>`` (the account,
+  with per-status book counters), ``USERNAME#<lower>`` and ``EMAIL#<lower>``
+  (uniqueness sentinels, written in one transaction with the account),
+  ``COUNTER#users`` (the id sequence) and ``SESSION#<key>`` (sessions, expiring
+  through the table's TTL attribute ``expires``).
+* ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition.
+* ``BookLibrary-UserBooks-{env}``: ``user_id`` (N) + ``book_key`` (S), with a
+  GSI per list order (``by-added``, ``by-title``, ``by-author``,
+  ``by-rating``: partition ``user_id``), the same orders within one status
+  (``status-by-*``: partition ``user_status`` = ``<user_id>#<status>``), and
+  ``by-book`` (partition ``book_key``) to find a book's owners.
+"""
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+USERS, BOOKS, USERBOOKS = "Users", "Books", "UserBooks"
+SORT_KEYS = {
+    "added": "added_sk",
+    "title": "title_sk",
+    "author": "author_sk",
+    "rating": "rating_sk",
+}
+
+
+def table_name(kind: str) -> str:
+    """Return the physical table name for USERS, BOOKS or USERBOOKS."""
+    return f"BookLibrary-{kind}-{settings.BOOKLIBRARY_ENV}"
+
+
+@cache
+def client():
+    """Return the process-wide DynamoDB client (low-level; we own the types)."""
+    return boto3.client(
+        "dynamodb",
+        region_name=settings.AWS_REGION,
+        endpoint_url=settings.DYNAMODB_ENDPOINT_URL or None,
+        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+    )
+
+
+@receiver(setting_changed)
+def _reset_client(*, setting: str, **kwargs) -> None:
+    if setting in {"AWS_REGION", "DYNAMODB_ENDPOINT_URL", "BOOKLIBRARY_ENV"}:
+        client.cache_clear()
+
+
+def _gsi(name: str, partition: str, sort: str | None, projection: str = "ALL") -> dict:
+    keys = [{"AttributeName": partition, "KeyType": "HASH"}]
+    if sort:
+        keys.append({"AttributeName": sort, "KeyType": "RANGE"})
+    return {
+        "IndexName": name,
+        "KeySchema": keys,
+        "Projection": {"ProjectionType": projection},
+    }
+
+
+def table_schemas() -> dict[str, dict[str, Any]]:
+    """Return CreateTable arguments (on-demand) for each table kind."""
+    userbook_gsis = [_gsi(f"by-{n}", "user_id", sk) for n, sk in SORT_KEYS.items()]
+    userbook_gsis += [
+        _gsi(f"status-by-{n}", "user_status", sk) for n, sk in SORT_KEYS.items()
+    ]
+    userbook_gsis.append(_gsi("by-book", "book_key", "user_id", "KEYS_ONLY"))
+    return {
+        USERS: {
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        },
+        BOOKS: {
+            "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "key", "AttributeType": "S"}],
+        },
+        USERBOOKS: {
+            "KeySchema": [
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "book_key", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "user_id", "AttributeType": "N"},
+                {"AttributeName": "book_key", "AttributeType": "S"},
+                {"AttributeName": "user_status", "AttributeType": "S"},
+                *[
+                    {"AttributeName": sk, "AttributeType": "S"}
+                    for sk in SORT_KEYS.values()
+                ],
+            ],
+            "GlobalSecondaryIndexes": userbook_gsis,
+        },
+    }
+
+
+TTL_ATTRIBUTES = {USERS: "expires"}
+
+
+def create_tables() -> None:
+    """Create the three tables (on-demand) where missing: tests and local trials."""
+    dynamodb = client()
+    existing = set(dynamodb.list_tables()["TableNames"])
+    for kind, schema in table_schemas().items():
+        name = table_name(kind)
+        if name in existing:
+            continue
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **schema)
+        dynamodb.get_waiter("table_exists").wait(TableName=name)
+        if kind in TTL_ATTRIBUTES:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={
+                    "Enabled": True,
+                    "AttributeName": TTL_ATTRIBUTES[kind],
+                },
+            )

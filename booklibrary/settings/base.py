@@ -1,0 +1,218 @@
+"""Settings shared by every mode. The environment is read here and only here."""
+
+from pathlib import Path
+
+import environ
+
+from booklibrary import __version__
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+VERSION = __version__
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "accounts",
+    "catalog",
+    "worker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "booklibrary.urls"
+WSGI_APPLICATION = "booklibrary.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.auth_backends.ManagerBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "catalog:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Cookies: HttpOnly and SameSite everywhere; the Secure flag is on wherever the
+# site is served over HTTPS (always on AWS; opt-in locally with SECURE_COOKIES).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# The seams: each is a dotted path, resolved lazily.
+CATALOG_BACKEND = "catalog.backends.orm.OrmCatalogBackend"
+USER_BACKEND = "accounts.backends.orm.OrmUserBackend"
+CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=24)
+
+# Email: printed to the console unless an SMTP server is configured.
+if env.str("SMTP_HOST", default=""):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.str("SMTP_HOST"),
+                "port": env.int("SMTP_PORT", default=587),
+                "username": env.str("SMTP_USERNAME", default=""),
+                "password": env.str("SMTP_PASSWORD", default=""),
+                "use_tls": env.bool("SMTP_USE_TLS", default=True),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="booklibrary@localhost")
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+
+def sqlite_for_several_processes(database: dict) -> dict:
+    """Tune a SQLite database for a web server and a worker writing at once."""
+    if database.get("ENGINE", "").endswith("sqlite3"):
+        options = database.setdefault("OPTIONS", {})
+        # Take the write lock up front (no upgrade deadlocks), wait for it, and
+        # let readers go on while one process writes (WAL).
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault(
+            "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        )
+    return database
+
+
+# Background jobs (seam 2): Django Tasks; each mode picks the backend.
+def filesystem_broker_options(folder: Path) -> dict:
+    """Kombu's filesystem transport in ``folder``: a broker that needs no server."""
+    for sub in ("queue", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+
+
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Jobs retry themselves with backoff (see worker.tasks); this caps a job's wait.
+METADATA_MAX_ATTEMPTS = env.int("METADATA_MAX_ATTEMPTS", default=5)
+METADATA_RETRY_BASE_SECONDS = env.float("METADATA_RETRY_BASE_SECONDS", default=30.0)
+
+# AWS: region, stage (table names) and an endpoint override for local stand-ins.
+AWS_REGION = env.str("AWS_REGION", default="us-west-2")
+BOOKLIBRARY_ENV = env.str("BOOKLIBRARY_ENV", default="dev")
+DYNAMODB_ENDPOINT_URL = env.str("DYNAMODB_ENDPOINT_URL", default="")
+
+# Metadata providers (seam 5). Base URLs are settings so tests and the fake
+# provider server can stand in for the real services.
+OPENLIBRARY_URL = env.str("OPENLIBRARY_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str(
+    "OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org"
+)
+GOOGLE_BOOKS_URL = env.str("GOOGLE_BOOKS_URL", default="https://www.googleapis.com")
+GOOGLE_BOOKS_API_KEY = env.str("GOOGLE_BOOKS_API_KEY", default="")
+METADATA_CONNECT_TIMEOUT = env.float("METADATA_CONNECT_TIMEOUT", default=5.0)
+METADATA_READ_TIMEOUT = env.float("METADATA_READ_TIMEOUT", default=15.0)
+METADATA_USER_AGENT = f"BookLibrary/{VERSION} ({CONTACT_EMAIL})"
+# First pause before retrying a provider within one call (doubles each time).
+METADATA_HTTP_BACKOFF_SECONDS = env.float("METADATA_HTTP_BACKOFF_SECONDS", default=0.5)
+# Longest wait for a provider's Retry-After before handing the retry to the job.
+METADATA_MAX_RETRY_AFTER = env.float("METADATA_MAX_RETRY_AFTER", default=10.0)
+
+# Barcode photos: the largest upload accepted, and the size decoded at.
+BARCODE_MAX_UPLOAD_BYTES = env.int("BARCODE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+BARCODE_DECODERS = [
+    "catalog.barcodes.ZxingCppDecoder",
+    "catalog.barcodes.PyzbarDecoder",
+]

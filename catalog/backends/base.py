@@ -1,0 +1,158 @@
+"""The catalog backend interface and what every backend shares.
+
+A backend stores books and users' records of them. Methods take and return
+model instances (never QuerySets), so views and templates are the same
+whatever the storage. ``tests/catalog/test_backend_contract.py`` holds the
+contract every implementation must pass.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from catalog.models import Book, UserBook
+
+SORTS = {
+    "added": "Recently added",
+    "title": "Title",
+    "author": "Author",
+    "rating": "Rating",
+}
+DEFAULT_SORT = "added"
+
+# The fields of a UserBook that its owner may change.
+EDITABLE_FIELDS = frozenset(
+    {"status", "rating", "notes", "started_on", "finished_on", "location", "owned"}
+)
+
+_LEADING_ARTICLES = ("the ", "a ", "an ")
+
+
+class AlreadyInLibrary(Exception):
+    """The user already has this book; ``existing`` is their record of it."""
+
+    def __init__(self, existing: "UserBook"):
+        super().__init__(f"{existing.book} is already in the library.")
+        self.existing = existing
+
+
+class StaleEdit(Exception):
+    """The record changed since the editor loaded it; ``current`` is the new state."""
+
+    def __init__(self, current: "UserBook"):
+        super().__init__("This book was changed elsewhere.")
+        self.current = current
+
+
+@dataclass
+class Page:
+    """One page of a user's books and the cursor to the next one (or None)."""
+
+    items: list["UserBook"] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so "García" is found by "garcia"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _surname_first(name: str) -> str:
+    name = name.strip()
+    if "," in name:
+        return name
+    parts = name.split()
+    return " ".join(parts[-1:] + parts[:-1])
+
+
+def listing_fields(book: "Book") -> dict[str, str]:
+    """Return the sort and search keys a UserBook keeps for its book."""
+    title = fold(book.title or book.display_title)
+    for article in _LEADING_ARTICLES:
+        if title.startswith(article):
+            title = title[len(article) :]
+            break
+    first_author = fold(_surname_first(book.authors[0])) if book.authors else ""
+    searchable = [book.title, book.subtitle, *book.authors, book.isbn13]
+    return {
+        "sort_title": title[:500],
+        "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
+        "search_text": fold(" ".join(s for s in searchable if s)),
+    }
+
+
+class CatalogBackend:
+    """Base class for catalog backends; every method below must be implemented."""
+
+    # Books ------------------------------------------------------------------
+
+    def get_book(self, key: str) -> "Book":
+        """Return the book with this key or raise ``Book.DoesNotExist``."""
+        raise NotImplementedError
+
+    def get_books(self, keys: list[str]) -> dict[str, "Book"]:
+        """Return the books among these keys, by key (one round trip)."""
+        raise NotImplementedError
+
+    def get_or_create_book(self, book: "Book") -> tuple["Book", bool]:
+        """Store ``book`` unless one with its key exists; return (book, created)."""
+        raise NotImplementedError
+
+    def save_book(self, book: "Book") -> "Book":
+        """Write a book's fields and refresh its owners' sort and search keys."""
+        raise NotImplementedError
+
+    # A user's records ---------------------------------------------------------
+
+    def add_userbook(self, user: "User", book: "Book", **fields: Any) -> "UserBook":
+        """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
+        raise NotImplementedError
+
+    def get_userbook(self, user: "User", key: str) -> "UserBook":
+        """Return the user's record of book ``key`` or raise ``DoesNotExist``."""
+        raise NotImplementedError
+
+    def userbooks_for_keys(
+        self, user: "User", keys: list[str]
+    ) -> dict[str, "UserBook"]:
+        """Return the user's records among these book keys, by key (one round trip)."""
+        raise NotImplementedError
+
+    def page_for_user(
+        self,
+        user: "User",
+        *,
+        status: str | None = None,
+        query: str = "",
+        sort: str = DEFAULT_SORT,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        """Return one page of the user's books, filtered, searched and sorted.
+
+        ``query`` matches title, subtitle, authors or ISBN, ignoring case and
+        accents. ``cursor`` comes from a previous page's ``next_cursor``; an
+        invalid one raises ``booklibrary.cursors.InvalidCursor``.
+        """
+        raise NotImplementedError
+
+    def status_counts(self, user: "User") -> dict[str, int]:
+        """Return the number of the user's books per status, plus "all"."""
+        raise NotImplementedError
+
+    def update_userbook(
+        self, user: "User", key: str, *, version: int, changes: dict[str, Any]
+    ) -> "UserBook":
+        """Apply ``changes`` if the record is still at ``version``; bump the version.
+
+        Raises ``StaleEdit`` when the record moved on, ``UserBook.DoesNotExist``
+        when it is gone.
+        """
+        raise NotImplementedError
+
+    def remove_userbook(self, user: "User", key: str) -> None:
+        """Remove the user's record of book ``key`` (the book itself stays)."""
+        raise NotImplementedError

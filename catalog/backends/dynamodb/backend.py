@@ -1,0 +1,282 @@
+"""The DynamoDB catalog backend: the tables of ``booklibrary.dynamodb``.
+
+Records carry their book's sort and search keys (``listing_attributes``), the
+GSI keys of every list order, and per-status counters on the user's item in
+the Users table, kept in the same transaction as every add, remove or change
+of status. No operation scans.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.utils import timezone
+
+from booklibrary import dynamodb
+from booklibrary.dynamo_utils import (
+    batch_get,
+    cancellation_codes,
+    check_item_size,
+    error_code,
+    transact_write,
+)
+from catalog.backends.base import (
+    DEFAULT_SORT,
+    SORTS,
+    AlreadyInLibrary,
+    CatalogBackend,
+    Page,
+    StaleEdit,
+    fold,
+    listing_fields,
+)
+from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb.books import DynamoBooks
+from catalog.backends.dynamodb.items import books_table as _books_table
+from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
+from catalog.backends.dynamodb.items import users_table
+from catalog.backends.dynamodb.listing import Listing, read_page
+from catalog.models import Book, ReadingStatus, UserBook
+
+# An edit that loses a race with a concurrent one is retried this many times.
+_WRITE_ATTEMPTS = 3
+
+
+def _counter_update(user_id: int, deltas: dict[str, int]) -> dict[str, Any]:
+    """Return a transaction action adding ``deltas`` to the per-status counters."""
+    names = {f"#c{i}": f"count_{s}" for i, s in enumerate(deltas)}
+    values = {f":d{i}": {"N": str(d)} for i, d in enumerate(deltas.values())}
+    return {
+        "Update": {
+            "TableName": users_table(),
+            "Key": {"pk": {"S": f"USER#{user_id}"}},
+            "UpdateExpression": "ADD "
+            + ", ".join(f"#c{i} :d{i}" for i in range(len(deltas))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _lost_race(exc: ClientError) -> bool:
+    """Tell whether a conditional write failed because the record moved on."""
+    if error_code(exc) == "ConditionalCheckFailedException":
+        return True
+    first = cancellation_codes(exc)[:1]
+    return first in (["ConditionalCheckFailed"], ["TransactionConflict"])
+
+
+def _update_at_version(
+    user_id: int, key: str, version: int, update: dict, counters: dict[str, int]
+) -> None:
+    """Apply ``update`` if the record is at ``version``, with any counter moves."""
+    update.update(
+        TableName=_userbooks_table(),
+        Key=codec.userbook_key(user_id, key),
+        ConditionExpression="#version = :expected",
+    )
+    update["ExpressionAttributeNames"]["#version"] = "version"
+    update["ExpressionAttributeValues"][":expected"] = {"N": str(version)}
+    if counters:
+        actions = [{"Update": update}, _counter_update(user_id, counters)]
+        transact_write(dynamodb.client(), actions)
+    else:
+        dynamodb.client().update_item(**update)
+
+
+def _field(name: str) -> Any:
+    """Return the UserBook field a change names; refuse keys and unknown names."""
+    if name in {"id", "user", "user_id", "book", "book_id"}:
+        raise ValueError(f"{name!r} of a record cannot be changed.")
+    return UserBook._meta.get_field(name)
+
+
+def _check_rating(rating: Decimal | None) -> None:
+    if rating is not None and not Decimal("0.5") <= rating <= 5:
+        raise ValueError(f"A rating is from 0.5 to 5 stars, not {rating}.")
+
+
+class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
+    """Books and records as DynamoDB items, read by key, batch and index query."""
+
+    # A user's records ---------------------------------------------------------
+
+    def add_userbook(self, user: Any, book: Book, **fields: Any) -> UserBook:
+        """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
+        now = timezone.now()
+        fields.setdefault("added_at", now)
+        record = UserBook(user_id=user.pk, book=book, **fields, **listing_fields(book))
+        record.updated_at = now
+        _check_rating(record.rating)
+        item = codec.userbook_to_item(record)
+        check_item_size(item, what="This record")
+        actions = [
+            {
+                "Put": {
+                    "TableName": _userbooks_table(),
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(book_key)",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": _books_table(),
+                    "Key": codec.book_key(book.pk),
+                    "ConditionExpression": "attribute_exists(#k)",
+                    "ExpressionAttributeNames": {"#k": "key"},
+                }
+            },
+            _counter_update(user.pk, {record.status: 1}),
+        ]
+        try:
+            transact_write(dynamodb.client(), actions)
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                raise AlreadyInLibrary(self.get_userbook(user, book.pk)) from None
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise Book.DoesNotExist(f"No book {book.pk!r} to add.") from None
+            raise
+        record._state.adding = False
+        return record
+
+    def _read_records(
+        self, user_id: int, keys: list[str], *, consistent: bool = False
+    ) -> dict[str, UserBook]:
+        """Fetch records with their books: one BatchGetItem for up to 50 keys."""
+        keys = list(dict.fromkeys(keys))
+        books_table, records_table = _books_table(), _userbooks_table()
+        found = batch_get(
+            dynamodb.client(),
+            {
+                records_table: [codec.userbook_key(user_id, k) for k in keys],
+                books_table: [codec.book_key(k) for k in keys],
+            },
+            consistent=consistent,
+        )
+        books = {i["key"]["S"]: codec.book_from_item(i) for i in found[books_table]}
+        records = {}
+        for item in found[records_table]:
+            key = item["book_key"]["S"]
+            book = books.get(key) or Book(key=key)
+            records[key] = codec.userbook_from_item(item, book)
+        return {key: records[key] for key in keys if key in records}
+
+    def get_userbook(self, user: Any, key: str) -> UserBook:
+        """Return the user's record of book ``key`` or raise ``DoesNotExist``."""
+        found = self._read_records(user.pk, [key], consistent=True)
+        if key not in found:
+            raise UserBook.DoesNotExist(f"No book {key!r} in this library.")
+        return found[key]
+
+    def userbooks_for_keys(self, user: Any, keys: list[str]) -> dict[str, UserBook]:
+        """Return the user's records among these book keys, by key."""
+        if not keys:
+            return {}
+        return self._read_records(user.pk, keys)
+
+    def page_for_user(
+        self,
+        user: Any,
+        *,
+        status: str | None = None,
+        query: str = "",
+        sort: str = DEFAULT_SORT,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        """Return one page: a Query on the order's GSI, then its books in a batch."""
+        sort = sort if sort in SORTS else DEFAULT_SORT
+        listing = Listing(user.pk, status=status, sort=sort, words=fold(query).split())
+        found, next_cursor = read_page(
+            dynamodb.client(),
+            _userbooks_table(),
+            listing,
+            cursor=cursor,
+            limit=max(limit, 1),
+        )
+        books = self.get_books([item["book_key"]["S"] for item in found])
+        items = [
+            codec.userbook_from_item(
+                item,
+                books.get(item["book_key"]["S"]) or Book(key=item["book_key"]["S"]),
+            )
+            for item in found
+        ]
+        return Page(items=items, next_cursor=next_cursor)
+
+    def status_counts(self, user: Any) -> dict[str, int]:
+        """Return the counters kept on the user's item (one GetItem)."""
+        answer = dynamodb.client().get_item(
+            TableName=users_table(),
+            Key={"pk": {"S": f"USER#{user.pk}"}},
+            ProjectionExpression=", ".join(f"count_{s}" for s in ReadingStatus),
+        )
+        item = answer.get("Item", {})
+        counts = {
+            s.value: max(int(item.get(f"count_{s}", {}).get("N", 0)), 0)
+            for s in ReadingStatus
+        }
+        counts["all"] = sum(counts.values())
+        return counts
+
+    def update_userbook(
+        self, user: Any, key: str, *, version: int, changes: dict[str, Any]
+    ) -> UserBook:
+        """Apply ``changes`` if the record is still at ``version``; bump the version.
+
+        Raises ``StaleEdit`` when the record moved on, ``UserBook.DoesNotExist``
+        when it is gone.
+        """
+        current = self.get_userbook(user, key)
+        if current.version != version:
+            raise StaleEdit(current)
+        before, old_status = codec.sort_keys(current), current.status
+        for name, value in changes.items():
+            setattr(current, name, _field(name).to_python(value))
+        _check_rating(current.rating)
+        current.version, current.updated_at = version + 1, timezone.now()
+        check_item_size(codec.userbook_to_item(current), what="This record")
+        # Only what changed is written: a concurrent save_book may be refreshing
+        # the listing attributes, which the version does not guard.
+        update = codec.userbook_update(
+            current, [*changes, "version", "updated_at"], before=before
+        )
+        moved = {}
+        if current.status != old_status:
+            moved = {old_status: -1, current.status: 1}
+        try:
+            _update_at_version(user.pk, key, version, update, moved)
+        except ClientError as exc:
+            if not _lost_race(exc):
+                raise
+            # Changed or removed since we read it (DoesNotExist if removed).
+            raise StaleEdit(self.get_userbook(user, key)) from None
+        return current
+
+    def remove_userbook(self, user: Any, key: str) -> None:
+        """Remove the user's record of book ``key`` (the book itself stays)."""
+        for _ in range(_WRITE_ATTEMPTS):
+            current = self.get_userbook(user, key)
+            actions = [
+                {
+                    "Delete": {
+                        "TableName": _userbooks_table(),
+                        "Key": codec.userbook_key(user.pk, key),
+                        # Unchanged since read, so the right counter goes down.
+                        "ConditionExpression": "version = :v",
+                        "ExpressionAttributeValues": {
+                            ":v": {"N": str(current.version)}
+                        },
+                    }
+                },
+                _counter_update(user.pk, {current.status: -1}),
+            ]
+            try:
+                transact_write(dynamodb.client(), actions)
+            except ClientError as exc:
+                if not _lost_race(exc):
+                    raise
+                continue
+            return
+        raise StaleEdit(self.get_userbook(user, key))

@@ -1,0 +1,108 @@
+"""Books in the DynamoDB catalog backend: one item per edition, keyed ``key``."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from django.utils import timezone
+
+from booklibrary import dynamodb
+from booklibrary.dynamo_utils import batch_get, check_item_size, error_code
+from catalog.backends.base import listing_fields
+from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb.items import books_table as _books_table
+from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
+from catalog.models import Book
+
+
+class DynamoBooks:
+    """The book half of the backend: GetItem, BatchGetItem and PutItem."""
+
+    def get_book(self, key: str) -> Book:
+        """Return the book with this key or raise ``Book.DoesNotExist``."""
+        answer = dynamodb.client().get_item(
+            TableName=_books_table(), Key=codec.book_key(key)
+        )
+        if "Item" not in answer:
+            raise Book.DoesNotExist(f"No book {key!r}.")
+        return codec.book_from_item(answer["Item"])
+
+    def get_books(self, keys: list[str]) -> dict[str, Book]:
+        """Return the books among these keys, by key (100 keys per call)."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        table = _books_table()
+        found = batch_get(
+            dynamodb.client(), {table: [codec.book_key(k) for k in keys]}
+        )[table]
+        books = {item["key"]["S"]: codec.book_from_item(item) for item in found}
+        return {key: books[key] for key in keys if key in books}
+
+    def get_or_create_book(self, book: Book) -> tuple[Book, bool]:
+        """Store ``book`` unless one with its key exists; return (book, created)."""
+        book.updated_at = timezone.now()
+        item = codec.book_to_item(book)
+        check_item_size(item, what=f"The book {book.pk}")
+        try:
+            dynamodb.client().put_item(
+                TableName=_books_table(),
+                Item=item,
+                ConditionExpression="attribute_not_exists(#k)",
+                ExpressionAttributeNames={"#k": "key"},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return self.get_book(book.pk), False
+        book._state.adding = False
+        return book, True
+
+    def save_book(self, book: Book) -> Book:
+        """Write a book's fields and refresh its owners' sort and search keys."""
+        book.updated_at = timezone.now()
+        item = codec.book_to_item(book)
+        check_item_size(item, what=f"The book {book.pk}")
+        answer = dynamodb.client().put_item(
+            TableName=_books_table(), Item=item, ReturnValues="ALL_OLD"
+        )
+        book._state.adding = False
+        old = answer.get("Attributes")
+        # Most saves (a status flag, a cover) leave titles and authors alone.
+        if old is None or listing_fields(codec.book_from_item(old)) != listing_fields(
+            book
+        ):
+            self._refresh_owners(book)
+        return book
+
+    def _refresh_owners(self, book: Book) -> None:
+        """Rewrite the listing attributes of every record of ``book``."""
+        client, table = dynamodb.client(), _userbooks_table()
+        listing = codec.listing_attributes(book)
+        names = {f"#{n}": n for n in listing}
+        values = {f":{n}": {"S": v} for n, v in listing.items()}
+        params: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": "by-book",
+            "KeyConditionExpression": "book_key = :k",
+            "ExpressionAttributeValues": {":k": {"S": book.pk}},
+        }
+        while True:
+            answer = client.query(**params)
+            for owner in answer.get("Items", []):
+                try:
+                    client.update_item(
+                        TableName=table,
+                        Key=codec.userbook_key(int(owner["user_id"]["N"]), book.pk),
+                        UpdateExpression="SET "
+                        + ", ".join(f"#{n} = :{n}" for n in listing),
+                        # A record removed meanwhile must not come back as a stub.
+                        ConditionExpression="attribute_exists(book_key)",
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=values,
+                    )
+                except ClientError as exc:
+                    if error_code(exc) != "ConditionalCheckFailedException":
+                        raise
+            if "LastEvaluatedKey" not in answer:
+                return
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

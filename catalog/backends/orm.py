@@ -1,0 +1,164 @@
+"""The ORM catalog backend (local mode: SQLite or PostgreSQL)."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from booklibrary import cursors
+from catalog.backends.base import (
+    DEFAULT_SORT,
+    SORTS,
+    AlreadyInLibrary,
+    CatalogBackend,
+    Page,
+    StaleEdit,
+    fold,
+    listing_fields,
+)
+from catalog.models import Book, ReadingStatus, UserBook
+
+# sort name -> (ordering column, descending?)
+_ORDERINGS = {
+    "added": ("added_at", True),
+    "title": ("sort_title", False),
+    "author": ("sort_author", False),
+    "rating": ("rating_key", True),
+}
+
+
+class OrmCatalogBackend(CatalogBackend):
+    """Books and records in relational tables through the Django ORM."""
+
+    def get_book(self, key: str) -> Book:
+        return Book._base_manager.get(pk=key)
+
+    def get_books(self, keys: list[str]) -> dict[str, Book]:
+        if not keys:
+            return {}
+        return Book._base_manager.in_bulk(keys)
+
+    def get_or_create_book(self, book: Book) -> tuple[Book, bool]:
+        try:
+            with transaction.atomic():
+                book.save(force_insert=True)
+        except IntegrityError:
+            return Book._base_manager.get(pk=book.pk), False
+        return book, True
+
+    def save_book(self, book: Book) -> Book:
+        with transaction.atomic():
+            book.save()
+            UserBook._base_manager.filter(book=book).update(**listing_fields(book))
+        return book
+
+    def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
+        record = UserBook(user=user, book=book, **fields, **listing_fields(book))
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+        except IntegrityError:
+            raise AlreadyInLibrary(self.get_userbook(user, book.pk)) from None
+        return record
+
+    def _records(self, user):
+        return UserBook._base_manager.filter(user=user).select_related("book")
+
+    def get_userbook(self, user, key: str) -> UserBook:
+        return self._records(user).get(book_id=key)
+
+    def userbooks_for_keys(self, user, keys: list[str]) -> dict[str, UserBook]:
+        if not keys:
+            return {}
+        return {r.book_id: r for r in self._records(user).filter(book_id__in=keys)}
+
+    def page_for_user(
+        self,
+        user,
+        *,
+        status: str | None = None,
+        query: str = "",
+        sort: str = DEFAULT_SORT,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        sort = sort if sort in SORTS else DEFAULT_SORT
+        column, descending = _ORDERINGS[sort]
+        records = self._records(user).annotate(
+            rating_key=Coalesce("rating", Value(Decimal(0)))
+        )
+        if status:
+            records = records.filter(status=status)
+        for word in fold(query).split():
+            records = records.filter(search_text__contains=word)
+        scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}"
+        if cursor:
+            value, last_id = cursors.decode(cursor, scope=scope)
+            value = _from_cursor(sort, value)
+            before = "lt" if descending else "gt"
+            records = records.filter(
+                Q(**{f"{column}__{before}": value})
+                | Q(**{column: value, f"id__{before}": last_id})
+            )
+        direction = "-" if descending else ""
+        items = list(
+            records.order_by(f"{direction}{column}", f"{direction}id")[: limit + 1]
+        )
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            last = items[-1]
+            position = [_to_cursor(getattr(last, column)), last.pk]
+            next_cursor = cursors.encode(position, scope=scope)
+        return Page(items=items, next_cursor=next_cursor)
+
+    def status_counts(self, user) -> dict[str, int]:
+        counts = {s.value: 0 for s in ReadingStatus}
+        rows = (
+            UserBook._base_manager.filter(user=user)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        counts.update(dict(rows))
+        counts["all"] = sum(counts[s.value] for s in ReadingStatus)
+        return counts
+
+    def update_userbook(
+        self, user, key: str, *, version: int, changes: dict[str, Any]
+    ) -> UserBook:
+        updated = UserBook._base_manager.filter(
+            user=user, book_id=key, version=version
+        ).update(**changes, version=F("version") + 1, updated_at=timezone.now())
+        current = self.get_userbook(user, key)
+        if not updated:
+            raise StaleEdit(current)
+        return current
+
+    def remove_userbook(self, user, key: str) -> None:
+        deleted, _ = UserBook._base_manager.filter(user=user, book_id=key).delete()
+        if not deleted:
+            raise UserBook.DoesNotExist(f"No book {key!r} in this library.")
+
+
+def _to_cursor(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _from_cursor(sort: str, value: Any) -> Any:
+    try:
+        if sort == "added":
+            return datetime.fromisoformat(value)
+        if sort == "rating":
+            return Decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise cursors.InvalidCursor("This page link is not valid.") from exc
+    return value

@@ -1,0 +1,175 @@
+"""Catalog forms. They validate input; the services do the writing."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+
+from catalog import isbn as isbn_tools
+from catalog.models import RATING_CHOICES, ReadingStatus, UserBook
+
+
+class IsbnField(forms.CharField):
+    """An ISBN-10 or ISBN-13 typed any way; cleans to the ISBN-13."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("label", "ISBN")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return ""
+        try:
+            return isbn_tools.to_isbn13(value)
+        except isbn_tools.InvalidISBN as exc:
+            raise forms.ValidationError(str(exc), code="invalid_isbn") from exc
+
+
+class ShelfFieldsMixin(forms.Form):
+    """Where the new book goes: status, owned or wishlist, shelf."""
+
+    status = forms.ChoiceField(choices=ReadingStatus.choices, initial="want")
+    owned = forms.BooleanField(
+        required=False, initial=True, label="I own this book (untick for wishlist)"
+    )
+    location = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Where it stands, e.g. Study, shelf 2.",
+    )
+
+
+class AddByIsbnForm(ShelfFieldsMixin):
+    """Add a book by its ISBN."""
+
+    isbn = IsbnField(
+        help_text="10 or 13 digits from the back cover or the barcode; "
+        "hyphens and spaces are fine.",
+        widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "978…"}),
+    )
+    field_order = ["isbn", "status", "owned", "location"]
+
+
+def _split_authors(text: str) -> list[str]:
+    return [name.strip() for name in re.split(r"[;\n]+", text or "") if name.strip()]
+
+
+class ManualBookForm(ShelfFieldsMixin):
+    """Add a book by hand, for books without an ISBN or not found online."""
+
+    title = forms.CharField(max_length=500)
+    subtitle = forms.CharField(max_length=500, required=False)
+    authors = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line (or separated by semicolons).",
+    )
+    isbn = IsbnField(required=False, help_text="Leave empty if the book has none.")
+    publisher = forms.CharField(max_length=300, required=False)
+    publish_date = forms.CharField(
+        max_length=50,
+        required=False,
+        label="Published",
+        help_text="e.g. 1979 or May 2004.",
+    )
+    pages = forms.IntegerField(required=False, min_value=1, max_value=100000)
+    language = forms.CharField(max_length=20, required=False)
+    field_order = [
+        "title",
+        "subtitle",
+        "authors",
+        "isbn",
+        "publisher",
+        "publish_date",
+        "pages",
+        "language",
+        "status",
+        "owned",
+        "location",
+    ]
+
+    def clean_authors(self) -> list[str]:
+        return _split_authors(self.cleaned_data.get("authors", ""))
+
+    def book_fields(self) -> dict:
+        keys = ("title", "subtitle", "authors", "publisher", "publish_date")
+        fields = {k: self.cleaned_data[k] for k in keys}
+        fields.update(
+            pages=self.cleaned_data["pages"], language=self.cleaned_data["language"]
+        )
+        return fields
+
+
+class UserBookForm(forms.ModelForm):
+    """Edit one's own record of a book; ``version`` guards against stale edits."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    rating = forms.TypedChoiceField(
+        choices=[("", "No rating")] + [(str(v), label) for v, label in RATING_CHOICES],
+        coerce=Decimal,
+        empty_value=None,
+        required=False,
+    )
+
+    class Meta:
+        model = UserBook
+        fields = [
+            "status",
+            "rating",
+            "started_on",
+            "finished_on",
+            "location",
+            "owned",
+            "notes",
+            "version",
+        ]
+        widgets = {
+            "started_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "finished_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"owned": "I own this book (untick for wishlist)"}
+
+    def clean(self):
+        data = super().clean()
+        started, finished = data.get("started_on"), data.get("finished_on")
+        if started and finished and finished < started:
+            self.add_error("finished_on", "The finish date is before the start date.")
+        return data
+
+    def _post_clean(self):
+        # The service validates and writes; skip ModelForm's instance checks,
+        # which would query for uniqueness the backend already guarantees.
+        pass
+
+    def changes(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class PhotoForm(forms.Form):
+    """A photo of one or more barcodes."""
+
+    photo = forms.FileField(
+        label="Photo of the barcode",
+        help_text="JPEG or PNG; several barcodes in one photo are fine.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/*", "capture": "environment"}
+        ),
+    )
+
+
+class ScannerForm(forms.Form):
+    """Scanner mode: a USB barcode scanner types the ISBN, then Enter."""
+
+    isbn = IsbnField(
+        label="Scan or type an ISBN",
+        widget=forms.TextInput(attrs={"autofocus": True, "enterkeyhint": "done"}),
+    )
+    status = forms.ChoiceField(choices=ReadingStatus.choices, initial="want")

@@ -1,0 +1,85 @@
+"""Managers: the catalog's access patterns, delegated to the configured backend."""
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from catalog.backends.base import DEFAULT_SORT, Page
+
+if TYPE_CHECKING:
+    from catalog.models import Book, UserBook
+
+
+def _backend():
+    from catalog.backends import get_backend
+
+    return get_backend()
+
+
+class BookManager(models.Manager):
+    """Editions, looked up by key (the ISBN-13 or a generated key)."""
+
+    def get_by_key(self, key: str) -> "Book":
+        """Return the book with this key or raise ``Book.DoesNotExist``."""
+        return _backend().get_book(key)
+
+    def get_by_isbn(self, isbn13: str) -> "Book":
+        """Return the edition with this ISBN-13 or raise ``Book.DoesNotExist``."""
+        return _backend().get_book(isbn13)
+
+    def get_many(self, keys: list[str]) -> dict[str, "Book"]:
+        """Return the books among these keys, by key."""
+        return _backend().get_books(list(keys))
+
+    def get_or_create_book(self, book: "Book") -> tuple["Book", bool]:
+        """Store ``book`` unless its key exists; return (stored book, created)."""
+        return _backend().get_or_create_book(book)
+
+    def save_book(self, book: "Book") -> "Book":
+        """Write a book and refresh its owners' sort and search keys."""
+        return _backend().save_book(book)
+
+
+class UserBookManager(models.Manager):
+    """A user's records of books; every method is scoped to one user."""
+
+    def add(self, user, book: "Book", **fields: Any) -> "UserBook":
+        """Add the book to the user's library or raise ``AlreadyInLibrary``."""
+        return _backend().add_userbook(user, book, **fields)
+
+    def get_for_user(self, user, key: str) -> "UserBook":
+        """Return the user's record of book ``key`` or raise ``DoesNotExist``."""
+        return _backend().get_userbook(user, key)
+
+    def for_keys(self, user, keys: list[str]) -> dict[str, "UserBook"]:
+        """Return the user's records among these book keys, by key."""
+        return _backend().userbooks_for_keys(user, list(keys))
+
+    def page_for_user(
+        self,
+        user,
+        *,
+        status: str | None = None,
+        query: str = "",
+        sort: str = DEFAULT_SORT,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        """Return one page of the user's books (see ``CatalogBackend``)."""
+        return _backend().page_for_user(
+            user, status=status, query=query, sort=sort, cursor=cursor, limit=limit
+        )
+
+    def status_counts(self, user) -> dict[str, int]:
+        """Return the number of the user's books per status, plus "all"."""
+        return _backend().status_counts(user)
+
+    def update_for_user(
+        self, user, key: str, *, version: int, changes: dict[str, Any]
+    ) -> "UserBook":
+        """Apply changes with optimistic locking; raise ``StaleEdit`` if stale."""
+        return _backend().update_userbook(user, key, version=version, changes=changes)
+
+    def remove_for_user(self, user, key: str) -> None:
+        """Remove the user's record of book ``key``."""
+        _backend().remove_userbook(user, key)

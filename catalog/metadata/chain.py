@@ -1,0 +1,135 @@
+"""The provider chain: ask each provider in turn and merge field by field."""
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from catalog.isbn import to_isbn13
+from catalog.metadata.base import MERGED_FIELDS, BookMetadata, Provider, ProviderError
+from catalog.metadata.googlebooks import GoogleBooks
+from catalog.metadata.openlibrary import OpenLibrary
+
+logger = logging.getLogger(__name__)
+
+# Missing any of these after a provider, the next provider is asked too. Not
+# language: Open Library's data API never has it, and asking Google for every
+# book only for that would spend its quota.
+WANTED_FIELDS = (
+    "title",
+    "authors",
+    "publisher",
+    "publish_date",
+    "pages",
+    "description",
+    "cover_url",
+)
+
+
+@dataclass
+class LookupResult:
+    """What the chain learnt about one ISBN: merged details, provenance, failures."""
+
+    metadata: BookMetadata | None = None
+    # Field name -> the name of the provider its value came from.
+    sources: dict[str, str] = field(default_factory=dict)
+    errors: list[ProviderError] = field(default_factory=list)
+    # Provider name -> label, for the providers named in ``sources``.
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """Nothing was found and a provider failed in a way worth retrying."""
+        return self.metadata is None and any(error.transient for error in self.errors)
+
+    @property
+    def not_found(self) -> bool:
+        """Every provider answered and none knows this ISBN."""
+        return self.metadata is None and not self.failed
+
+    @property
+    def source_labels(self) -> list[str]:
+        """The contributing providers' labels, in chain order, once each."""
+        names = dict.fromkeys(self.sources.values())
+        return [self.labels.get(name, name) for name in names]
+
+
+def default_providers() -> list[Provider]:
+    """The chain used when none is given: Open Library, then Google Books."""
+    return [OpenLibrary(), GoogleBooks()]
+
+
+def lookup(
+    isbns: Sequence[str], *, providers: Sequence[Provider] | None = None
+) -> dict[str, LookupResult]:
+    """Look the ISBNs up along the chain; one LookupResult per ISBN given.
+
+    Raises ``InvalidISBN`` for an ISBN that is not valid (a caller's bug).
+    """
+    chain = default_providers() if providers is None else list(providers)
+    canonical = {raw: to_isbn13(raw) for raw in isbns}
+    wanted = list(dict.fromkeys(canonical.values()))
+    found: dict[str, list[tuple[Provider, BookMetadata]]] = {i: [] for i in wanted}
+    errors: dict[str, list[ProviderError]] = {i: [] for i in wanted}
+    for provider in chain:
+        todo = [isbn for isbn in wanted if _needs_more(found[isbn])]
+        for isbn, metadata in _ask(provider, todo, errors).items():
+            found[isbn].append((provider, metadata))
+    merged = {isbn: _merge(isbn, found[isbn], errors[isbn]) for isbn in wanted}
+    return {raw: merged[isbn] for raw, isbn in canonical.items()}
+
+
+def _needs_more(entries: list[tuple[Provider, BookMetadata]]) -> bool:
+    return not entries or any(
+        not any(getattr(metadata, name) for _, metadata in entries)
+        for name in WANTED_FIELDS
+    )
+
+
+def _ask(
+    provider: Provider, isbns: list[str], errors: dict[str, list[ProviderError]]
+) -> dict[str, BookMetadata]:
+    """One provider's answers, batch by batch; failures are noted per ISBN."""
+    results: dict[str, BookMetadata] = {}
+    size = max(1, provider.batch_size)
+    for start in range(0, len(isbns), size):
+        batch = isbns[start : start + size]
+        try:
+            answer = provider.lookup(batch)
+        except ProviderError as error:
+            # The rest would meet the same outage or limit: note it for them
+            # rather than wait on it again, batch after batch.
+            logger.warning("%s failed for %d ISBNs: %s", provider, len(isbns), error)
+            for isbn in isbns[start:]:
+                errors[isbn].append(error)
+            break
+        results.update({isbn: answer[isbn] for isbn in batch if isbn in answer})
+    return results
+
+
+def _merge(
+    isbn: str,
+    entries: list[tuple[Provider, BookMetadata]],
+    errors: list[ProviderError],
+) -> LookupResult:
+    """The first non-empty value of each field, in chain order, with provenance."""
+    if not entries:
+        return LookupResult(errors=errors)
+    merged = BookMetadata(isbn13=isbn)
+    sources: dict[str, str] = {}
+    for name in MERGED_FIELDS:
+        for provider, metadata in entries:
+            if value := getattr(metadata, name):
+                setattr(merged, name, copy.copy(value))
+                sources[name] = provider.name
+                break
+    for _, metadata in reversed(entries):
+        merged.provider_ids.update(metadata.provider_ids)
+    if not merged.cover_url:
+        for provider, _ in entries:
+            if url := provider.cover_fallback(isbn):
+                merged.cover_url = url
+                sources["cover_url"] = provider.name
+                break
+    labels = {provider.name: provider.label for provider, _ in entries}
+    return LookupResult(metadata=merged, sources=sources, errors=errors, labels=labels)

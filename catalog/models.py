@@ -1,0 +1,174 @@
+"""Catalog models: a Book is one edition; a UserBook is one person's copy of it.
+
+Reads go through the managers (``Book.objects``, ``UserBook.objects``), which
+delegate to the configured catalog backend; see ``catalog.backends``.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.managers import BookManager, UserBookManager
+
+MANUAL_KEY_PREFIX = "M"
+
+
+def new_manual_key() -> str:
+    """Return a key for a book that has no ISBN (never collides with ISBN-13s)."""
+    return MANUAL_KEY_PREFIX + uuid.uuid4().hex[:16].upper()
+
+
+class MetadataStatus(models.TextChoices):
+    PENDING = "pending", "Fetching details"
+    COMPLETE = "complete", "Complete"
+    NOT_FOUND = "not_found", "Not found"
+    FAILED = "failed", "Failed"
+    MANUAL = "manual", "Entered by hand"
+
+
+class Book(models.Model):
+    """One edition of a book, keyed by its ISBN-13 (or a generated key)."""
+
+    key = models.CharField(primary_key=True, max_length=20, editable=False)
+    isbn13 = models.CharField("ISBN-13", max_length=13, blank=True, db_index=True)
+    title = models.CharField(max_length=500, blank=True)
+    subtitle = models.CharField(max_length=500, blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    publish_date = models.CharField(max_length=50, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    description = models.TextField(blank=True)
+    subjects = models.JSONField(default=list, blank=True)
+    cover = models.ImageField(upload_to="covers/", blank=True)
+    cover_thumb = models.ImageField(upload_to="covers/", blank=True)
+    provider_ids = models.JSONField(default=dict, blank=True)
+    metadata_status = models.CharField(
+        max_length=20, choices=MetadataStatus.choices, default=MetadataStatus.PENDING
+    )
+    metadata_source = models.CharField(max_length=100, blank=True)
+    metadata_error = models.CharField(max_length=500, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    edited_fields = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BookManager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or (f"ISBN {self.isbn13}" if self.isbn13 else "Untitled")
+
+    @property
+    def authors_display(self) -> str:
+        return ", ".join(self.authors or [])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.metadata_status == MetadataStatus.PENDING
+
+    @property
+    def can_retry_metadata(self) -> bool:
+        return bool(self.isbn13) and self.metadata_status in (
+            MetadataStatus.FAILED,
+            MetadataStatus.NOT_FOUND,
+        )
+
+
+class ReadingStatus(models.TextChoices):
+    WANT = "want", "Want to read"
+    READING = "reading", "Reading"
+    READ = "read", "Read"
+    DNF = "dnf", "Did not finish"
+
+
+RATING_CHOICES = [
+    (Decimal(half) / 2, f"{Decimal(half) / 2:.1f} stars") for half in range(1, 11)
+]
+
+
+class UserBook(models.Model):
+    """One person's record of a book: status, rating, notes, dates, shelf."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="userbooks"
+    )
+    book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="userbooks")
+    status = models.CharField(
+        max_length=10, choices=ReadingStatus.choices, default=ReadingStatus.WANT
+    )
+    rating = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        choices=RATING_CHOICES,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(5)],
+    )
+    notes = models.TextField(blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    started_on = models.DateField(null=True, blank=True)
+    finished_on = models.DateField(null=True, blank=True)
+    location = models.CharField(
+        max_length=200, blank=True, help_text="Where the book stands."
+    )
+    owned = models.BooleanField(
+        default=True, help_text="Owned, or on the wishlist if unticked."
+    )
+    version = models.PositiveIntegerField(default=1)
+    # Denormalised from the book so that lists sort and search on one table,
+    # in the ORM and in DynamoDB alike; kept current by the backend.
+    sort_title = models.CharField(max_length=500, blank=True, editable=False)
+    sort_author = models.CharField(max_length=600, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserBookManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "book"], name="catalog_userbook_user_book_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | models.Q(rating__gte=Decimal("0.5"), rating__lte=5),
+                name="catalog_userbook_rating_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-added_at", "-id"], name="ub_user_added"),
+            models.Index(fields=["user", "sort_title", "id"], name="ub_user_title"),
+            models.Index(fields=["user", "sort_author", "id"], name="ub_user_author"),
+            models.Index(fields=["user", "status"], name="ub_user_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.book}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:book-detail", kwargs={"key": self.book_id})
+
+    @property
+    def stars(self) -> list[str]:
+        """Five entries of "full", "half" or "empty" for the rating display."""
+        halves = int((self.rating or 0) * 2)
+        return [
+            "full"
+            if halves >= 2 * i + 2
+            else "half"
+            if halves == 2 * i + 1
+            else "empty"
+            for i in range(5)
+        ]

@@ -1,0 +1,31 @@
+"""Catalog services: every write to books and libraries goes through here."""
+
+from catalog.services.library import (
+    AddManyResult,
+    book_lookup,
+    userbook_add,
+    userbook_add_manual,
+    userbook_add_many,
+    userbook_remove,
+    userbook_update,
+)
+from catalog.services.metadata import (
+    MetadataUnavailable,
+    book_request_metadata,
+    books_mark_metadata_failed,
+    books_refresh_metadata,
+)
+
+__all__ = [
+    "AddManyResult",
+    "MetadataUnavailable",
+    "book_lookup",
+    "book_request_metadata",
+    "books_mark_metadata_failed",
+    "books_refresh_metadata",
+    "userbook_add",
+    "userbook_add_manual",
+    "userbook_add_many",
+    "userbook_remove",
+    "userbook_update",
+]

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("home", views.home, name="home-alias"),
+    path("books", views.book_list, name="book-list"),
+    path("books/cards", views.book_cards, name="book-cards"),
+    path("books/lookup", views.book_lookup, name="book-lookup"),
+    path("books/add", views.book_add, name="book-add"),
+    path("books/add/search", views.search, name="add-search"),
+    path("books/add/photo", views.add_by_photo, name="add-photo"),
+    path("books/add/camera", views.add_by_camera, name="add-camera"),
+    path("books/add/scanner", views.add_by_scanner, name="add-scanner"),
+    path("books/add/many", views.add_many, name="add-many"),
+    path("books/<str:key>", views.book_detail, name="book-detail"),
+    path("books/<str:key>/details", views.book_details_fragment, name="book-details"),
+    path("books/<str:key>/refresh", views.book_refresh, name="book-refresh"),
+    path("books/<str:key>/remove", views.book_remove, name="book-remove"),
+]

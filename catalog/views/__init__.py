@@ -1,0 +1,37 @@
+"""Catalog pages. Views parse requests and call services and managers."""
+
+from catalog.views.adding import (
+    add_by_camera,
+    add_by_photo,
+    add_by_scanner,
+    add_many,
+    book_lookup,
+    search,
+)
+from catalog.views.library import (
+    book_add,
+    book_cards,
+    book_detail,
+    book_details_fragment,
+    book_list,
+    book_refresh,
+    book_remove,
+    home,
+)
+
+__all__ = [
+    "add_by_camera",
+    "add_by_photo",
+    "add_by_scanner",
+    "add_many",
+    "book_add",
+    "book_cards",
+    "book_detail",
+    "book_details_fragment",
+    "book_list",
+    "book_lookup",
+    "book_refresh",
+    "book_remove",
+    "home",
+    "search",
+]

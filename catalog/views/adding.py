@@ -1,0 +1,152 @@
+"""Ways to add books beyond typing an ISBN: search, photo, camera, USB scanner."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from catalog import barcodes, metadata, services
+from catalog import isbn as isbn_tools
+from catalog.backends.base import AlreadyInLibrary
+from catalog.forms import PhotoForm, ScannerForm
+from catalog.models import UserBook
+
+
+@login_required
+@require_http_methods(["GET"])
+def search(request):
+    """Find a book by title or author on Open Library and pick an edition."""
+    query = request.GET.get("q", "").strip()[:200]
+    hits, error = [], None
+    if query:
+        try:
+            hits = metadata.search(query, limit=12)
+        except metadata.ProviderError as exc:
+            error = (
+                f"The book search is not answering right now ({exc}). "
+                "Try again in a minute, or add the book by its ISBN."
+            )
+    keys = [isbn for hit in hits for isbn in hit.isbns]
+    owned = UserBook.objects.for_keys(request.user, keys)
+    context = {"query": query, "hits": hits, "error": error, "owned": owned}
+    return render(request, "catalog/add_search.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_by_photo(request):
+    """Read the ISBN barcodes in an uploaded photo and offer the books found."""
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    found = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            found = barcodes.decode_isbns(form.cleaned_data["photo"])
+        except barcodes.BarcodeError as exc:
+            form.add_error("photo", str(exc))
+    context = {"form": form, "found": found, "books": []}
+    if found is not None:
+        context["books"] = _candidates(request.user, found.isbns)
+    return render(request, "catalog/add_photo.html", context)
+
+
+def _candidates(user, isbns: list[str]) -> list[dict]:
+    """Each ISBN with its edition (details fetched in the background) and ownership."""
+    owned = UserBook.objects.for_keys(user, isbns)
+    return [
+        {
+            "isbn": isbn,
+            "book": services.book_lookup(isbn=isbn),
+            "owned": owned.get(isbn),
+        }
+        for isbn in isbns
+    ]
+
+
+@login_required
+@require_http_methods(["GET"])
+def add_by_camera(request):
+    """Scan barcodes with the device camera and add the queued books at once."""
+    return render(request, "catalog/add_camera.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_by_scanner(request):
+    """Scanner mode: a USB scanner types an ISBN and Enter; each one is added."""
+    form = ScannerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        isbn = form.cleaned_data["isbn"]
+        try:
+            record = services.userbook_add(
+                user=request.user, isbn=isbn, status=form.cleaned_data["status"]
+            )
+        except AlreadyInLibrary as exc:
+            messages.warning(
+                request, f"Already in your library: {exc.existing.book.display_title}."
+            )
+        else:
+            messages.success(request, f"Added {record.book.display_title}.")
+        url = reverse("catalog:add-scanner")
+        return redirect(f"{url}?status={form.cleaned_data['status']}")
+    if request.method == "GET":
+        form = ScannerForm(initial={"status": request.GET.get("status", "want")})
+    recent = UserBook.objects.page_for_user(request.user, sort="added", limit=10).items
+    return render(request, "catalog/add_scanner.html", {"form": form, "recent": recent})
+
+
+@login_required
+@require_http_methods(["POST"])
+def add_many(request):
+    """Add the ISBNs posted (from a photo, a search or the camera queue)."""
+    isbns = [i for i in request.POST.getlist("isbns") if i.strip()]
+    status = request.POST.get("status") or "want"
+    if not isbns:
+        messages.warning(request, "Choose at least one book to add.")
+        return redirect(_back(request))
+    result = services.userbook_add_many(user=request.user, isbns=isbns, status=status)
+    if result.added:
+        messages.success(request, f"Added {_count(result.added)} to your library.")
+    if result.already:
+        titles = ", ".join(r.book.display_title for r in result.already)
+        messages.info(request, f"Already in your library: {titles}.")
+    for raw, reason in result.invalid:
+        messages.error(request, f"{raw}: {reason}")
+    if len(result.added) == 1 and not (result.already or result.invalid):
+        return redirect(result.added[0])
+    return redirect("catalog:book-list")
+
+
+def _count(records: list) -> str:
+    return "1 book" if len(records) == 1 else f"{len(records)} books"
+
+
+def _back(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return reverse("catalog:book-add")
+
+
+@login_required
+@require_http_methods(["GET"])
+def book_lookup(request):
+    """JSON for one scanned ISBN: its title as soon as known, and if it is owned."""
+    raw = request.GET.get("isbn", "")
+    try:
+        book = services.book_lookup(isbn=raw)
+    except isbn_tools.InvalidISBN as exc:
+        return JsonResponse({"isbn": raw, "error": str(exc)}, status=400)
+    owned = UserBook.objects.for_keys(request.user, [book.pk])
+    return JsonResponse(
+        {
+            "isbn": book.isbn13,
+            "status": book.metadata_status,
+            "title": book.title,
+            "authors": book.authors,
+            "owned": book.pk in owned,
+            "url": owned[book.pk].get_absolute_url() if book.pk in owned else None,
+        }
+    )

@@ -1,0 +1,232 @@
+"""Catalog pages. Views parse requests and call services and managers."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from booklibrary.cursors import InvalidCursor
+from catalog import services
+from catalog.backends.base import DEFAULT_SORT, SORTS, AlreadyInLibrary, StaleEdit
+from catalog.forms import AddByIsbnForm, ManualBookForm, UserBookForm
+from catalog.models import ReadingStatus, UserBook
+
+
+def _get_userbook_or_404(user, key: str) -> UserBook:
+    try:
+        return UserBook.objects.get_for_user(user, key)
+    except UserBook.DoesNotExist:
+        raise Http404("No such book in your library.") from None
+
+
+@require_http_methods(["GET"])
+def home(request):
+    """The dashboard: counts per status, currently reading, recently added."""
+    if not request.user.is_authenticated:
+        return render(request, "catalog/welcome.html")
+    user = request.user
+    counts = UserBook.objects.status_counts(user)
+    context = {
+        "counts": counts,
+        "status_cards": _status_cards(counts),
+        "reading": UserBook.objects.page_for_user(
+            user, status=ReadingStatus.READING, limit=6
+        ).items,
+        "recent": UserBook.objects.page_for_user(user, sort="added", limit=8).items,
+    }
+    return render(request, "catalog/home.html", context)
+
+
+def _status_cards(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [(value, label, counts[value]) for value, label in ReadingStatus.choices]
+
+
+@login_required
+@require_http_methods(["GET"])
+def book_list(request):
+    """The library: search, filter by status, sort, page by cursor."""
+    query = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    status = status if status in ReadingStatus.values else ""
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    cursor = request.GET.get("cursor") or None
+    lookup = {"status": status or None, "query": query, "sort": sort}
+    try:
+        page = UserBook.objects.page_for_user(
+            request.user, cursor=cursor, limit=_page_size(), **lookup
+        )
+    except InvalidCursor:
+        messages.warning(
+            request, "That page link is no longer valid; here is the first page."
+        )
+        page = UserBook.objects.page_for_user(
+            request.user, limit=_page_size(), **lookup
+        )
+        cursor = None
+    counts = UserBook.objects.status_counts(request.user)
+    context = {
+        "page": page,
+        "query": query,
+        "status": status,
+        "sort": sort,
+        "sorts": SORTS,
+        "counts": counts,
+        "status_cards": _status_cards(counts),
+        "is_first_page": cursor is None,
+    }
+    return render(request, "catalog/book_list.html", context)
+
+
+def _page_size() -> int:
+    return settings.CATALOG_PAGE_SIZE
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_add(request):
+    """Add a book by ISBN or by hand."""
+    mode = request.POST.get("mode", request.GET.get("mode", "isbn"))
+    posted = request.POST if request.method == "POST" else None
+    isbn_form = AddByIsbnForm(
+        posted if mode == "isbn" else None,
+        initial={"isbn": request.GET.get("isbn", "")},
+        prefix="isbn",
+    )
+    manual_form = ManualBookForm(posted if mode == "manual" else None, prefix="manual")
+    existing = None
+    if request.method == "POST":
+        form = manual_form if mode == "manual" else isbn_form
+        if form.is_valid():
+            try:
+                record = _add_from_form(request.user, mode, form)
+            except AlreadyInLibrary as exc:
+                existing = exc.existing
+            else:
+                messages.success(request, f"Added “{record.book.display_title}”.")
+                if request.POST.get("next_action") == "add_another":
+                    return redirect("catalog:book-add")
+                return redirect(record)
+    context = {
+        "isbn_form": isbn_form,
+        "manual_form": manual_form,
+        "mode": mode,
+        "existing": existing,
+    }
+    return render(request, "catalog/book_add.html", context)
+
+
+def _add_from_form(user, mode: str, form) -> UserBook:
+    shelf = {
+        "status": form.cleaned_data["status"],
+        "owned": form.cleaned_data["owned"],
+        "location": form.cleaned_data["location"],
+    }
+    if mode == "manual":
+        return services.userbook_add_manual(
+            user=user,
+            book_fields=form.book_fields(),
+            isbn=form.cleaned_data["isbn"],
+            **shelf,
+        )
+    return services.userbook_add(user=user, isbn=form.cleaned_data["isbn"], **shelf)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_detail(request, key: str):
+    """One book and the user's record of it, editable in place."""
+    record = _get_userbook_or_404(request.user, key)
+    conflict = None
+    if request.method == "POST":
+        form = UserBookForm(request.POST, instance=record)
+        if form.is_valid():
+            try:
+                services.userbook_update(
+                    user=request.user,
+                    book_key=key,
+                    version=form.cleaned_data["version"],
+                    changes=form.changes(),
+                )
+            except StaleEdit as exc:
+                conflict = exc.current
+                form = _rebase_form(request.POST, conflict)
+            except UserBook.DoesNotExist:
+                messages.warning(request, "That book was removed from your library.")
+                return redirect("catalog:book-list")
+            else:
+                messages.success(request, "Saved.")
+                return redirect(record)
+    else:
+        form = UserBookForm(instance=record, initial={"version": record.version})
+    context = {
+        "record": record,
+        "book": record.book,
+        "form": form,
+        "conflict": conflict,
+    }
+    if conflict:
+        context["record"] = conflict
+    return render(request, "catalog/book_detail.html", context)
+
+
+def _rebase_form(data, current: UserBook) -> UserBookForm:
+    """Keep what the user typed, but on top of the version now stored."""
+    data = data.copy()
+    data["version"] = current.version
+    form = UserBookForm(data, instance=current)
+    form.is_valid()
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_remove(request, key: str):
+    """Confirm, then remove a book from the user's library."""
+    record = _get_userbook_or_404(request.user, key)
+    if request.method == "POST":
+        try:
+            services.userbook_remove(user=request.user, book_key=key)
+        except UserBook.DoesNotExist:
+            raise Http404("No such book in your library.") from None
+        messages.success(request, f"Removed “{record.book.display_title}”.")
+        return redirect("catalog:book-list")
+    return render(request, "catalog/book_remove.html", {"record": record})
+
+
+@login_required
+@require_http_methods(["GET"])
+def book_details_fragment(request, key: str):
+    """The book's details block alone, for the page to refresh while fetching."""
+    record = _get_userbook_or_404(request.user, key)
+    return render(
+        request, "includes/book_info.html", {"record": record, "book": record.book}
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def book_cards(request):
+    """Cards for some of the user's books (``?keys=a,b``), to refresh in place."""
+    keys = [k for k in request.GET.get("keys", "").split(",") if k][:50]
+    records = UserBook.objects.for_keys(request.user, keys)
+    return render(
+        request,
+        "includes/book_cards.html",
+        {"records": [records[k] for k in keys if k in records]},
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def book_refresh(request, key: str):
+    """Fetch the book's details again (fields edited by hand are kept)."""
+    record = _get_userbook_or_404(request.user, key)
+    if not record.book.isbn13:
+        messages.info(request, "Books without an ISBN have no details to fetch.")
+    else:
+        services.book_request_metadata(book_keys=[key])
+        messages.info(request, "Fetching the details again…")
+    return redirect(record)

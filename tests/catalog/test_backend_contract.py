@@ -1,0 +1,310 @@
+"""The catalog manager contract: every backend must pass these same tests.
+
+Each operation is exercised through the managers (``Book.objects``,
+``UserBook.objects``) with ``CATALOG_BACKEND`` pointing at one backend, the way
+Django's ``SessionTestsMixin`` runs one suite over every session engine.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from booklibrary.cursors import InvalidCursor
+from catalog.backends.base import AlreadyInLibrary, StaleEdit
+from catalog.models import Book, MetadataStatus, UserBook
+from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
+
+
+def _titles(page):
+    return [r.book.title for r in page.items]
+
+
+def _walk(user, **lookup):
+    """Follow cursors to the end; return every title in order."""
+    titles, cursor, pages = [], None, 0
+    while True:
+        page = UserBook.objects.page_for_user(user, cursor=cursor, limit=3, **lookup)
+        titles += _titles(page)
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            return titles, pages
+
+
+class CatalogContract:
+    """Mixed into one test class per backend; the class sets ``backend``."""
+
+    backend: str
+
+    @pytest.fixture(autouse=True)
+    def _use_backend(self, settings, db):
+        settings.CATALOG_BACKEND = self.backend
+
+    @pytest.fixture
+    def reader(self):
+        return UserFactory()
+
+    # Books --------------------------------------------------------------------
+
+    def test_get_or_create_book_creates_once_then_returns_the_stored_one(self):
+        isbn = isbn13_for(42)
+        book, created = Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, title="First")
+        )
+        assert created and book.title == "First"
+        again, created = Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, title="Second")
+        )
+        assert not created and again.title == "First"
+        assert Book.objects.get_by_isbn(isbn).title == "First"
+
+    def test_get_many_returns_the_known_books_by_key(self):
+        books = [BookFactory(), BookFactory()]
+        found = Book.objects.get_many([books[0].pk, isbn13_for(3), books[1].pk])
+        assert sorted(found) == sorted(b.pk for b in books)
+        assert found[books[0].pk].title == books[0].title
+        assert Book.objects.get_many([]) == {}
+
+    def test_get_by_key_of_unknown_book_raises_does_not_exist(self):
+        with pytest.raises(Book.DoesNotExist):
+            Book.objects.get_by_key(isbn13_for(7))
+
+    def test_save_book_refreshes_what_owners_sort_and_search_on(self, reader):
+        record = UserBookFactory(user=reader, book=BookFactory(title="Pending"))
+        book = Book.objects.get_by_key(record.book_id)
+        book.title, book.authors = "Dune", ["Frank Herbert"]
+        book.metadata_status = MetadataStatus.COMPLETE
+        Book.objects.save_book(book)
+        page = UserBook.objects.page_for_user(reader, query="herbert")
+        assert _titles(page) == ["Dune"]
+        assert page.items[0].book.metadata_status == MetadataStatus.COMPLETE
+
+    # Adding and reading records ---------------------------------------------
+
+    def test_add_then_add_again_raises_already_in_library_with_the_record(self, reader):
+        book = BookFactory(title="Emma")
+        record = UserBook.objects.add(reader, book, status="reading")
+        assert record.status == "reading" and record.version == 1
+        with pytest.raises(AlreadyInLibrary) as exc:
+            UserBook.objects.add(reader, book, status="want")
+        assert exc.value.existing.book_id == book.pk
+        assert exc.value.existing.status == "reading"
+
+    def test_get_for_user_is_scoped_to_the_owner(self, reader):
+        record = UserBookFactory(user=reader)
+        assert UserBook.objects.get_for_user(reader, record.book_id).book.title
+        with pytest.raises(UserBook.DoesNotExist):
+            UserBook.objects.get_for_user(UserFactory(), record.book_id)
+
+    def test_for_keys_returns_only_the_users_records(self, reader):
+        mine = UserBookFactory(user=reader)
+        theirs = UserBookFactory()
+        found = UserBook.objects.for_keys(reader, [mine.book_id, theirs.book_id])
+        assert list(found) == [mine.book_id]
+        assert UserBook.objects.for_keys(reader, []) == {}
+
+    # Listing -------------------------------------------------------------------
+
+    def test_title_order_pages_through_every_book_once(self, reader):
+        names = [
+            "The Hobbit",
+            "Anna Karenina",
+            "beloved",
+            "Candide",
+            "Dracula",
+            "An Essay",
+            "Frankenstein",
+        ]
+        for name in names:
+            UserBookFactory(user=reader, book=BookFactory(title=name))
+        titles, pages = _walk(reader, sort="title")
+        assert titles == [
+            "Anna Karenina",
+            "beloved",
+            "Candide",
+            "Dracula",
+            "An Essay",
+            "Frankenstein",
+            "The Hobbit",
+        ]
+        assert pages == 3
+
+    def test_author_order_uses_the_first_authors_surname(self, reader):
+        for title, author in [
+            ("Persuasion", "Jane Austen"),
+            ("Ulysses", "James Joyce"),
+            ("Middlemarch", "George Eliot"),
+            ("Anonymous", None),
+        ]:
+            book = BookFactory(title=title, authors=[author] if author else [])
+            UserBookFactory(user=reader, book=book)
+        titles, _ = _walk(reader, sort="author")
+        assert titles == ["Persuasion", "Middlemarch", "Ulysses", "Anonymous"]
+
+    def test_added_order_is_newest_first(self, reader):
+        now = timezone.now()
+        for days, title in [(3, "Old"), (1, "Newest"), (2, "Middle")]:
+            UserBookFactory(
+                user=reader,
+                book=BookFactory(title=title),
+                added_at=now - timedelta(days=days),
+            )
+        titles, _ = _walk(reader, sort="added")
+        assert titles == ["Newest", "Middle", "Old"]
+
+    def test_rating_order_is_best_first_and_unrated_last(self, reader):
+        for rating, title in [
+            (None, "Unrated"),
+            ("4.5", "Great"),
+            ("2.0", "Meh"),
+            ("5.0", "Best"),
+            (None, "Also unrated"),
+        ]:
+            UserBookFactory(
+                user=reader,
+                book=BookFactory(title=title),
+                rating=Decimal(rating) if rating else None,
+            )
+        titles, _ = _walk(reader, sort="rating")
+        assert titles[:3] == ["Best", "Great", "Meh"]
+        assert sorted(titles[3:]) == ["Also unrated", "Unrated"]
+
+    def test_status_filter_and_search_ignore_case_and_accents(self, reader):
+        UserBookFactory(
+            user=reader,
+            status="read",
+            book=BookFactory(
+                title="Cien años de soledad", authors=["Gabriel García Márquez"]
+            ),
+        )
+        UserBookFactory(
+            user=reader,
+            status="want",
+            book=BookFactory(
+                title="El amor en los tiempos del cólera",
+                authors=["Gabriel García Márquez"],
+            ),
+        )
+        UserBookFactory(user=reader, status="read", book=BookFactory(title="Other"))
+        assert len(UserBook.objects.page_for_user(reader, query="GARCIA").items) == 2
+        found = UserBook.objects.page_for_user(reader, query="garcía", status="read")
+        assert _titles(found) == ["Cien años de soledad"]
+        assert _titles(UserBook.objects.page_for_user(reader, query="colera amor")) == [
+            "El amor en los tiempos del cólera"
+        ]
+        assert UserBook.objects.page_for_user(reader, query="zzz").items == []
+
+    def test_search_matches_the_isbn(self, reader):
+        record = UserBookFactory(user=reader)
+        page = UserBook.objects.page_for_user(reader, query=record.book.isbn13)
+        assert [r.book_id for r in page.items] == [record.book_id]
+
+    def test_listing_never_shows_another_users_books(self, reader):
+        UserBookFactory(user=reader, book=BookFactory(title="Mine"))
+        UserBookFactory(book=BookFactory(title="Theirs"))
+        assert _titles(UserBook.objects.page_for_user(reader)) == ["Mine"]
+
+    def test_a_cursor_is_refused_when_tampered_or_reused_elsewhere(self, reader):
+        for _ in range(4):
+            UserBookFactory(user=reader)
+        cursor = UserBook.objects.page_for_user(
+            reader, sort="title", limit=2
+        ).next_cursor
+        assert cursor
+        with pytest.raises(InvalidCursor):
+            UserBook.objects.page_for_user(
+                reader, sort="title", cursor=cursor[:-3] + "xyz"
+            )
+        with pytest.raises(InvalidCursor):
+            UserBook.objects.page_for_user(reader, sort="author", cursor=cursor)
+        with pytest.raises(InvalidCursor):
+            UserBook.objects.page_for_user(UserFactory(), sort="title", cursor=cursor)
+
+    def test_status_counts(self, reader):
+        for status in ["read", "read", "reading", "dnf"]:
+            UserBookFactory(user=reader, status=status)
+        UserBookFactory(status="want")
+        assert UserBook.objects.status_counts(reader) == {
+            "want": 0,
+            "reading": 1,
+            "read": 2,
+            "dnf": 1,
+            "all": 4,
+        }
+
+    # Updating and removing ---------------------------------------------------
+
+    def test_update_applies_changes_and_bumps_the_version(self, reader):
+        record = UserBookFactory(user=reader)
+        updated = UserBook.objects.update_for_user(
+            reader,
+            record.book_id,
+            version=1,
+            changes={"status": "read", "rating": Decimal("3.5"), "notes": "Loved it"},
+        )
+        assert (updated.status, updated.rating, updated.version) == (
+            "read",
+            Decimal("3.5"),
+            2,
+        )
+        assert UserBook.objects.get_for_user(reader, record.book_id).notes == "Loved it"
+
+    def test_a_stale_update_raises_stale_edit_and_changes_nothing(self, reader):
+        record = UserBookFactory(user=reader)
+        UserBook.objects.update_for_user(
+            reader, record.book_id, version=1, changes={"location": "Study"}
+        )
+        with pytest.raises(StaleEdit) as exc:
+            UserBook.objects.update_for_user(
+                reader, record.book_id, version=1, changes={"location": "Attic"}
+            )
+        assert exc.value.current.location == "Study"
+        assert exc.value.current.version == 2
+
+    def test_update_of_a_missing_record_raises_does_not_exist(self, reader):
+        with pytest.raises(UserBook.DoesNotExist):
+            UserBook.objects.update_for_user(
+                reader, isbn13_for(9), version=1, changes={"notes": "x"}
+            )
+
+    def test_another_user_cannot_update_or_remove_my_record(self, reader):
+        record = UserBookFactory(user=reader)
+        stranger = UserFactory()
+        with pytest.raises(UserBook.DoesNotExist):
+            UserBook.objects.update_for_user(
+                stranger, record.book_id, version=1, changes={"notes": "mine now"}
+            )
+        with pytest.raises(UserBook.DoesNotExist):
+            UserBook.objects.remove_for_user(stranger, record.book_id)
+        assert UserBook.objects.get_for_user(reader, record.book_id).notes == ""
+
+    def test_remove_deletes_the_record_but_keeps_the_book(self, reader):
+        record = UserBookFactory(user=reader, status="read")
+        UserBook.objects.remove_for_user(reader, record.book_id)
+        with pytest.raises(UserBook.DoesNotExist):
+            UserBook.objects.get_for_user(reader, record.book_id)
+        assert Book.objects.get_by_key(record.book_id)
+        assert UserBook.objects.status_counts(reader)["all"] == 0
+
+
+class TestOrmBackend(CatalogContract):
+    backend = "catalog.backends.orm.OrmCatalogBackend"
+
+
+class TestDynamoBackend(CatalogContract):
+    backend = "catalog.backends.dynamodb.DynamoCatalogBackend"
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, aws_tables):
+        """The tables in moto; any Scan fails the test (every path is by key)."""
+        scans = []
+
+        def refuse_scan(**kwargs):
+            scans.append(kwargs.get("params"))
+            raise AssertionError("The catalog must never Scan a DynamoDB table.")
+
+        aws_tables.meta.events.register("before-call.dynamodb.Scan", refuse_scan)
+        yield
+        assert scans == []

@@ -1,0 +1,115 @@
+"""manage.py migrate_to_dynamo: batched, idempotent, resumable, checked for parity."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from booklibrary import dynamodb
+from catalog import dynamo_copy
+from catalog.models import UserBook
+from tests.aws import DYNAMO_MODE
+from tests.factories import BookFactory, UserBookFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "my old local passphrase"
+
+
+@pytest.fixture
+def local_library():
+    readers = [UserFactory(password=PASSWORD) for _ in range(3)]
+    statuses = ["want", "reading", "read", "dnf"]
+    for n in range(40):
+        UserBookFactory(
+            user=readers[n % 3],
+            book=BookFactory(title=f"Title {n}", authors=[f"Author {n % 7}"]),
+            status=statuses[n % 4],
+            rating=Decimal(n % 10 + 1) / 2 if n % 3 else None,
+            notes=f"note {n}",
+        )
+    return readers
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command("migrate_to_dynamo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_dry_run_writes_nothing(aws_tables, local_library):
+    output = _run("--dry-run")
+    assert "users: would write 3" in output and "user books: would write 40" in output
+    table = dynamodb.table_name(dynamodb.BOOKS)
+    assert aws_tables.scan(TableName=table, Select="COUNT")["Count"] == 0
+
+
+def test_copy_then_parity_then_a_second_run_changes_nothing(aws_tables, local_library):
+    output = _run()
+    assert "books: wrote 40" in output and "Parity check passed" in output
+    assert "[##############################] 40/40" in output
+    again = _run()
+    assert "Nothing to do" in again and "user books: wrote 0, unchanged 40" in again
+
+
+def test_migrated_users_log_in_with_their_old_password_on_aws(
+    aws_tables, local_library, settings
+):
+    _run()
+    local_counts = UserBook.objects.status_counts(local_library[0])
+    for name, value in DYNAMO_MODE.items():
+        setattr(settings, name, value)
+    reader = local_library[0]
+    user = authenticate(username=reader.username.upper(), password=PASSWORD)
+    assert user is not None and user.pk == reader.pk
+    assert UserBook.objects.status_counts(user) == local_counts
+    page = UserBook.objects.page_for_user(user, sort="title", limit=50)
+    assert len(page.items) == local_counts["all"]
+    # New accounts on AWS get ids above the migrated ones.
+    newcomer = User.objects.create_user("newcomer", "new@example.com", "pw pw pw pw")
+    assert newcomer.pk > max(r.pk for r in local_library)
+
+
+def test_an_interrupted_copy_is_finished_by_the_next_run(
+    aws_tables, local_library, monkeypatch
+):
+    calls = {"n": 0}
+    real = dynamo_copy.batch_put
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("network dropped")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dynamo_copy, "batch_put", flaky)
+    with pytest.raises(ConnectionError):
+        _run()
+    monkeypatch.setattr(dynamo_copy, "batch_put", real)
+    output = _run()
+    assert "Parity check passed" in output
+    assert "users: wrote 0" in output  # the first batch had landed already
+
+
+def test_parity_reports_what_differs_and_the_command_fails(
+    aws_tables, local_library, monkeypatch
+):
+    _run()
+    reader = local_library[1]
+    table = dynamodb.table_name(dynamodb.USERBOOKS)
+    record = UserBook.objects.page_for_user(reader).items[0]
+    aws_tables.delete_item(
+        TableName=table,
+        Key={"user_id": {"N": str(reader.pk)}, "book_key": {"S": record.book_id}},
+    )
+    report = dynamo_copy.check_parity()
+    assert not report.ok
+    assert report.counts["user books"] == (40, 39)
+    assert any("missing" in line for line in report.mismatches)
+    monkeypatch.setattr(
+        dynamo_copy, "copy_library", lambda **kw: dynamo_copy.CopyReport()
+    )
+    with pytest.raises(CommandError, match="Parity check failed"):
+        _run()

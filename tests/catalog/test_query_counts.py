@@ -1,0 +1,56 @@
+"""Pages cost a constant number of SQL queries whatever the library size."""
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Book, UserBook
+from tests.factories import isbn13_for
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 6
+
+
+def _fill_library(user, size):
+    books = Book.objects.bulk_create(
+        [
+            Book(key=isbn13_for(n), isbn13=isbn13_for(n), title=f"T{n}")
+            for n in range(size)
+        ]
+    )
+    now = timezone.now()
+    statuses = ["want", "reading", "read", "dnf"]
+    UserBook.objects.bulk_create(
+        [
+            UserBook(
+                user=user,
+                book=b,
+                status=statuses[i % 4],
+                added_at=now,
+                sort_title=b.title.lower(),
+                search_text=b.title.lower(),
+            )
+            for i, b in enumerate(books)
+        ]
+    )
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+@pytest.mark.parametrize(
+    "url", ["/", "/books", "/books?sort=title&q=t1", "/books?status=read&sort=rating"]
+)
+def test_page_queries_do_not_grow_with_the_library(
+    user_client, user, size, url, django_assert_max_num_queries
+):
+    _fill_library(user, size)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = user_client.get(url)
+    assert response.status_code == 200
+
+
+def test_next_pages_cost_the_same(user_client, user, django_assert_max_num_queries):
+    _fill_library(user, 1000)
+    cursor = user_client.get("/books").context["page"].next_cursor
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = user_client.get("/books", {"cursor": cursor})
+    assert response.status_code == 200 and len(response.context["page"].items) == 24

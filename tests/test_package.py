@@ -1,0 +1,180 @@
+"""The Lambda package (``make package``): its size, its contents, and a cold start.
+
+The package is run the way Lambda runs it: unzipped, by a Python 3.12 that sees
+the standard library and the package and nothing else (``-I -S``: no site
+packages, no environment ``PYTHON*`` variables), with every AWS endpoint on a
+closed local port so that an AWS call would fail the test.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "dist" / "booklibrary-dev.zip"
+# Lambda takes a zip of at most 50 MB as a direct upload.
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+HOST = "abc123defg.execute-api.us-west-2.amazonaws.com"
+
+# Runs in the isolated interpreter: argv[1] is the unzipped package.
+RUNNER = r"""
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+os.chdir(sys.argv[1])  # Lambda's working directory is the package, /var/task
+event = json.loads(sys.argv[2])
+started = time.perf_counter()
+import botocore.client
+aws_calls = []
+make_api_call = botocore.client.BaseClient._make_api_call
+def spy(client, operation, params):
+    aws_calls.append(operation)
+    return make_api_call(client, operation, params)
+botocore.client.BaseClient._make_api_call = spy
+from booklibrary.lambda_handler import lambda_handler
+imported = time.perf_counter()
+first = lambda_handler(event, None)
+cold = time.perf_counter()
+second = lambda_handler(event, None)
+warm = time.perf_counter()
+from worker.sqs_handler import handle
+poison = {"messageId": "m-1", "body": "{not json", "eventSource": "aws:sqs",
+          "attributes": {"ApproximateReceiveCount": "1"}}
+batch = handle({"Records": [poison]}, None)
+from django.conf import settings
+print(json.dumps({
+    "first": first, "second": second, "batch": batch, "aws_calls": aws_calls,
+    "import_s": imported - started, "cold_s": cold - started, "warm_s": warm - cold,
+    "framework_db": settings.DATABASES["default"]["NAME"],
+    "boto3": __import__("boto3").__file__,
+}))
+"""
+
+
+def http_api_event(path: str) -> dict:
+    """Return an API Gateway HTTP API (payload 2.0) GET event for ``path``."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "host": HOST,
+            "accept": "application/json",
+            "user-agent": "package-test",
+            "x-forwarded-for": "203.0.113.7",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123defg",
+            "domainName": HOST,
+            "domainPrefix": "abc123defg",
+            "http": {
+                "method": "GET",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "package-test",
+            },
+            "requestId": "package-test-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:19:00:00 +0000",
+            "timeEpoch": 1795460400000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def package() -> Path:
+    """Return the built package; CI must have built it, elsewhere it may be absent."""
+    if not PACKAGE.exists():
+        message = f"{PACKAGE.relative_to(ROOT)} is absent: run `make package` first"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return PACKAGE
+
+
+def test_the_package_fits_lambdas_direct_upload_limit(package):
+    size = package.stat().st_size
+    assert size < MAX_ZIP_BYTES, f"{size / 2**20:.1f} MiB"
+
+
+def test_the_package_holds_the_app_and_its_static_files_but_no_dev_tools(package):
+    names = zipfile.ZipFile(package).namelist()
+    tops = {name.split("/", 1)[0] for name in names}
+    for needed in (
+        "zappa_settings.py",
+        "booklibrary/lambda_handler.py",
+        "worker/sqs_handler.py",
+        "staticfiles/staticfiles.json",
+        "zappa/handler.py",
+        "django/__init__.py",
+    ):
+        assert needed in names, needed
+    for unwanted in ("tests", "bench", "var", ".venv", "pytest", "moto", "ruff"):
+        assert unwanted not in tops, unwanted
+    assert not [name for name in names if "__pycache__" in name]
+
+
+def test_a_cold_package_answers_health_over_http_api_without_aws(
+    package, tmp_path, capsys
+):
+    unzipped = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(unzipped)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp_path),
+        # What the deploy puts in the Lambda environment (settings.aws).
+        "SECRET_KEY": "package-test-" + "k" * 40,
+        "ALLOWED_HOSTS": HOST,
+        "JOBS_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/123456789012/Jobs",
+        "MEDIA_BUCKET": "booklibrary-media-test",
+        "DATA_DIR": str(tmp_path / "lambda-tmp"),
+        # No AWS: dummy credentials and a closed port for every endpoint.
+        "AWS_ACCESS_KEY_ID": "package-test",
+        "AWS_SECRET_ACCESS_KEY": "package-test",
+        "AWS_DEFAULT_REGION": "us-west-2",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    result = subprocess.run(
+        [
+            *(sys.executable, "-I", "-S", "-B", "-c", RUNNER),
+            str(unzipped),
+            json.dumps(http_api_event("/health")),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    run = json.loads(result.stdout.strip().splitlines()[-1])
+    for response in (run["first"], run["second"]):
+        assert response["statusCode"] == 200, response
+        assert json.loads(response["body"]) == {"status": "healthy"}
+    assert run["aws_calls"] == []
+    assert Path(run["boto3"]).is_relative_to(unzipped), "boto3 from outside"
+    assert Path(run["framework_db"]).stat().st_size > 0
+    # A poison job message is reported as failed, not dropped, in the package too.
+    assert run["batch"] == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    with capsys.disabled():
+        print(
+            f"\nLambda package cold start: {run['cold_s'] * 1000:.0f} ms "
+            f"(imports {run['import_s'] * 1000:.0f} ms, then the first /health "
+            f"with the framework database build); warm /health "
+            f"{run['warm_s'] * 1000:.1f} ms"
+        )

@@ -1,0 +1,50 @@
+"""In AWS mode covers land in the private S3 bucket and are served by signed URLs."""
+
+import pytest
+from django.core.files.storage import default_storage
+
+from catalog import services
+from catalog.models import Book
+
+DUNE = "9780441172719"
+BUCKET = "booklibrary-media-test"
+
+
+@pytest.fixture
+def s3_media(aws_tables, settings):
+    import boto3
+
+    s3 = boto3.client("s3", region_name="us-west-2")
+    s3.create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "region_name": "us-west-2",
+                "signature_version": "s3v4",
+                "querystring_auth": True,
+                "default_acl": None,
+                "file_overwrite": True,
+                "location": "media",
+            },
+        },
+    }
+    return s3
+
+
+@pytest.mark.django_db
+def test_covers_are_stored_in_s3_and_linked_with_signed_urls(
+    s3_media, user, fake_provider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.userbook_add(user=user, isbn=DUNE)
+    book = Book.objects.get_by_key(DUNE)
+    keys = {o["Key"] for o in s3_media.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {f"media/covers/{DUNE}.jpg", f"media/covers/{DUNE}-thumb.jpg"}
+    url = book.cover_thumb.url
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Signature=" in url
+    assert default_storage.exists(book.cover.name)

@@ -1,0 +1,53 @@
+import pytest
+
+from worker import jobs, tasks
+
+
+def test_a_message_is_plain_json_and_runs_the_named_job(db, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        tasks.services, "books_refresh_metadata", lambda **kw: calls.append(kw) or {}
+    )
+    message = jobs.encode(tasks.fetch_metadata, (["9780441172719"],), {})
+    assert message["task"] == "worker.tasks.fetch_metadata"
+    assert message["args"] == [["9780441172719"]] and message["kwargs"] == {}
+    assert message["enqueued_at"]
+    jobs.run(message)
+    assert calls == [{"book_keys": ["9780441172719"]}]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        None,
+        "text",
+        {"args": []},
+        {"task": "no.such.module.job"},
+        {"task": "worker.tasks.retry_delay"},  # a function, not a task
+        {"task": "worker.tasks.fetch_metadata", "args": "not a list"},
+    ],
+)
+def test_a_bad_message_is_refused_with_a_reason(message):
+    with pytest.raises(jobs.BadJobMessage):
+        jobs.run(message)
+
+
+def test_backoff_grows_exponentially_and_honours_retry_after(settings):
+    settings.METADATA_RETRY_BASE_SECONDS = 30
+    assert [tasks.retry_delay(n, None) for n in (1, 2, 3)] == [30, 60, 120]
+    assert tasks.retry_delay(1, 90) == 90
+    assert tasks.retry_delay(1, 10**6) == tasks.MAX_RETRY_DELAY
+
+
+def test_enqueue_later_defers_where_the_backend_can(settings, monkeypatch):
+    settings.TASKS = {
+        "default": {"BACKEND": "worker.backends.celery.CeleryTaskBackend"}
+    }
+    sent = []
+    from booklibrary import celery
+
+    monkeypatch.setattr(celery.run_job, "apply_async", lambda **kw: sent.append(kw))
+    tasks.enqueue_later(tasks.fetch_metadata, 60, ["k"], 2)
+    (call,) = sent
+    assert call["args"][0]["args"] == [["k"], 2]
+    assert call["eta"] is not None

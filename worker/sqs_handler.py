@@ -1,0 +1,80 @@
+"""The worker Lambda's SQS handler: run each job in a batch, report the failures.
+
+Zappa's handler (``zappa.handler.LambdaHandler``) receives the SQS batch as one
+event, finds this function in ``AWS_EVENT_MAPPING`` by the first record's
+``eventSourceARN`` (``events`` in ``zappa_settings.json``), and calls it once
+per batch as ``handle(event, context)``. Django is already set up by then
+(``django_settings``); ``handle`` sets it up itself when called any other way.
+
+The answer is a partial batch response: only the records listed in
+``batchItemFailures`` return to the queue, so one failing or malformed message
+neither blocks nor redelivers the others, and after the queue's
+``maxReceiveCount`` receives it moves to the dead-letter queue. Lambda reads
+that answer only when the event source mapping has ``FunctionResponseTypes:
+["ReportBatchItemFailures"]``, which Zappa 0.63 does not set (see the README).
+"""
+
+import json
+import logging
+import os
+from typing import Any
+
+import django
+
+logger = logging.getLogger(__name__)
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    """Run every job in an SQS batch; return the records that failed."""
+    # Zappa calls handle(event) and then handle() again if this raises
+    # TypeError, so no TypeError may leave here: it would run the batch twice.
+    try:
+        _setup_django()
+        records = list(event["Records"])
+    except (TypeError, KeyError) as exc:
+        raise RuntimeError(f"Not an SQS batch event: {exc!r}") from exc
+    failures = [
+        {"itemIdentifier": record.get("messageId", "")}
+        for record in records
+        if not run_record(record)
+    ]
+    if failures:
+        logger.warning(
+            "%d of %d jobs failed in this batch", len(failures), len(records)
+        )
+    return {"batchItemFailures": failures}
+
+
+def run_record(record: dict[str, Any]) -> bool:
+    """Run the job in one SQS record; return whether it succeeded."""
+    from worker import jobs
+
+    message_id = record.get("messageId", "?")
+    receives = record.get("attributes", {}).get("ApproximateReceiveCount", "?")
+    try:
+        message = json.loads(record["body"])
+        jobs.resolve(message)
+    except (KeyError, TypeError, ValueError) as exc:  # BadJobMessage is a ValueError
+        # Failing it, rather than dropping it, sends it on to the dead-letter queue.
+        logger.error(
+            "Poison message %s (receive %s), bound for the dead-letter queue: %s",
+            message_id,
+            receives,
+            exc,
+        )
+        return False
+    try:
+        jobs.run(message)
+    except Exception:
+        logger.exception("Job failed: message %s (receive %s)", message_id, receives)
+        return False
+    logger.info("Job done: message %s (receive %s)", message_id, receives)
+    return True
+
+
+def _setup_django() -> None:
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booklibrary.settings.aws")
+        django.setup()

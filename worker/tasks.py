@@ -1,0 +1,54 @@
+"""Jobs: thin, idempotent calls of catalog services, taking ids only.
+
+Retries live here, not in the services: a job that meets a provider outage
+enqueues itself again later with exponential backoff, and after the last
+attempt records the failure so the user sees it and can try again.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+from catalog import services
+
+logger = logging.getLogger(__name__)
+
+
+@task
+def fetch_metadata(book_keys: list[str], attempt: int = 1) -> dict[str, str]:
+    """Fetch details (and covers) for these books from the metadata providers."""
+    try:
+        return services.books_refresh_metadata(book_keys=book_keys)
+    except services.MetadataUnavailable as exc:
+        if attempt >= settings.METADATA_MAX_ATTEMPTS:
+            logger.warning(
+                "Giving up on %s after %d attempts: %s", exc.keys, attempt, exc
+            )
+            services.books_mark_metadata_failed(book_keys=exc.keys, reason=str(exc))
+            return dict.fromkeys(exc.keys, "failed")
+        delay = retry_delay(attempt, exc.retry_after)
+        logger.info(
+            "Retrying %s in %.0f s (attempt %d): %s", exc.keys, delay, attempt, exc
+        )
+        enqueue_later(fetch_metadata, delay, exc.keys, attempt + 1)
+        return dict.fromkeys(exc.keys, "retrying")
+
+
+# SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.
+MAX_RETRY_DELAY = 15 * 60
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff from the base delay, never sooner than Retry-After."""
+    backoff = settings.METADATA_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    return min(max(backoff, retry_after or 0.0), MAX_RETRY_DELAY)
+
+
+def enqueue_later(job, delay: float, *args) -> None:
+    """Enqueue ``job`` to run after ``delay`` seconds where the backend can defer."""
+    if delay > 0 and job.get_backend().supports_defer:
+        job = job.using(run_after=timezone.now() + timedelta(seconds=delay))
+    job.enqueue(*args)
