@@ -7,7 +7,22 @@ from django.contrib.auth import get_user_model
 User = get_user_model()
 
 
-class SignupForm(auth_forms.UserCreationForm):
+class UniqueThroughManagerMixin:
+    """Leave uniqueness to the ``clean_<field>`` checks, which ask the manager.
+
+    A ModelForm's own ``validate_unique`` and ``validate_constraints`` (the
+    model's only constraints are the case-insensitive unique ones) query the
+    SQL table, which AWS mode does not have: accounts live in DynamoDB there.
+    """
+
+    def validate_unique(self) -> None:
+        pass
+
+    def validate_constraints(self) -> None:
+        pass
+
+
+class SignupForm(UniqueThroughManagerMixin, auth_forms.UserCreationForm):
     """Create an account: username, email and password twice."""
 
     email = forms.EmailField(
@@ -38,7 +53,7 @@ class SignupForm(auth_forms.UserCreationForm):
         return email
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(UniqueThroughManagerMixin, forms.ModelForm):
     """Edit the name and email shown on the profile page."""
 
     class Meta:

@@ -33,12 +33,29 @@ def aws_tables(monkeypatch, settings):
     dynamodb.client.cache_clear()
 
 
+# Tables that exist only in local mode: on AWS, accounts, sessions and the
+# catalog live in DynamoDB and the SQLite file holds Django's framework tables.
+LOCAL_ONLY_TABLES = ("accounts_user", "catalog_", "django_session", "django_admin_log")
+
+
+def refuse_local_only_tables(execute, sql, params, many, context):
+    """A query wrapper failing any SQL that AWS mode could not run."""
+    lowered = sql.lower()
+    for table in LOCAL_ONLY_TABLES:
+        if f'"{table}' in lowered:
+            raise AssertionError(f"SQL on a local-only table in AWS mode: {sql}")
+    return execute(sql, params, many, context)
+
+
 @pytest.fixture
 def dynamo_mode(aws_tables, settings):
-    """Users, sessions and the catalog in DynamoDB, as on AWS."""
+    """Users, sessions and the catalog in DynamoDB, as on AWS (and no SQL there)."""
+    from django.db import connection
+
     for name, value in DYNAMO_MODE.items():
         setattr(settings, name, value)
-    return aws_tables
+    with connection.execute_wrapper(refuse_local_only_tables):
+        yield aws_tables
 
 
 @pytest.fixture(params=["orm", "dynamodb"])
