@@ -37,4 +37,3 @@ def make_userbook(db):
 
 from tests.aws import aws_tables, both_modes, dynamo_mode  # noqa: E402, F401
 from tests.fake_provider import fake_provider  # noqa: E402, F401
-

@@ -6,21 +6,18 @@ request limits are checked before AWS would refuse, and that cursors stay
 within their backend.
 """
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from booklibrary import dynamo_utils, dynamodb
 from booklibrary.cursors import InvalidCursor
-from catalog.backends.base import StaleEdit, listing_fields
+from catalog.backends.base import StaleEdit
 from catalog.backends.dynamodb import DynamoCatalogBackend
-from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
-from catalog.models import Book, MetadataStatus, UserBook
+from catalog.backends.dynamodb.items import book_to_item
+from catalog.models import Book, UserBook
+from tests.dynamo_library import dynamo_book, fill_dynamo_library
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
-
-STATUSES = ["want", "reading", "read", "dnf"]
 
 
 @pytest.fixture
@@ -42,61 +39,12 @@ def backend(settings, calls):
     return DynamoCatalogBackend()
 
 
-def _book(n: int, **fields) -> Book:
-    isbn = isbn13_for(500000 + n)
-    return Book(
-        key=isbn,
-        isbn13=isbn,
-        title=f"Title {n:05d}",
-        authors=[f"Author {n % 97}"],
-        metadata_status=MetadataStatus.COMPLETE,
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-        **fields,
-    )
-
-
-def _fill_library(user, count: int) -> list[Book]:
-    """Store ``count`` books and the user's records of them in batches of 25."""
-    now = timezone.now()
-    books = [_book(n) for n in range(count)]
-    records = [
-        UserBook(
-            user_id=user.pk,
-            book=book,
-            status=STATUSES[n % 4],
-            rating=Decimal(n % 11) / 2 or None,
-            added_at=now - timedelta(minutes=n),
-            updated_at=now,
-            **listing_fields(book),
-        )
-        for n, book in enumerate(books)
-    ]
-    client = dynamodb.client()
-    books_table = dynamodb.table_name(dynamodb.BOOKS)
-    dynamo_utils.batch_put(client, books_table, [book_to_item(b) for b in books])
-    dynamo_utils.batch_put(
-        client,
-        dynamodb.table_name(dynamodb.USERBOOKS),
-        [userbook_to_item(r) for r in records],
-    )
-    client.update_item(
-        TableName=dynamodb.table_name(dynamodb.USERS),
-        Key={"pk": {"S": f"USER#{user.pk}"}},
-        UpdateExpression="SET " + ", ".join(f"count_{s} = :{s}" for s in STATUSES),
-        ExpressionAttributeValues={
-            f":{s}": {"N": str(sum(r.status == s for r in records))} for s in STATUSES
-        },
-    )
-    return books
-
-
 @pytest.mark.django_db
 class TestCallCounts:
     def test_a_library_page_costs_three_calls_with_2000_books(
         self, backend, calls, user
     ):
-        _fill_library(user, 2000)
+        fill_dynamo_library(user, 2000)
         lookups = [{}, {"sort": "title"}, {"status": "read", "sort": "rating"}]
         for lookup in lookups:
             calls.clear()
@@ -111,7 +59,7 @@ class TestCallCounts:
             assert calls == ["Query", "BatchGetItem"], lookup
 
     def test_the_pages_follow_the_order_across_cursors(self, backend, user):
-        _fill_library(user, 60)
+        fill_dynamo_library(user, 60)
         first = backend.page_for_user(user, status="read", sort="rating", limit=5)
         second = backend.page_for_user(
             user, status="read", sort="rating", limit=5, cursor=first.next_cursor
@@ -124,7 +72,7 @@ class TestCallCounts:
     def test_a_sparse_search_reads_on_until_the_page_is_full(
         self, backend, calls, user
     ):
-        books = _fill_library(user, 400)
+        books = fill_dynamo_library(user, 400)
         calls.clear()
         page = backend.page_for_user(user, query=books[399].title, limit=3)
         assert [r.book_id for r in page.items] == [books[399].pk]
@@ -134,7 +82,7 @@ class TestCallCounts:
     def test_records_for_keys_come_with_their_books_in_one_call(
         self, backend, calls, user
     ):
-        books = _fill_library(user, 30)
+        books = fill_dynamo_library(user, 30)
         calls.clear()
         found = backend.userbooks_for_keys(user, [b.pk for b in books] + ["none"])
         assert len(found) == 30 and calls == ["BatchGetItem"]
@@ -197,7 +145,7 @@ class TestCounters:
 @pytest.mark.django_db
 class TestLimits:
     def test_a_500_kb_description_is_refused_before_any_call(self, backend, calls):
-        book = _book(1, description="x" * 500_000)
+        book = dynamo_book(1, description="x" * 500_000)
         with pytest.raises(dynamo_utils.ItemTooLarge, match=r"too large.*400 KB"):
             backend.get_or_create_book(book)
         with pytest.raises(dynamo_utils.ItemTooLarge):
@@ -205,7 +153,7 @@ class TestLimits:
         assert calls == []
 
     def test_get_books_with_250_keys_makes_3_batch_calls(self, backend, calls):
-        books = [_book(n) for n in range(250)]
+        books = [dynamo_book(n) for n in range(250)]
         dynamo_utils.batch_put(
             dynamodb.client(),
             dynamodb.table_name(dynamodb.BOOKS),
@@ -217,7 +165,7 @@ class TestLimits:
         assert len(found) == 250 and calls == ["BatchGetItem"] * 3
 
     def test_unprocessed_keys_are_retried(self, backend, monkeypatch):
-        books = [_book(n) for n in range(3)]
+        books = [dynamo_book(n) for n in range(3)]
         for book in books:
             backend.get_or_create_book(book)
         client = dynamodb.client()

@@ -1,0 +1,67 @@
+"""A large library written straight into the DynamoDB tables, in batches.
+
+For tests and benchmarks that need thousands of books on the DynamoDB backend
+without paying for thousands of ``userbook_add`` transactions.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from booklibrary import dynamo_utils, dynamodb
+from catalog.backends.base import listing_fields
+from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
+from catalog.models import Book, MetadataStatus, UserBook
+from tests.factories import isbn13_for
+
+STATUSES = ["want", "reading", "read", "dnf"]
+
+
+def dynamo_book(n: int, **fields) -> Book:
+    isbn = isbn13_for(500000 + n)
+    return Book(
+        key=isbn,
+        isbn13=isbn,
+        title=f"Title {n:05d}",
+        authors=[f"Author {n % 97}"],
+        metadata_status=MetadataStatus.COMPLETE,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+        **fields,
+    )
+
+
+def fill_dynamo_library(user, count: int) -> list[Book]:
+    """Store ``count`` books and the user's records of them in batches of 25."""
+    now = timezone.now()
+    books = [dynamo_book(n) for n in range(count)]
+    records = [
+        UserBook(
+            user_id=user.pk,
+            book=book,
+            status=STATUSES[n % 4],
+            rating=Decimal(n % 11) / 2 or None,
+            added_at=now - timedelta(minutes=n),
+            updated_at=now,
+            **listing_fields(book),
+        )
+        for n, book in enumerate(books)
+    ]
+    client = dynamodb.client()
+    books_table = dynamodb.table_name(dynamodb.BOOKS)
+    dynamo_utils.batch_put(client, books_table, [book_to_item(b) for b in books])
+    dynamo_utils.batch_put(
+        client,
+        dynamodb.table_name(dynamodb.USERBOOKS),
+        [userbook_to_item(r) for r in records],
+    )
+    client.update_item(
+        TableName=dynamodb.table_name(dynamodb.USERS),
+        Key={"pk": {"S": f"USER#{user.pk}"}},
+        UpdateExpression="SET " + ", ".join(f"count_{s} = :{s}" for s in STATUSES),
+        ExpressionAttributeValues={
+            f":{s}": {"N": str(sum(r.status == s for r in records))} for s in STATUSES
+        },
+    )
+    return books
