@@ -28,10 +28,15 @@ import pytest
 from django.test import override_settings
 
 from tests.fake_provider import FakeProviderServer
+from tests.lambda_events import (
+    HOST,
+    http_api_event,
+    sqs_event,
+    zappa_settings_source,
+)
 from tests.lambda_runtime import ANSWER_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "e2etest123.execute-api.us-west-2.amazonaws.com"
 ORIGIN = f"https://{HOST}"
 REGION = "us-west-2"
 STAGE = "e2e"
@@ -45,27 +50,6 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "e2e",
     "AWS_DEFAULT_REGION": REGION,
 }
-
-# What `zappa package` writes into the package as zappa_settings.py, per stage.
-ZAPPA_SETTINGS = """\
-EXCEPTION_HANDLER=None
-DEBUG=False
-LOG_LEVEL='INFO'
-BINARY_SUPPORT=True
-CONTEXT_HEADER_MAPPINGS={{}}
-DOMAIN=None
-BASE_PATH=None
-ENVIRONMENT_VARIABLES={{'BOOKLIBRARY_ENV': '{stage}', 'LOG_LEVEL': 'INFO'}}
-API_STAGE={api_stage!r}
-PROJECT_NAME='booklibrary'
-SETTINGS_FILE=None
-DJANGO_SETTINGS='booklibrary.settings.aws'
-AWS_EVENT_MAPPING={mapping!r}
-AWS_BOT_EVENT_MAPPING={{}}
-COGNITO_TRIGGER_MAPPING={{}}
-ASYNC_RESPONSE_TABLE=''
-ADDITIONAL_TEXT_MIMETYPES=[]
-"""
 
 
 def _free_port() -> int:
@@ -216,7 +200,12 @@ class LambdaFunction:
 def _function(tmp_path_factory, aws, provider, name: str, mapping: dict):
     folder = tmp_path_factory.mktemp(name)
     (folder / "zappa_settings.py").write_text(
-        ZAPPA_SETTINGS.format(stage=STAGE, api_stage=name, mapping=mapping)
+        zappa_settings_source(
+            django_settings="booklibrary.settings.aws",
+            events=mapping,
+            environment={"BOOKLIBRARY_ENV": STAGE, "LOG_LEVEL": "INFO"},
+            stage=name,
+        )
     )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -252,7 +241,7 @@ def web(tmp_path_factory, aws, provider):
 
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory, aws, provider):
-    mapping = {QUEUE_ARN: "worker.sqs_handler.handle"}
+    mapping = {QUEUE_ARN: ["worker.sqs_handler.handle"]}
     function = _function(tmp_path_factory, aws, provider, "dev_worker", mapping)
     yield function
     function.close()
@@ -268,52 +257,22 @@ class Browser:
 
     def request(self, method: str, path: str, data: dict | None = None) -> dict:
         path, _, query = path.partition("?")
-        headers = {
-            "host": HOST,
-            "accept": "text/html",
-            "user-agent": "end-to-end",
-            "x-forwarded-for": "203.0.113.9",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-        }
-        event = {
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "e2etest123",
-                "domainName": HOST,
-                "domainPrefix": "e2etest123",
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "203.0.113.9",
-                    "userAgent": "end-to-end",
-                },
-                "requestId": f"e2e-{time.monotonic_ns()}",
-                "routeKey": "$default",
-                "stage": "$default",
-                "time": "24/Nov/2026:19:00:00 +0000",
-                "timeEpoch": int(time.time() * 1000),
-            },
-            "isBase64Encoded": False,
-        }
-        if query:
-            event["queryStringParameters"] = dict(
-                pair.split("=", 1) for pair in query.split("&")
-            )
-        if self.cookies:
-            event["cookies"] = [f"{k}={v}" for k, v in self.cookies.items()]
+        headers = {"accept": "text/html", "user-agent": "end-to-end"}
+        body = None
         if data is not None:
             data = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **data}
             headers["content-type"] = "application/x-www-form-urlencoded"
             headers["origin"] = ORIGIN
             headers["referer"] = f"{ORIGIN}{path}"
-            event["body"] = urlencode(data, doseq=True)
+            body = urlencode(data, doseq=True)
+        event = http_api_event(
+            path,
+            method=method,
+            body=body,
+            headers=headers,
+            cookies=[f"{k}={v}" for k, v in self.cookies.items()],
+            query=query,
+        )
         response = self.function.invoke(event)
         self.last_set_cookies = response.get("cookies", [])
         for header in self.last_set_cookies:
@@ -356,22 +315,7 @@ def _deliver_jobs(aws, worker) -> list[dict]:
     ).get("Messages", [])
     if not received:
         return []
-    event = {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message["Attributes"],
-                "messageAttributes": message.get("MessageAttributes", {}),
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": QUEUE_ARN,
-                "awsRegion": REGION,
-            }
-            for message in received
-        ]
-    }
+    event = sqs_event(received, QUEUE_ARN)
     response = worker.invoke(event)
     failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
     for message in received:

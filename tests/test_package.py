@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.lambda_events import HOST, http_api_event
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dist" / "booklibrary-dev.zip"
 # Lambda takes a zip of at most 50 MB as a direct upload.
 MAX_ZIP_BYTES = 50 * 1024 * 1024
-HOST = "abc123defg.execute-api.us-west-2.amazonaws.com"
 
 # Runs in the isolated interpreter: argv[1] is the unzipped package.
 RUNNER = r"""
@@ -53,43 +54,6 @@ print(json.dumps({
     "boto3": __import__("boto3").__file__,
 }))
 """
-
-
-def http_api_event(path: str) -> dict:
-    """Return an API Gateway HTTP API (payload 2.0) GET event for ``path``."""
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "host": HOST,
-            "accept": "application/json",
-            "user-agent": "package-test",
-            "x-forwarded-for": "203.0.113.7",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123defg",
-            "domainName": HOST,
-            "domainPrefix": "abc123defg",
-            "http": {
-                "method": "GET",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "package-test",
-            },
-            "requestId": "package-test-1",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "24/Nov/2026:19:00:00 +0000",
-            "timeEpoch": 1795460400000,
-        },
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture(scope="module")

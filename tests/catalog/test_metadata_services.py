@@ -6,6 +6,9 @@ from PIL import Image
 from catalog import services
 from catalog.models import Book, MetadataStatus, UserBook
 
+# On the ORM backends and on DynamoDB (moto), with the same assertions.
+pytestmark = pytest.mark.usefixtures("both_modes")
+
 DUNE = "9780441172719"
 FOX = "9780140328721"
 UNKNOWN = "9780306406157"

@@ -9,6 +9,9 @@ from catalog.isbn import InvalidISBN
 from catalog.models import Book, MetadataStatus, UserBook
 from tests.factories import BookFactory, UserBookFactory, isbn13_for
 
+# On the ORM backends and on DynamoDB (moto), with the same assertions.
+pytestmark = pytest.mark.usefixtures("both_modes")
+
 
 def test_add_by_isbn10_stores_the_isbn13_edition_as_pending(user):
     record = services.userbook_add(user=user, isbn="0-306-40615-2")

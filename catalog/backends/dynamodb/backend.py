@@ -105,7 +105,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
         now = timezone.now()
         fields.setdefault("added_at", now)
-        record = UserBook(user_id=user.pk, book=book, **fields, **listing_fields(book))
+        record = UserBook(user=user, book=book, **fields, **listing_fields(book))
         record.updated_at = now
         _check_rating(record.rating)
         item = codec.userbook_to_item(record)
@@ -141,7 +141,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         return record
 
     def _read_records(
-        self, user_id: int, keys: list[str], *, consistent: bool = False
+        self, user: Any, keys: list[str], *, consistent: bool = False
     ) -> dict[str, UserBook]:
         """Fetch records with their books: one BatchGetItem for up to 50 keys."""
         keys = list(dict.fromkeys(keys))
@@ -149,7 +149,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         found = batch_get(
             dynamodb.client(),
             {
-                records_table: [codec.userbook_key(user_id, k) for k in keys],
+                records_table: [codec.userbook_key(user.pk, k) for k in keys],
                 books_table: [codec.book_key(k) for k in keys],
             },
             consistent=consistent,
@@ -159,12 +159,12 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         for item in found[records_table]:
             key = item["book_key"]["S"]
             book = books.get(key) or Book(key=key)
-            records[key] = codec.userbook_from_item(item, book)
+            records[key] = codec.userbook_from_item(item, book, user)
         return {key: records[key] for key in keys if key in records}
 
     def get_userbook(self, user: Any, key: str) -> UserBook:
         """Return the user's record of book ``key`` or raise ``DoesNotExist``."""
-        found = self._read_records(user.pk, [key], consistent=True)
+        found = self._read_records(user, [key], consistent=True)
         if key not in found:
             raise UserBook.DoesNotExist(f"No book {key!r} in this library.")
         return found[key]
@@ -173,7 +173,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         """Return the user's records among these book keys, by key."""
         if not keys:
             return {}
-        return self._read_records(user.pk, keys)
+        return self._read_records(user, keys)
 
     def page_for_user(
         self,
@@ -200,6 +200,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
             codec.userbook_from_item(
                 item,
                 books.get(item["book_key"]["S"]) or Book(key=item["book_key"]["S"]),
+                user,
             )
             for item in found
         ]

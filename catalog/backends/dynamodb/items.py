@@ -173,17 +173,19 @@ def userbook_update(
     }
 
 
-def userbook_from_item(item: Item, book: Book) -> UserBook:
+def userbook_from_item(item: Item, book: Book, user: Any = None) -> UserBook:
     """Return an unsaved UserBook (marked as stored) of ``book`` from its item.
 
-    Only ``user_id`` is set: whoever needs the user object has it already, and
-    reaching ``record.user`` would query SQL.
+    Given the ``user`` it belongs to, ``record.user`` is that object; without,
+    only ``user_id`` is set (reaching ``record.user`` would then query SQL).
     """
     record = UserBook(
         user_id=int(item["user_id"]["N"]),
         book=book,
         **_decode_fields(item, _fields(UserBook, _USERBOOK_SKIP)),
     )
+    if user is not None and user.pk == record.user_id:
+        record.user = user
     record._state.adding = False
     return record
 
