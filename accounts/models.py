@@ -34,6 +34,10 @@ class UserManager(DjangoUserManager):
         """Tell whether another account already uses this email (any case)."""
         return get_user_backend().email_taken(email, exclude_pk=exclude_pk)
 
+    def all_users(self) -> list["User"]:
+        """Return every user, for the admin's listing (never a request path)."""
+        return get_user_backend().all_users()
+
     def active_with_email(self, email: str) -> list["User"]:
         """Return the active users with this email, for password reset."""
         return [

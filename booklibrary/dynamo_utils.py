@@ -164,8 +164,17 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> None:
     items = list(items)
     for item in items:
         check_item_size(item)
-    for chunk in chunked(items, MAX_BATCH_WRITE):
-        request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
+    _batch_write(client, table, [{"PutRequest": {"Item": item}} for item in items])
+
+
+def batch_delete(client: Any, table: str, keys: Iterable[Item]) -> None:
+    """Delete items from one table by key: 25 a call, unprocessed retried."""
+    _batch_write(client, table, [{"DeleteRequest": {"Key": key}} for key in keys])
+
+
+def _batch_write(client: Any, table: str, writes: list[dict[str, Any]]) -> None:
+    for chunk in chunked(writes, MAX_BATCH_WRITE):
+        request = {table: list(chunk)}
         attempt = 0
         while request:
             answer = client.batch_write_item(RequestItems=request)
@@ -175,6 +184,17 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> None:
                 if attempt >= MAX_ATTEMPTS:
                     raise UnprocessedError("DynamoDB is too busy to write; try again.")
                 backoff(attempt)
+
+
+def scan_all(client: Any, **kwargs: Any) -> Iterator[Item]:
+    """Yield every item a Scan returns, page after page.
+
+    For the admin's listings and the migration's checks only: request paths
+    use keys and indexes, never a Scan.
+    """
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(**kwargs):
+        yield from page.get("Items", [])
 
 
 def transact_write(client: Any, actions: list[dict[str, Any]]) -> None:

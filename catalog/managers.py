@@ -39,6 +39,10 @@ class BookManager(models.Manager):
         """Write a book and refresh its owners' sort and search keys."""
         return _backend().save_book(book)
 
+    def all_books(self) -> list["Book"]:
+        """Return every book, for the admin's listing (never a request path)."""
+        return _backend().all_books()
+
 
 class UserBookManager(models.Manager):
     """A user's records of books; every method is scoped to one user."""
@@ -83,3 +87,11 @@ class UserBookManager(models.Manager):
     def remove_for_user(self, user, key: str) -> None:
         """Remove the user's record of book ``key``."""
         _backend().remove_userbook(user, key)
+
+    def remove_all_for_user(self, user) -> int:
+        """Remove the user's whole library (their account is going)."""
+        return _backend().remove_all_for_user(user)
+
+    def all_records(self) -> list["UserBook"]:
+        """Return every user's records with their books, for the admin's listing."""
+        return _backend().all_userbooks()

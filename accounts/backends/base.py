@@ -52,3 +52,7 @@ class UserBackend:
     def delete(self, user: "User") -> None:
         """Delete the user and free their username and email."""
         raise NotImplementedError
+
+    def all_users(self) -> list["User"]:
+        """Return every user (the admin's listing; a Scan on DynamoDB)."""
+        raise NotImplementedError

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.backends.base import UserBackend, UsernameOrEmailTaken
 from booklibrary import dynamodb
+from booklibrary.dynamo_utils import scan_all
 
 # The account's own attributes; the catalog keeps book counters on the same
 # item, so saving a user updates these and never overwrites the rest.
@@ -239,3 +240,12 @@ class DynamoUserBackend(UserBackend):
         if user.email:
             actions.append(self._release("EMAIL", user.email))
         dynamodb.client().transact_write_items(TransactItems=actions)
+
+    def all_users(self):
+        items = scan_all(
+            dynamodb.client(),
+            TableName=self._table(),
+            FilterExpression="begins_with(pk, :user)",
+            ExpressionAttributeValues={":user": {"S": "USER#"}},
+        )
+        return [_decode(item) for item in items]

@@ -39,3 +39,6 @@ class OrmUserBackend(UserBackend):
 
     def delete(self, user):
         models.Model.delete(user)
+
+    def all_users(self):
+        return list(_users().all())

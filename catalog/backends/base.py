@@ -87,6 +87,9 @@ def listing_fields(book: "Book") -> dict[str, str]:
 class CatalogBackend:
     """Base class for catalog backends; every method below must be implemented."""
 
+    # Whether records are ORM rows (the admin then uses Django's own machinery).
+    uses_orm = False
+
     # Books ------------------------------------------------------------------
 
     def get_book(self, key: str) -> "Book":
@@ -155,4 +158,21 @@ class CatalogBackend:
 
     def remove_userbook(self, user: "User", key: str) -> None:
         """Remove the user's record of book ``key`` (the book itself stays)."""
+        raise NotImplementedError
+
+    # Administration: the Django admin's listings, which may read whole tables --
+
+    def all_books(self) -> list["Book"]:
+        """Return every book (the admin's listing; a Scan on DynamoDB)."""
+        raise NotImplementedError
+
+    def all_userbooks(self) -> list["UserBook"]:
+        """Return every user's records with their books (the admin's listing).
+
+        Only ``user_id`` is set on each record; the caller attaches the users.
+        """
+        raise NotImplementedError
+
+    def remove_all_for_user(self, user: "User") -> int:
+        """Remove every record of the user's library; return how many there were."""
         raise NotImplementedError

@@ -34,6 +34,8 @@ _ORDERINGS = {
 class OrmCatalogBackend(CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
+    uses_orm = True
+
     def get_book(self, key: str) -> Book:
         return Book._base_manager.get(pk=key)
 
@@ -143,6 +145,16 @@ class OrmCatalogBackend(CatalogBackend):
         deleted, _ = UserBook._base_manager.filter(user=user, book_id=key).delete()
         if not deleted:
             raise UserBook.DoesNotExist(f"No book {key!r} in this library.")
+
+    def all_books(self) -> list[Book]:
+        return list(Book._base_manager.all())
+
+    def all_userbooks(self) -> list[UserBook]:
+        return list(UserBook._base_manager.select_related("book"))
+
+    def remove_all_for_user(self, user) -> int:
+        deleted, _ = UserBook._base_manager.filter(user=user).delete()
+        return deleted
 
 
 def _to_cursor(value: Any) -> Any:

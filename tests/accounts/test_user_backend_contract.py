@@ -88,3 +88,9 @@ def test_delete_frees_the_username():
     with pytest.raises(User.DoesNotExist):
         User.objects.get_by_natural_key("ann")
     assert _create().pk
+
+
+def test_all_users_lists_every_account_and_nothing_else():
+    ann, bob = _create(), _create("Bob", "bob@example.com")
+    listed = {user.pk: user.username for user in User.objects.all_users()}
+    assert listed == {ann.pk: "Ann", bob.pk: "Bob"}

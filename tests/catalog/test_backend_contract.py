@@ -308,3 +308,50 @@ class TestDynamoBackend(CatalogContract):
         aws_tables.meta.events.register("before-call.dynamodb.Scan", refuse_scan)
         yield
         assert scans == []
+
+
+class AdminListingContract:
+    """The admin's whole-table operations (a Scan is allowed there, nowhere else)."""
+
+    backend: str
+
+    @pytest.fixture(autouse=True)
+    def _use_backend(self, settings, db):
+        settings.CATALOG_BACKEND = self.backend
+
+    def test_all_books_and_all_records_span_every_user(self):
+        ann, bob = UserFactory(), UserFactory()
+        shared = UserBookFactory(user=ann, status="read").book
+        UserBookFactory(user=bob, book=shared, status="want")
+        UserBookFactory(user=bob, status="reading")
+        Book.objects.get_or_create_book(Book(key="manual-x", title="Nobody's"))
+        books = {book.pk: book.title for book in Book.objects.all_books()}
+        assert len(books) == 3 and books["manual-x"] == "Nobody's"
+        records = UserBook.objects.all_records()
+        assert sorted((r.user_id, r.status) for r in records) == sorted(
+            [(ann.pk, "read"), (bob.pk, "want"), (bob.pk, "reading")]
+        )
+        assert {r.book.title for r in records if r.book_id == shared.pk} == {
+            shared.title
+        }
+
+    def test_removing_a_users_whole_library_leaves_others_and_books(self):
+        ann, bob = UserFactory(), UserFactory()
+        for status in ("read", "want", "reading"):
+            UserBookFactory(user=ann, status=status)
+        kept = UserBookFactory(user=bob)
+        assert UserBook.objects.remove_all_for_user(ann) == 3
+        assert UserBook.objects.status_counts(ann)["all"] == 0
+        assert UserBook.objects.page_for_user(ann).items == []
+        assert UserBook.objects.get_for_user(bob, kept.book_id)
+        assert len(Book.objects.all_books()) == 4
+        assert UserBook.objects.remove_all_for_user(ann) == 0
+
+
+class TestOrmAdminListing(AdminListingContract):
+    backend = "catalog.backends.orm.OrmCatalogBackend"
+
+
+@pytest.mark.usefixtures("aws_tables")
+class TestDynamoAdminListing(AdminListingContract):
+    backend = "catalog.backends.dynamodb.DynamoCatalogBackend"
