@@ -394,3 +394,32 @@ def test_a_reader_signs_up_adds_a_book_and_the_worker_fills_it_in(
 
     # Only the web function's first event paid for the cold start.
     assert web.seconds[0] > max(web.seconds[1:]) / 2
+
+
+def test_an_administrator_manages_the_data_in_the_admin_on_lambda(web, aws):
+    from accounts.models import User
+    from booklibrary.settings import base
+    from tests.aws import DYNAMO_MODE
+
+    # Created as `manage.py createsuperuser` would on AWS: Argon2, in DynamoDB.
+    with override_settings(
+        PASSWORD_HASHERS=base.PASSWORD_HASHERS,
+        AWS_REGION=REGION,
+        BOOKLIBRARY_ENV=STAGE,
+        DYNAMODB_ENDPOINT_URL=aws["endpoint"],
+        **DYNAMO_MODE,
+    ):
+        User.objects.create_superuser("keeper", "keeper@example.com", PASSWORD)
+    browser = Browser(web)
+    browser.get("/admin/login/")
+    login = browser.post(
+        "/admin/login/",
+        {"username": "keeper", "password": PASSWORD, "next": "/admin/"},
+    )
+    assert login["statusCode"] == 302, _body(login)[:3000]
+    index = _body(browser.get("/admin/"))
+    assert "Users" in index and "User books" in index
+    users = _body(browser.get("/admin/accounts/user/?q=keeper"))
+    assert "keeper@example.com" in users
+    assert browser.get("/admin/catalog/userbook/")["statusCode"] == 200
+    assert browser.get("/admin/catalog/book/?q=dune")["statusCode"] == 200
