@@ -12,32 +12,20 @@ any request Scans.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-_db = Path(tempfile.mkdtemp(prefix="booklibrary-bench-")) / "bench.sqlite3"
-os.environ["DJANGO_SETTINGS_MODULE"] = "booklibrary.settings.test"
-os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_db}"
-for _name, _value in {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-west-2",
-}.items():
-    os.environ[_name] = _value
+from benchenv import setup_django
 
-import django  # noqa: E402
+setup_django(
+    AWS_ACCESS_KEY_ID="bench",
+    AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 (moto accepts any)
+    AWS_DEFAULT_REGION="us-west-2",
+)
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from booklibrary import dynamodb  # noqa: E402
@@ -74,8 +62,6 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 2000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
     calls: list[str] = []
 
     def record(model, **kwargs):

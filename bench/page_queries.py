@@ -8,26 +8,17 @@ response time. Exits non-zero if any page's query count differs between sizes.
 """
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-_db = Path(tempfile.mkdtemp(prefix="booklibrary-bench-")) / "bench.sqlite3"
-os.environ["DJANGO_SETTINGS_MODULE"] = "booklibrary.settings.test"
-os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_db}"
+from benchenv import setup_django
 
-import django  # noqa: E402
+setup_django()
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -104,8 +95,6 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 20000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
     counts: dict[str, set[int]] = {url: set() for url in PAGES}
     print(f"{'page':36} {'books':>7} {'queries':>8} {'median ms':>10}")
     for size in args.sizes:

@@ -80,3 +80,21 @@ def test_passwords_are_stored_with_argon2(settings):
     user = UserFactory(password="some long passphrase")
     assert user.password.startswith("argon2$")
     assert user.check_password("some long passphrase")
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("catalog.backends.nowhere.Backend", "cannot be imported"),
+        ("catalog.models.Book", "is not a CatalogBackend"),
+        ("catalog.backends.base.listing_fields", "is not a CatalogBackend"),
+    ],
+)
+def test_a_wrong_backend_setting_says_what_is_wrong(settings, path, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from catalog.backends import get_backend
+
+    settings.CATALOG_BACKEND = path
+    with pytest.raises(ImproperlyConfigured, match=message):
+        get_backend()

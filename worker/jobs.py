@@ -9,7 +9,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.tasks import Task
+from django.tasks import Task, TaskResult, TaskResultStatus
+from django.tasks.signals import task_enqueued
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -50,3 +51,27 @@ def run(message: Any) -> Any:
     task, args, kwargs = resolve(message)
     logger.info("Running %s%s", task.module_path, tuple(args))
     return task.call(*args, **kwargs)
+
+
+def enqueued(backend: Any, task: Task, job_id: str, message: dict) -> TaskResult:
+    """Return the READY result of a job just sent, and announce it.
+
+    The result a queue backend (Celery, SQS) hands back from ``enqueue``: the
+    job now waits for a worker, which keeps no result store to look it up in.
+    """
+    result = TaskResult(
+        task=task,
+        id=job_id,
+        status=TaskResultStatus.READY,
+        enqueued_at=datetime.fromisoformat(message["enqueued_at"]),
+        started_at=None,
+        finished_at=None,
+        last_attempted_at=None,
+        args=list(message["args"]),
+        kwargs=dict(message["kwargs"]),
+        backend=backend.alias,
+        errors=[],
+        worker_ids=[],
+    )
+    task_enqueued.send(type(backend), task_result=result)
+    return result

@@ -4,11 +4,7 @@ Every job travels as the same JSON message (see ``worker.jobs``) through one
 generic Celery task, ``booklibrary.run_job``; no per-task Celery registration.
 """
 
-from datetime import UTC, datetime
-
-from django.tasks import TaskResult, TaskResultStatus
 from django.tasks.backends.base import BaseTaskBackend
-from django.tasks.signals import task_enqueued
 from django.utils.crypto import get_random_string
 
 from worker import jobs
@@ -29,22 +25,6 @@ class CeleryTaskBackend(BaseTaskBackend):
         if task.queue_name != "default":
             options["queue"] = task.queue_name
         job_id = get_random_string(32)
-        run_job.apply_async(
-            args=[jobs.encode(task, args, kwargs)], task_id=job_id, **options
-        )
-        result = TaskResult(
-            task=task,
-            id=job_id,
-            status=TaskResultStatus.READY,
-            enqueued_at=datetime.now(UTC),
-            started_at=None,
-            finished_at=None,
-            last_attempted_at=None,
-            args=list(args),
-            kwargs=dict(kwargs),
-            backend=self.alias,
-            errors=[],
-            worker_ids=[],
-        )
-        task_enqueued.send(type(self), task_result=result)
-        return result
+        message = jobs.encode(task, args, kwargs)
+        run_job.apply_async(args=[message], task_id=job_id, **options)
+        return jobs.enqueued(self, task, job_id, message)

@@ -26,9 +26,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.tasks import Task, TaskResult, TaskResultStatus
+from django.tasks import Task, TaskResult
 from django.tasks.backends.base import BaseTaskBackend
-from django.tasks.signals import task_enqueued
 
 from worker import jobs
 
@@ -109,19 +108,4 @@ class SqsTaskBackend(BaseTaskBackend):
                 TASK_ATTRIBUTE: {"DataType": "String", "StringValue": task.module_path}
             },
         )
-        result = TaskResult(
-            task=task,
-            id=response["MessageId"],
-            status=TaskResultStatus.READY,
-            enqueued_at=datetime.fromisoformat(message["enqueued_at"]),
-            started_at=None,
-            finished_at=None,
-            last_attempted_at=None,
-            args=list(args),
-            kwargs=dict(kwargs),
-            backend=self.alias,
-            errors=[],
-            worker_ids=[],
-        )
-        task_enqueued.send(type(self), task_result=result)
-        return result
+        return jobs.enqueued(self, task, response["MessageId"], message)
