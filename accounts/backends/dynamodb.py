@@ -81,6 +81,13 @@ def _decode(item: dict) -> "Any":
             values[name] = raw.get("S", "")
     user = User(id=int(item["id"]["N"]), **values)
     user._state.adding = False
+    # The catalog's per-status counters live on the same item: kept, so that a
+    # page needs no second read of it (see catalog.backends.dynamodb).
+    user.stored_status_counts = {
+        name: int(value["N"])
+        for name, value in item.items()
+        if name.startswith("count_") and "N" in value
+    }
     return user
 
 

@@ -68,6 +68,16 @@ def _lost_race(exc: ClientError) -> bool:
     return first in (["ConditionalCheckFailed"], ["TransactionConflict"])
 
 
+# The user backend reads the user's item, counters included, once per request
+# and keeps the counters on the user object (``accounts.backends.dynamodb``):
+# pages then count for free. A write that moves a counter forgets them.
+STORED_COUNTS = "stored_status_counts"
+
+
+def _forget_counts(user: Any) -> None:
+    setattr(user, STORED_COUNTS, None)
+
+
 def _update_at_version(
     user_id: int, key: str, version: int, update: dict, counters: dict[str, int]
 ) -> None:
@@ -105,6 +115,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
 
     def add_userbook(self, user: Any, book: Book, **fields: Any) -> UserBook:
         """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
+        _forget_counts(user)
         now = timezone.now()
         fields.setdefault("added_at", now)
         record = UserBook(user=user, book=book, **fields, **listing_fields(book))
@@ -209,17 +220,24 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         return Page(items=items, next_cursor=next_cursor)
 
     def status_counts(self, user: Any) -> dict[str, int]:
-        """Return the counters kept on the user's item (one GetItem)."""
-        answer = dynamodb.client().get_item(
-            TableName=users_table(),
-            Key={"pk": {"S": f"USER#{user.pk}"}},
-            ProjectionExpression=", ".join(f"count_{s}" for s in ReadingStatus),
-        )
-        item = answer.get("Item", {})
-        counts = {
-            s.value: max(int(item.get(f"count_{s}", {}).get("N", 0)), 0)
-            for s in ReadingStatus
-        }
+        """Return the counters kept on the user's item.
+
+        Free when the user object came from the DynamoDB user backend in this
+        request (it read the item already); one GetItem otherwise.
+        """
+        stored = getattr(user, STORED_COUNTS, None)
+        if stored is None:
+            answer = dynamodb.client().get_item(
+                TableName=users_table(),
+                Key={"pk": {"S": f"USER#{user.pk}"}},
+                ProjectionExpression=", ".join(f"count_{s}" for s in ReadingStatus),
+            )
+            stored = {
+                name: int(value["N"])
+                for name, value in answer.get("Item", {}).items()
+                if name.startswith("count_")
+            }
+        counts = {s.value: max(stored.get(f"count_{s}", 0), 0) for s in ReadingStatus}
         counts["all"] = sum(counts.values())
         return counts
 
@@ -231,6 +249,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
         Raises ``StaleEdit`` when the record moved on, ``UserBook.DoesNotExist``
         when it is gone.
         """
+        _forget_counts(user)
         current = self.get_userbook(user, key)
         if current.version != version:
             raise StaleEdit(current)
@@ -259,6 +278,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
 
     def remove_userbook(self, user: Any, key: str) -> None:
         """Remove the user's record of book ``key`` (the book itself stays)."""
+        _forget_counts(user)
         for _ in range(_WRITE_ATTEMPTS):
             current = self.get_userbook(user, key)
             actions = [
@@ -308,6 +328,7 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
 
     def remove_all_for_user(self, user: Any) -> int:
         """Delete the user's records (a Query of their partition) and counters."""
+        _forget_counts(user)
         client = dynamodb.client()
         paginator = client.get_paginator("query")
         keys = [
