@@ -24,6 +24,29 @@ REGION = "us-west-2"
 ACCOUNT = "123456789012"
 
 
+def offline_aws_environment(data_dir: Path) -> dict[str, str]:
+    """Return what ``booklibrary.settings.aws`` needs, with AWS out of reach.
+
+    The required settings as a deploy's Lambda environment holds them, dummy
+    credentials, and every AWS endpoint a closed local port, so that any AWS
+    call fails instead of reaching out. ``data_dir`` stands for Lambda's /tmp.
+    """
+    return {
+        "SECRET_KEY": "offline-lambda-" + "k" * 40,
+        "ALLOWED_HOSTS": HOST,
+        "JOBS_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/Jobs",
+        "MEDIA_BUCKET": "booklibrary-media-test",
+        "DATA_DIR": str(data_dir),
+        "AWS_ACCESS_KEY_ID": "offline",
+        "AWS_SECRET_ACCESS_KEY": "offline",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
 def http_api_event(
     path: str,
     *,

@@ -20,6 +20,7 @@ from booklibrary import lambda_handler as entry
 from tests.lambda_events import (
     HOST,
     http_api_event,
+    offline_aws_environment,
     rest_api_event,
     sqs_event,
     zappa_lambda,
@@ -169,18 +170,7 @@ def _cold_start(data_dir: Path, scenario: str) -> dict:
         {
             "DJANGO_SETTINGS_MODULE": "booklibrary.settings.aws",
             "PYTHONPATH": str(ROOT),
-            "SECRET_KEY": "lambda-handler-test-" + "k" * 40,
-            "ALLOWED_HOSTS": HOST,
-            "JOBS_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/1/BookLibrary-Jobs",
-            "MEDIA_BUCKET": "booklibrary-media-test",
-            "DATA_DIR": str(data_dir),
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-west-2",
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            **offline_aws_environment(data_dir),
         }
     )
     result = subprocess.run(

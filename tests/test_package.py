@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambda_events import HOST, http_api_event
+from tests.lambda_events import http_api_event, offline_aws_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dist" / "booklibrary-dev.zip"
@@ -100,20 +100,7 @@ def cold_start(unzipped: Path, scratch: Path) -> dict:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "HOME": str(scratch),
-        # What the deploy puts in the Lambda environment (settings.aws).
-        "SECRET_KEY": "package-test-" + "k" * 40,
-        "ALLOWED_HOSTS": HOST,
-        "JOBS_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/123456789012/Jobs",
-        "MEDIA_BUCKET": "booklibrary-media-test",
-        "DATA_DIR": str(scratch / "lambda-tmp"),
-        # No AWS: dummy credentials and a closed port for every endpoint.
-        "AWS_ACCESS_KEY_ID": "package-test",
-        "AWS_SECRET_ACCESS_KEY": "package-test",
-        "AWS_DEFAULT_REGION": "us-west-2",
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **offline_aws_environment(scratch / "lambda-tmp"),
     }
     started = time.perf_counter()
     result = subprocess.run(
