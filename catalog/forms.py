@@ -4,8 +4,11 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from catalog import isbn as isbn_tools
+from catalog.barcodes import BarcodeError
+from catalog.barcodes import images as photo_images
 from catalog.models import RATING_CHOICES, ReadingStatus, UserBook
 
 
@@ -57,6 +60,45 @@ class AddByIsbnForm(ShelfFieldsMixin):
     field_order = ["isbn", "status", "owned", "location"]
 
 
+def clean_cover_photo(upload):
+    """Return an uploaded cover photo as an upright RGB image, or a clear error."""
+    try:
+        raw = photo_images.read_upload(upload, settings.BARCODE_MAX_UPLOAD_BYTES)
+        return photo_images.open_rgb(
+            raw,
+            getattr(
+                settings, "BARCODE_MAX_IMAGE_PIXELS", photo_images.DEFAULT_MAX_PIXELS
+            ),
+        )
+    except BarcodeError as exc:
+        raise forms.ValidationError(str(exc), code="photo") from None
+
+
+class CoverPhotoField(forms.FileField):
+    """A photo of the book's cover: checked, opened upright, handed on as an image."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Cover photo")
+        kwargs.setdefault("help_text", "A photo of the front cover (JPEG or PNG).")
+        kwargs.setdefault(
+            "widget",
+            forms.ClearableFileInput(
+                attrs={"accept": "image/*", "capture": "environment"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        return clean_cover_photo(upload) if upload else None
+
+
+class CoverPhotoForm(forms.Form):
+    """Your own photo as the cover of a book without one."""
+
+    photo = CoverPhotoField()
+
+
 def _split_authors(text: str) -> list[str]:
     return [name.strip() for name in re.split(r"[;\n]+", text or "") if name.strip()]
 
@@ -81,6 +123,7 @@ class ManualBookForm(ShelfFieldsMixin):
     )
     pages = forms.IntegerField(required=False, min_value=1, max_value=100000)
     language = forms.CharField(max_length=20, required=False)
+    cover_photo = CoverPhotoField(required=False)
     field_order = [
         "title",
         "subtitle",
@@ -90,6 +133,7 @@ class ManualBookForm(ShelfFieldsMixin):
         "publish_date",
         "pages",
         "language",
+        "cover_photo",
         "status",
         "owned",
         "location",

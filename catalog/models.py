@@ -79,6 +79,15 @@ class Book(models.Model):
         return self.metadata_status == MetadataStatus.PENDING
 
     @property
+    def takes_cover_photo(self) -> bool:
+        """Whether a reader may give it their own cover photo.
+
+        Books entered by hand and books without a cover: a cover fetched for a
+        shared edition is not replaced from one reader's library.
+        """
+        return self.metadata_status == MetadataStatus.MANUAL or not self.cover
+
+    @property
     def can_retry_metadata(self) -> bool:
         return bool(self.isbn13) and self.metadata_status in (
             MetadataStatus.FAILED,

@@ -19,5 +19,6 @@ urlpatterns = [
     path("books/<str:key>", views.book_detail, name="book-detail"),
     path("books/<str:key>/details", views.book_details_fragment, name="book-details"),
     path("books/<str:key>/refresh", views.book_refresh, name="book-refresh"),
+    path("books/<str:key>/cover", views.book_cover, name="book-cover"),
     path("books/<str:key>/remove", views.book_remove, name="book-remove"),
 ]

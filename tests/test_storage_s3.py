@@ -48,3 +48,27 @@ def test_covers_are_stored_in_s3_and_linked_with_signed_urls(
     url = book.cover_thumb.url
     assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Signature=" in url
     assert default_storage.exists(book.cover.name)
+
+
+@pytest.mark.django_db
+def test_a_readers_cover_photo_lands_in_s3_on_aws_mode(s3_media, dynamo_mode):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from catalog.forms import CoverPhotoForm
+    from tests.fake_provider import make_cover_jpeg
+
+    user = User.objects.create_user("reader", "reader@example.com", "a passphrase 1")
+    record = services.userbook_add_manual(user=user, book_fields={"title": "Notes"})
+    upload = SimpleUploadedFile("photo.jpg", make_cover_jpeg(size=(800, 1200)))
+    form = CoverPhotoForm({}, {"photo": upload})
+    assert form.is_valid(), form.errors
+    services.book_use_cover_photo(
+        user=user, book_key=record.book_id, image=form.cleaned_data["photo"]
+    )
+    keys = {o["Key"] for o in s3_media.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {
+        f"media/covers/{record.book_id}.jpg",
+        f"media/covers/{record.book_id}-thumb.jpg",
+    }
+    assert "X-Amz-Signature=" in Book.objects.get_by_key(record.book_id).cover.url

@@ -81,6 +81,18 @@ def _stream_size(data: BinaryIO) -> int | None:
 
 def open_grayscale(raw: bytes, max_pixels: int) -> Image.Image:
     """Open image bytes upright (EXIF orientation applied) as grayscale, or raise."""
+    # For a JPEG, decode straight to grayscale: a third of the memory and time
+    # of RGB.
+    return _to_gray(_open_upright(raw, max_pixels, draft="L"))
+
+
+def open_rgb(raw: bytes, max_pixels: int) -> Image.Image:
+    """Open image bytes upright as RGB on white (for a cover photo), or raise."""
+    return _on_paper(_open_upright(raw, max_pixels, draft="RGB")).convert("RGB")
+
+
+def _open_upright(raw: bytes, max_pixels: int, *, draft: str) -> Image.Image:
+    """Open image bytes with the safety checks, EXIF orientation applied."""
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a
@@ -89,11 +101,9 @@ def open_grayscale(raw: bytes, max_pixels: int) -> Image.Image:
             image = Image.open(io.BytesIO(raw))
             if image.width * image.height > max_pixels:
                 raise BarcodeError(TOO_MANY_PIXELS)
-            # For a JPEG, decode straight to grayscale: a third of the memory and
-            # time of RGB. Other formats ignore this.
-            image.draft("L", image.size)
+            image.draft(draft, image.size)  # JPEG only; other formats ignore it
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            return ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BarcodeError(TOO_MANY_PIXELS) from exc
     except UnidentifiedImageError as exc:
@@ -103,23 +113,26 @@ def open_grayscale(raw: bytes, max_pixels: int) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # Pillow reports truncated or corrupt data (or EXIF) with any of these.
         raise BarcodeError(DAMAGED) from exc
-    return _to_gray(upright)
 
 
 def _is_heif(raw: bytes) -> bool:
     return raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS
 
 
+def _on_paper(image: Image.Image) -> Image.Image:
+    """Put a transparent image on white paper (its hidden pixels are often black)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, "white")
+        return Image.alpha_composite(paper, rgba)
+    return image
+
+
 def _to_gray(image: Image.Image) -> Image.Image:
     if image.mode == "L":
         return image
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        # Transparent pixels are often black underneath: put them on white paper,
-        # or bars drawn on a transparent background vanish into it.
-        rgba = image.convert("RGBA")
-        paper = Image.new("RGBA", rgba.size, "white")
-        image = Image.alpha_composite(paper, rgba)
-    return image.convert("L")
+    # Bars drawn on a transparent background would vanish into black.
+    return _on_paper(image).convert("L")
 
 
 def passes(image: Image.Image) -> Iterator[tuple[str, Image.Image]]:

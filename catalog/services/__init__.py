@@ -10,17 +10,21 @@ from catalog.services.library import (
     userbook_update,
 )
 from catalog.services.metadata import (
+    CoverTaken,
     MetadataUnavailable,
     book_request_metadata,
+    book_use_cover_photo,
     books_mark_metadata_failed,
     books_refresh_metadata,
 )
 
 __all__ = [
     "AddManyResult",
+    "CoverTaken",
     "MetadataUnavailable",
     "book_lookup",
     "book_request_metadata",
+    "book_use_cover_photo",
     "books_mark_metadata_failed",
     "books_refresh_metadata",
     "userbook_add",

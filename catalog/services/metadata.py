@@ -10,7 +10,7 @@ from PIL import Image, UnidentifiedImageError
 
 from catalog import metadata
 from catalog.metadata import LookupResult, ProviderError
-from catalog.models import Book, MetadataStatus
+from catalog.models import Book, MetadataStatus, UserBook
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,11 @@ def _store_cover(book: Book, url: str) -> None:
         return
     if source.width < 10 or source.height < 10:
         return  # a 1x1 "no cover" placeholder
+    store_cover_image(book, source)
+
+
+def store_cover_image(book: Book, source: Image.Image) -> None:
+    """Store an RGB image as the book's cover at two sizes (the book is not saved)."""
     for field, size in COVER_SIZES.items():
         resized = source.copy()
         resized.thumbnail(size, Image.Resampling.LANCZOS)
@@ -146,3 +151,22 @@ def _store_cover(book: Book, url: str) -> None:
         getattr(book, field).save(
             f"{book.pk}{suffix}.jpg", ContentFile(buffer.getvalue()), save=False
         )
+
+
+class CoverTaken(Exception):
+    """The book has a cover from its details, which one reader may not replace."""
+
+
+def book_use_cover_photo(*, user, book_key: str, image: Image.Image) -> Book:
+    """Make a reader's photo the cover of a book in their library.
+
+    Raises ``UserBook.DoesNotExist`` when the book is not in their library and
+    ``CoverTaken`` when its cover came with its details. The cover counts as
+    edited by hand: refreshing the details keeps it.
+    """
+    book = UserBook.objects.get_for_user(user, book_key).book
+    if not book.takes_cover_photo:
+        raise CoverTaken(book_key)
+    store_cover_image(book, image)
+    book.edited_fields = sorted({*(book.edited_fields or []), "cover"})
+    return Book.objects.save_book(book)

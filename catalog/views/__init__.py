@@ -11,6 +11,7 @@ from catalog.views.adding import (
 from catalog.views.library import (
     book_add,
     book_cards,
+    book_cover,
     book_detail,
     book_details_fragment,
     book_list,
@@ -26,6 +27,7 @@ __all__ = [
     "add_many",
     "book_add",
     "book_cards",
+    "book_cover",
     "book_detail",
     "book_details_fragment",
     "book_list",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from booklibrary.cursors import InvalidCursor
 from catalog import services
 from catalog.backends.base import DEFAULT_SORT, SORTS, AlreadyInLibrary, StaleEdit
-from catalog.forms import AddByIsbnForm, ManualBookForm, UserBookForm
+from catalog.forms import AddByIsbnForm, CoverPhotoForm, ManualBookForm, UserBookForm
 from catalog.models import ReadingStatus, UserBook
 
 
@@ -95,7 +95,11 @@ def book_add(request):
         initial={"isbn": request.GET.get("isbn", "")},
         prefix="isbn",
     )
-    manual_form = ManualBookForm(posted if mode == "manual" else None, prefix="manual")
+    manual_form = ManualBookForm(
+        posted if mode == "manual" else None,
+        request.FILES if mode == "manual" and posted else None,
+        prefix="manual",
+    )
     existing = None
     if request.method == "POST":
         form = manual_form if mode == "manual" else isbn_form
@@ -106,6 +110,8 @@ def book_add(request):
                 existing = exc.existing
             else:
                 messages.success(request, f"Added “{record.book.display_title}”.")
+                if mode == "manual" and form.cleaned_data["cover_photo"]:
+                    _use_cover_photo(request, record, form.cleaned_data["cover_photo"])
                 if request.POST.get("next_action") == "add_another":
                     return redirect("catalog:book-add")
                 return redirect(record)
@@ -132,6 +138,34 @@ def _add_from_form(user, mode: str, form) -> UserBook:
             **shelf,
         )
     return services.userbook_add(user=user, isbn=form.cleaned_data["isbn"], **shelf)
+
+
+def _use_cover_photo(request, record: UserBook, image) -> None:
+    try:
+        services.book_use_cover_photo(
+            user=request.user, book_key=record.book_id, image=image
+        )
+    except services.CoverTaken:
+        messages.info(
+            request,
+            "This edition already has a cover from its details; your photo was "
+            "not used.",
+        )
+    else:
+        messages.success(request, "Your photo is the cover now.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def book_cover(request, key: str):
+    """Use the reader's photo as the cover of a book that has none."""
+    record = _get_userbook_or_404(request.user, key)
+    form = CoverPhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        _use_cover_photo(request, record, form.cleaned_data["photo"])
+    else:
+        messages.error(request, " ".join(form.errors["photo"]))
+    return redirect(record)
 
 
 @login_required
