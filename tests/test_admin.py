@@ -229,3 +229,29 @@ def test_an_unknown_object_redirects_with_a_message(admin_client):
         reverse("admin:accounts_user_change", args=[987654]), follow=True
     )
     assert "doesn’t exist" in _body(response)
+
+
+@pytest.mark.parametrize("order", ["1", "-1", "2", "-3", "7", "-8.3"])
+def test_user_books_sort_by_any_column(admin_client, order):
+    for title, status in (("Beloved", "read"), ("Kindred", "want"), ("Jazz", "dnf")):
+        UserBookFactory(status=status, book=BookFactory(title=title))
+    url = reverse("admin:catalog_userbook_changelist")
+    page = _body(admin_client.get(url, {"o": order}))
+    assert all(title in page for title in ("Beloved", "Kindred", "Jazz"))
+
+
+def test_books_sorted_by_title_both_ways(admin_client):
+    for title in ("Beloved", "Kindred", "Jazz"):
+        BookFactory(title=title)
+    url = reverse("admin:catalog_book_changelist")
+    # The column's index, as the header's sort link has it (no checkbox column
+    # where there are no bulk actions).
+    column = str(admin_client.get(url).context["cl"].list_display.index("title"))
+    ascending = _body(admin_client.get(url, {"o": column}))
+    assert (
+        ascending.index("Beloved")
+        < ascending.index("Jazz")
+        < ascending.index("Kindred")
+    )
+    descending = _body(admin_client.get(url, {"o": f"-{column}"}))
+    assert descending.index("Kindred") < descending.index("Jazz")
