@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from accounts.backends import get_user_backend
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
-from booklibrary.admin_backends import ManagerAdminMixin
+from booklibrary.manager_admin import ManagerAdminMixin
 
 # Kept in SQL tables of their own, which DynamoDB mode does not have.
 SQL_ONLY_FIELDS = {"groups", "user_permissions"}

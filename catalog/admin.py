@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import User
-from booklibrary.admin_backends import ManagerAdminMixin
+from booklibrary.manager_admin import ManagerAdminMixin
 from catalog.backends import get_backend
 from catalog.backends.base import listing_fields
 from catalog.models import Book, UserBook

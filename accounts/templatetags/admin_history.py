@@ -4,7 +4,7 @@ from django import template
 from django.contrib.admin.models import LogEntry
 
 from accounts.backends import get_user_backend
-from booklibrary import admin_history
+from booklibrary.manager_admin import history
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ def recent_admin_actions(context, limit: int = 10) -> list[LogEntry]:
             .select_related("content_type", "user")
             .order_by("-action_time")[:limit]
         )
-    return admin_history.recent_for_user(user, limit)
+    return history.recent_for_user(user, limit)

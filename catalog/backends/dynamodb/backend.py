@@ -14,12 +14,10 @@ from django.utils import timezone
 
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import (
-    batch_delete,
     batch_get,
     cancellation_codes,
     check_item_size,
     error_code,
-    scan_all,
     transact_write,
 )
 from catalog.backends.base import (
@@ -33,10 +31,11 @@ from catalog.backends.base import (
     listing_fields,
 )
 from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
 from catalog.backends.dynamodb.books import DynamoBooks
+from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
-from catalog.backends.dynamodb.items import users_table
 from catalog.backends.dynamodb.listing import Listing, read_page
 from catalog.models import Book, ReadingStatus, UserBook
 
@@ -66,12 +65,6 @@ def _lost_race(exc: ClientError) -> bool:
         return True
     first = cancellation_codes(exc)[:1]
     return first in (["ConditionalCheckFailed"], ["TransactionConflict"])
-
-
-# The user backend reads the user's item, counters included, once per request
-# and keeps the counters on the user object (``accounts.backends.dynamodb``):
-# pages then count for free. A write that moves a counter forgets them.
-STORED_COUNTS = "stored_status_counts"
 
 
 def _forget_counts(user: Any) -> None:
@@ -108,7 +101,7 @@ def _check_rating(rating: Decimal | None) -> None:
         raise ValueError(f"A rating is from 0.5 to 5 stars, not {rating}.")
 
 
-class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
+class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
     """Books and records as DynamoDB items, read by key, batch and index query."""
 
     # A user's records ---------------------------------------------------------
@@ -303,56 +296,3 @@ class DynamoCatalogBackend(DynamoBooks, CatalogBackend):
                 continue
             return
         raise StaleEdit(self.get_userbook(user, key))
-
-    # Administration: the Django admin's listings, which may read whole tables --
-
-    def all_books(self) -> list[Book]:
-        """Return every book: a Scan, for the admin only."""
-        client = dynamodb.client()
-        return [
-            codec.book_from_item(item)
-            for item in scan_all(client, TableName=_books_table())
-        ]
-
-    def all_userbooks(self) -> list[UserBook]:
-        """Return every record with its book: a Scan and batched book reads."""
-        items = list(scan_all(dynamodb.client(), TableName=_userbooks_table()))
-        books = self.get_books(list({item["book_key"]["S"] for item in items}))
-        return [
-            codec.userbook_from_item(
-                item,
-                books.get(item["book_key"]["S"]) or Book(key=item["book_key"]["S"]),
-            )
-            for item in items
-        ]
-
-    def remove_all_for_user(self, user: Any) -> int:
-        """Delete the user's records (a Query of their partition) and counters."""
-        _forget_counts(user)
-        client = dynamodb.client()
-        paginator = client.get_paginator("query")
-        keys = [
-            codec.userbook_key(user.pk, item["book_key"]["S"])
-            for page in paginator.paginate(
-                TableName=_userbooks_table(),
-                KeyConditionExpression="user_id = :u",
-                ExpressionAttributeValues={":u": {"N": str(user.pk)}},
-                ProjectionExpression="book_key",
-                ConsistentRead=True,
-            )
-            for item in page.get("Items", [])
-        ]
-        batch_delete(client, _userbooks_table(), keys)
-        counters = ", ".join(f"count_{status} = :zero" for status in ReadingStatus)
-        try:
-            client.update_item(
-                TableName=users_table(),
-                Key={"pk": {"S": f"USER#{user.pk}"}},
-                UpdateExpression=f"SET {counters}",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":zero": {"N": "0"}},
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-        return len(keys)

@@ -190,6 +190,13 @@ def userbook_from_item(item: Item, book: Book, user: Any = None) -> UserBook:
     return record
 
 
+# The user backend reads the user's item, counters included, once per request
+# and keeps the counters on the user object under this name
+# (``accounts.backends.dynamodb``): pages then count for free. A write that
+# moves a counter forgets them.
+STORED_COUNTS = "stored_status_counts"
+
+
 def books_table() -> str:
     """Return the Books table's name (settings may change between calls)."""
     return dynamodb.table_name(dynamodb.BOOKS)

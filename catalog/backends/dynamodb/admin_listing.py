@@ -1,0 +1,68 @@
+"""The admin's whole-table operations on DynamoDB: the only place a Scan is used."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from booklibrary import dynamodb
+from booklibrary.dynamo_utils import batch_delete, error_code, scan_all
+from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
+from catalog.backends.dynamodb.items import books_table as _books_table
+from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
+from catalog.models import Book, ReadingStatus, UserBook
+
+
+class DynamoAdminListing:
+    """Mixed into the DynamoDB catalog backend (it provides ``get_books``)."""
+
+    def all_books(self) -> list[Book]:
+        """Return every book: a Scan, for the admin only."""
+        client = dynamodb.client()
+        return [
+            codec.book_from_item(item)
+            for item in scan_all(client, TableName=_books_table())
+        ]
+
+    def all_userbooks(self) -> list[UserBook]:
+        """Return every record with its book: a Scan and batched book reads."""
+        items = list(scan_all(dynamodb.client(), TableName=_userbooks_table()))
+        books = self.get_books(list({item["book_key"]["S"] for item in items}))
+        return [
+            codec.userbook_from_item(
+                item,
+                books.get(item["book_key"]["S"]) or Book(key=item["book_key"]["S"]),
+            )
+            for item in items
+        ]
+
+    def remove_all_for_user(self, user: Any) -> int:
+        """Delete the user's records (a Query of their partition) and counters."""
+        setattr(user, STORED_COUNTS, None)  # the counters are about to move
+        client = dynamodb.client()
+        paginator = client.get_paginator("query")
+        keys = [
+            codec.userbook_key(user.pk, item["book_key"]["S"])
+            for page in paginator.paginate(
+                TableName=_userbooks_table(),
+                KeyConditionExpression="user_id = :u",
+                ExpressionAttributeValues={":u": {"N": str(user.pk)}},
+                ProjectionExpression="book_key",
+                ConsistentRead=True,
+            )
+            for item in page.get("Items", [])
+        ]
+        batch_delete(client, _userbooks_table(), keys)
+        counters = ", ".join(f"count_{status} = :zero" for status in ReadingStatus)
+        try:
+            client.update_item(
+                TableName=users_table(),
+                Key={"pk": {"S": f"USER#{user.pk}"}},
+                UpdateExpression=f"SET {counters}",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        return len(keys)
