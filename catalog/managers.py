@@ -74,6 +74,10 @@ class UserBookManager(models.Manager):
             user, status=status, query=query, sort=sort, cursor=cursor, limit=limit
         )
 
+    def pages_for_user(self, user, lookups: list[dict[str, Any]]) -> list[Page]:
+        """Return one page per lookup, read together where the backend can."""
+        return _backend().pages_for_user(user, lookups)
+
     def status_counts(self, user) -> dict[str, int]:
         """Return the number of the user's books per status, plus "all"."""
         return _backend().status_counts(user)

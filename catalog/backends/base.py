@@ -142,6 +142,14 @@ class CatalogBackend:
         """
         raise NotImplementedError
 
+    def pages_for_user(self, user: "User", lookups: list[dict[str, Any]]) -> list[Page]:
+        """Return several pages at once, one per lookup (``page_for_user``'s keywords).
+
+        For pages that show several lists (the dashboard). This default reads
+        them one by one; a backend may batch what they share.
+        """
+        return [self.page_for_user(user, **lookup) for lookup in lookups]
+
     def status_counts(self, user: "User") -> dict[str, int]:
         """Return the number of the user's books per status, plus "all"."""
         raise NotImplementedError

@@ -28,13 +28,18 @@ def home(request):
         return render(request, "catalog/welcome.html")
     user = request.user
     counts = UserBook.objects.status_counts(user)
+    reading, recent = UserBook.objects.pages_for_user(
+        user,
+        [
+            {"status": ReadingStatus.READING, "limit": 6},
+            {"sort": "added", "limit": 8},
+        ],
+    )
     context = {
         "counts": counts,
         "status_cards": _status_cards(counts),
-        "reading": UserBook.objects.page_for_user(
-            user, status=ReadingStatus.READING, limit=6
-        ).items,
-        "recent": UserBook.objects.page_for_user(user, sort="added", limit=8).items,
+        "reading": reading.items,
+        "recent": recent.items,
     }
     return render(request, "catalog/home.html", context)
 

@@ -280,6 +280,35 @@ class CatalogContract:
             UserBook.objects.remove_for_user(stranger, record.book_id)
         assert UserBook.objects.get_for_user(reader, record.book_id).notes == ""
 
+    def test_pages_for_user_equal_the_pages_read_one_by_one(self, reader):
+        shelf = [
+            ("Emma", "reading"),
+            ("Dune", "read"),
+            ("Beloved", "reading"),
+            ("Kindred", "want"),
+            ("Quixote", "read"),
+        ]
+        for n, (title, status) in enumerate(shelf):
+            UserBookFactory(
+                user=reader,
+                status=status,
+                added_at=timezone.now() - timedelta(days=n),
+                book=BookFactory(title=title),
+            )
+        lookups = [
+            {"status": "reading", "limit": 6},
+            {"sort": "added", "limit": 3},
+            {"query": "quixote"},
+        ]
+        together = UserBook.objects.pages_for_user(reader, lookups)
+        one_by_one = [UserBook.objects.page_for_user(reader, **kw) for kw in lookups]
+        assert [_titles(page) for page in together] == [
+            _titles(page) for page in one_by_one
+        ]
+        assert [bool(p.next_cursor) for p in together] == [False, True, False]
+        assert _titles(together[1]) == ["Emma", "Dune", "Beloved"]
+        assert _titles(together[2]) == ["Quixote"]
+
     def test_remove_deletes_the_record_but_keeps_the_book(self, reader):
         record = UserBookFactory(user=reader, status="read")
         UserBook.objects.remove_for_user(reader, record.book_id)

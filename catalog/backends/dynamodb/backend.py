@@ -192,25 +192,60 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
         limit: int = 24,
     ) -> Page:
         """Return one page: a Query on the order's GSI, then its books in a batch."""
+        return self.pages_for_user(
+            user,
+            [
+                {
+                    "status": status,
+                    "query": query,
+                    "sort": sort,
+                    "cursor": cursor,
+                    "limit": limit,
+                }
+            ],
+        )[0]
+
+    def pages_for_user(self, user: Any, lookups: list[dict[str, Any]]) -> list[Page]:
+        """Return several pages: a Query each, then one batch for all their books."""
+        queried = [self._query_page(user, **lookup) for lookup in lookups]
+        keys = {item["book_key"]["S"] for found, _ in queried for item in found}
+        books = self.get_books(sorted(keys))
+        return [
+            Page(
+                items=[
+                    codec.userbook_from_item(
+                        item,
+                        books.get(item["book_key"]["S"])
+                        or Book(key=item["book_key"]["S"]),
+                        user,
+                    )
+                    for item in found
+                ],
+                next_cursor=next_cursor,
+            )
+            for found, next_cursor in queried
+        ]
+
+    def _query_page(
+        self,
+        user: Any,
+        *,
+        status: str | None = None,
+        query: str = "",
+        sort: str = DEFAULT_SORT,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> tuple[list[dict], str | None]:
+        """Return one page's record items and the cursor of the next page."""
         sort = sort if sort in SORTS else DEFAULT_SORT
         listing = Listing(user.pk, status=status, sort=sort, words=fold(query).split())
-        found, next_cursor = read_page(
+        return read_page(
             dynamodb.client(),
             _userbooks_table(),
             listing,
             cursor=cursor,
             limit=max(limit, 1),
         )
-        books = self.get_books([item["book_key"]["S"] for item in found])
-        items = [
-            codec.userbook_from_item(
-                item,
-                books.get(item["book_key"]["S"]) or Book(key=item["book_key"]["S"]),
-                user,
-            )
-            for item in found
-        ]
-        return Page(items=items, next_cursor=next_cursor)
 
     def status_counts(self, user: Any) -> dict[str, int]:
         """Return the counters kept on the user's item.
