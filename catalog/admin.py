@@ -31,8 +31,6 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     readonly_fields = ("key", "created_at", "updated_at", "fetched_at")
     date_hierarchy = "created_at"
     manager_list_filter = ("metadata_status",)
-    # In DynamoDB a book's owners are not indexed by book: it stays.
-    manager_can_delete = False
 
     def save_model(self, request, obj, form, change):
         # Through the manager, so owners' sort and search keys follow the edit.
@@ -43,6 +41,16 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def manager_get_object(self, object_id: str) -> Book:
         return Book.objects.get_by_key(object_id)
+
+    def manager_delete(self, obj: Book) -> None:
+        Book.objects.delete_book(obj.pk)
+
+    def manager_protected(self, obj: Book) -> list[str]:
+        # As SQL's PROTECT: a book in someone's library stays.
+        return [
+            f"User book: {User.objects.get_by_id(user_id)} / {obj}"
+            for user_id in Book.objects.owner_ids(obj.pk)
+        ]
 
     @admin.display(description="Authors")
     def authors_display(self, obj: Book) -> str:

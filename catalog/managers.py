@@ -39,6 +39,14 @@ class BookManager(models.Manager):
         """Write a book and refresh its owners' sort and search keys."""
         return _backend().save_book(book)
 
+    def owner_ids(self, key: str) -> list[int]:
+        """Return the ids of the users who have this book in their library."""
+        return _backend().book_owner_ids(key)
+
+    def delete_book(self, key: str) -> None:
+        """Delete a book no library holds (``BookInUse`` otherwise)."""
+        _backend().delete_book(key)
+
     def all_books(self) -> list["Book"]:
         """Return every book, for the admin's listing (never a request path)."""
         return _backend().all_books()

@@ -255,3 +255,17 @@ def test_books_sorted_by_title_both_ways(admin_client):
     )
     descending = _body(admin_client.get(url, {"o": f"-{column}"}))
     assert descending.index("Kindred") < descending.index("Jazz")
+
+
+def test_a_book_in_a_library_is_protected_from_deletion(admin_client):
+    ann = UserFactory(username="ann")
+    record = UserBookFactory(user=ann, book=BookFactory(title="Withdrawn"))
+    url = reverse("admin:catalog_book_delete", args=[quote(record.book_id)])
+    page = _body(admin_client.get(url))
+    assert "protected" in page and "ann" in page
+    assert admin_client.post(url, {"post": "yes"}).status_code == 200
+    assert Book.objects.get_by_key(record.book_id)
+    UserBook.objects.remove_for_user(ann, record.book_id)
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    with pytest.raises(Book.DoesNotExist):
+        Book.objects.get_by_key(record.book_id)

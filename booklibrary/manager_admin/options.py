@@ -22,8 +22,6 @@ class ManagerAdminMixin:
     manager_list_filter: tuple = ()
     # Whether objects may be added from the admin where the model is not in SQL.
     manager_can_add = False
-    # Whether objects may be deleted from the admin where the model is not in SQL.
-    manager_can_delete = True
 
     def uses_orm(self) -> bool:
         """Tell whether this model's backend is the ORM (Django's admin as is)."""
@@ -40,6 +38,10 @@ class ManagerAdminMixin:
     def manager_delete(self, obj: Any) -> None:
         """Delete one object through the manager."""
         raise NotImplementedError
+
+    def manager_protected(self, obj: Any) -> list[str]:
+        """Describe what keeps ``obj`` from being deleted (SQL's PROTECT)."""
+        return []
 
     # Listing ------------------------------------------------------------------
 
@@ -83,11 +85,6 @@ class ManagerAdminMixin:
             return False
         return super().has_add_permission(request, *args, **kwargs)
 
-    def has_delete_permission(self, request, obj=None):
-        if not self.uses_orm() and not self.manager_can_delete:
-            return False
-        return super().has_delete_permission(request, obj)
-
     def save_related(self, request, form, formsets, change):
         if self.uses_orm():
             super().save_related(request, form, formsets, change)
@@ -107,7 +104,9 @@ class ManagerAdminMixin:
         perms_needed = set()
         if not all(self.has_delete_permission(request, obj) for obj in objs):
             perms_needed.add(opts.verbose_name)
-        return described, {opts.verbose_name_plural: len(objs)}, perms_needed, []
+        protected = [text for obj in objs for text in self.manager_protected(obj)]
+        counts = {opts.verbose_name_plural: len(objs)}
+        return described, counts, perms_needed, protected
 
     # History ------------------------------------------------------------------
 

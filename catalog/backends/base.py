@@ -38,6 +38,10 @@ class AlreadyInLibrary(Exception):
         self.existing = existing
 
 
+class BookInUse(Exception):
+    """The book is in someone's library, so it cannot be deleted."""
+
+
 class StaleEdit(Exception):
     """The record changed since the editor loaded it; ``current`` is the new state."""
 
@@ -179,6 +183,14 @@ class CatalogBackend:
 
         Only ``user_id`` is set on each record; the caller attaches the users.
         """
+        raise NotImplementedError
+
+    def book_owner_ids(self, key: str) -> list[int]:
+        """Return the ids of the users who have this book in their library."""
+        raise NotImplementedError
+
+    def delete_book(self, key: str) -> None:
+        """Delete a book that no library holds; raise ``BookInUse`` if one does."""
         raise NotImplementedError
 
     def remove_all_for_user(self, user: "User") -> int:

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, F, ProtectedError, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from catalog.backends.base import (
     DEFAULT_SORT,
     SORTS,
     AlreadyInLibrary,
+    BookInUse,
     CatalogBackend,
     Page,
     StaleEdit,
@@ -151,6 +152,16 @@ class OrmCatalogBackend(CatalogBackend):
 
     def all_userbooks(self) -> list[UserBook]:
         return list(UserBook._base_manager.select_related("book"))
+
+    def book_owner_ids(self, key: str) -> list[int]:
+        records = UserBook._base_manager.filter(book_id=key)
+        return list(records.values_list("user_id", flat=True))
+
+    def delete_book(self, key: str) -> None:
+        try:
+            Book._base_manager.filter(pk=key).delete()
+        except ProtectedError:
+            raise BookInUse(key) from None
 
     def remove_all_for_user(self, user) -> int:
         deleted, _ = UserBook._base_manager.filter(user=user).delete()

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from booklibrary.cursors import InvalidCursor
-from catalog.backends.base import AlreadyInLibrary, StaleEdit
+from catalog.backends.base import AlreadyInLibrary, BookInUse, StaleEdit
 from catalog.models import Book, MetadataStatus, UserBook
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
 
@@ -375,6 +375,21 @@ class AdminListingContract:
         assert UserBook.objects.get_for_user(bob, kept.book_id)
         assert len(Book.objects.all_books()) == 4
         assert UserBook.objects.remove_all_for_user(ann) == 0
+
+    def test_a_book_in_a_library_cannot_be_deleted_and_one_in_none_can(self):
+        ann, bob = UserFactory(), UserFactory()
+        book = UserBookFactory(user=ann, status="read").book
+        UserBookFactory(user=bob, book=book, status="want")
+        assert sorted(Book.objects.owner_ids(book.pk)) == sorted([ann.pk, bob.pk])
+        with pytest.raises(BookInUse):
+            Book.objects.delete_book(book.pk)
+        assert Book.objects.get_by_key(book.pk)
+        for reader in (ann, bob):
+            UserBook.objects.remove_for_user(reader, book.pk)
+        assert Book.objects.owner_ids(book.pk) == []
+        Book.objects.delete_book(book.pk)
+        with pytest.raises(Book.DoesNotExist):
+            Book.objects.get_by_key(book.pk)
 
 
 class TestOrmAdminListing(AdminListingContract):

@@ -6,6 +6,7 @@ from botocore.exceptions import ClientError
 
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_delete, error_code, scan_all
+from catalog.backends.base import BookInUse
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
@@ -35,6 +36,26 @@ class DynamoAdminListing:
             )
             for item in items
         ]
+
+    def book_owner_ids(self, key: str) -> list[int]:
+        """Return who has the book: a Query on the by-book index."""
+        paginator = dynamodb.client().get_paginator("query")
+        return [
+            int(item["user_id"]["N"])
+            for page in paginator.paginate(
+                TableName=_userbooks_table(),
+                IndexName="by-book",
+                KeyConditionExpression="book_key = :k",
+                ExpressionAttributeValues={":k": {"S": key}},
+            )
+            for item in page.get("Items", [])
+        ]
+
+    def delete_book(self, key: str) -> None:
+        """Delete the book unless a library holds it (as SQL's PROTECT does)."""
+        if self.book_owner_ids(key):
+            raise BookInUse(key)
+        dynamodb.client().delete_item(TableName=_books_table(), Key=codec.book_key(key))
 
     def remove_all_for_user(self, user: Any) -> int:
         """Delete the user's records (a Query of their partition) and counters."""
