@@ -6,6 +6,9 @@ from catalog.backends import get_backend
 from catalog.backends.base import listing_fields
 from catalog.models import Book, UserBook
 
+# How many of a protected book's owners the admin names before counting.
+PROTECTED_NAMED = 10
+
 
 class CatalogAdminMixin(ManagerAdminMixin):
     """Django's admin on SQL; the manager layer where the catalog is in DynamoDB."""
@@ -46,11 +49,18 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
         Book.objects.delete_book(obj.pk)
 
     def manager_protected(self, obj: Book) -> list[str]:
-        # As SQL's PROTECT: a book in someone's library stays.
-        return [
+        # As SQL's PROTECT: a book in someone's library stays. Owners are named
+        # (a read each) up to a few; the rest are counted.
+        owners = Book.objects.owner_ids(obj.pk)
+        named = [
             f"User book: {User.objects.get_by_id(user_id)} / {obj}"
-            for user_id in Book.objects.owner_ids(obj.pk)
+            for user_id in owners[:PROTECTED_NAMED]
         ]
+        if len(owners) > PROTECTED_NAMED:
+            named.append(
+                f"and {len(owners) - PROTECTED_NAMED} more copies in other libraries"
+            )
+        return named
 
     @admin.display(description="Authors")
     def authors_display(self, obj: Book) -> str:

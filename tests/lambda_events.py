@@ -11,8 +11,10 @@
   singleton).
 """
 
+import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +47,21 @@ def offline_aws_environment(data_dir: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+
+
+def run_for_json(args: list[str], env: dict[str, str], **kwargs: Any) -> dict:
+    """Run a Python process that prints a JSON report last; return the report."""
+    result = subprocess.run(
+        args,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def http_api_event(

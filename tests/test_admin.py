@@ -269,3 +269,18 @@ def test_a_book_in_a_library_is_protected_from_deletion(admin_client):
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     with pytest.raises(Book.DoesNotExist):
         Book.objects.get_by_key(record.book_id)
+
+
+def test_a_widely_held_book_names_some_owners_and_counts_the_rest(
+    admin_client, both_modes
+):
+    book = BookFactory(title="Bestseller")
+    for _ in range(12):
+        UserBookFactory(book=book)
+    url = reverse("admin:catalog_book_delete", args=[quote(book.pk)])
+    page = _body(admin_client.get(url))
+    assert "protected" in page
+    if both_modes == "dynamodb":
+        assert page.count("Bestseller</li>") == 10
+        assert "and 2 more copies in other libraries" in page
+    assert Book.objects.get_by_key(book.pk)

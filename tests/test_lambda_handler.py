@@ -8,7 +8,6 @@ a Lambda cold start, with every AWS endpoint on a closed local port.
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -22,6 +21,7 @@ from tests.lambda_events import (
     http_api_event,
     offline_aws_environment,
     rest_api_event,
+    run_for_json,
     sqs_event,
     zappa_lambda,
 )
@@ -173,17 +173,9 @@ def _cold_start(data_dir: Path, scenario: str) -> dict:
             **offline_aws_environment(data_dir),
         }
     )
-    result = subprocess.run(
-        [sys.executable, "-c", FRAMEWORK_DB_SCRIPT, scenario],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_for_json(
+        [sys.executable, "-c", FRAMEWORK_DB_SCRIPT, scenario], env, cwd=ROOT
     )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_cold_start_builds_the_framework_tables_once(tmp_path):

@@ -181,29 +181,9 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
             return {}
         return self._read_records(user, keys)
 
-    def page_for_user(
-        self,
-        user: Any,
-        *,
-        status: str | None = None,
-        query: str = "",
-        sort: str = DEFAULT_SORT,
-        cursor: str | None = None,
-        limit: int = 24,
-    ) -> Page:
+    def page_for_user(self, user: Any, **lookup: Any) -> Page:
         """Return one page: a Query on the order's GSI, then its books in a batch."""
-        return self.pages_for_user(
-            user,
-            [
-                {
-                    "status": status,
-                    "query": query,
-                    "sort": sort,
-                    "cursor": cursor,
-                    "limit": limit,
-                }
-            ],
-        )[0]
+        return self.pages_for_user(user, [lookup])[0]
 
     def pages_for_user(self, user: Any, lookups: list[dict[str, Any]]) -> list[Page]:
         """Return several pages: a Query each, then one batch for all their books."""
