@@ -217,3 +217,91 @@ class ScannerForm(forms.Form):
         widget=forms.TextInput(attrs={"autofocus": True, "enterkeyhint": "done"}),
     )
     status = forms.ChoiceField(choices=ReadingStatus.choices, initial="want")
+
+
+class AuthorsField(forms.CharField):
+    """Names one per line (or separated by semicolons); cleans to a list."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        return _split_authors(super().to_python(value))
+
+
+class TextCorrectionField(forms.CharField):
+    """Text whose line breaks compare equal however the browser sends them."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+class CorrectionsForm(forms.Form):
+    """The reader's own corrections of a book's details (only they see them).
+
+    Each field starts at what the reader sees now; only the fields they change
+    become corrections, and an emptied field goes back to the fetched value.
+    ``loaded`` carries the corrections the form started from, for merging.
+    """
+
+    title = TextCorrectionField(max_length=500, required=False)
+    subtitle = TextCorrectionField(max_length=500, required=False)
+    authors = AuthorsField(
+        required=False, help_text="One per line (or separated by semicolons)."
+    )
+    publisher = TextCorrectionField(max_length=300, required=False)
+    publish_date = TextCorrectionField(
+        max_length=50, required=False, label="Published", help_text="e.g. 1979."
+    )
+    pages = forms.IntegerField(required=False, min_value=1, max_value=100000)
+    language = TextCorrectionField(max_length=20, required=False)
+    description = TextCorrectionField(
+        max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    loaded = forms.JSONField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, record: UserBook, **kwargs):
+        self.record = record
+        shown = record.shown
+        initial = {name: getattr(shown, name) for name in self.correctable()}
+        initial.update(version=record.version, loaded=record.corrections or {})
+        kwargs["initial"] = {**initial, **kwargs.get("initial", {})}
+        super().__init__(*args, prefix="fix", **kwargs)
+        for name in self.correctable():
+            field = self.fields[name]
+            # The value shown when the form was loaded, to tell what changed.
+            field.show_hidden_initial = True
+            if record.corrections.get(name):
+                field.help_text = " ".join(
+                    filter(None, [field.help_text, "Your correction."])
+                )
+
+    @staticmethod
+    def correctable() -> tuple[str, ...]:
+        from catalog.shown import CORRECTABLE_FIELDS
+
+        return CORRECTABLE_FIELDS
+
+    def clean_loaded(self):
+        loaded = self.cleaned_data.get("loaded") or {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def corrections(self) -> dict:
+        """The corrections map submitted: loaded ones, with the changed fields."""
+        loaded = self.cleaned_data["loaded"]
+        submitted = {n: loaded.get(n) for n in self.correctable()}
+        book = self.record.book
+        for name in self.changed_data:
+            if name not in submitted:
+                continue
+            value = self.cleaned_data[name]
+            # Typing the fetched value back (or nothing) drops the correction.
+            submitted[name] = None if value == getattr(book, name) else value
+        return submitted

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.managers import BookManager, UserBookManager
+from catalog.shown import ShownBook
 
 MANUAL_KEY_PREFIX = "M"
 
@@ -79,15 +80,6 @@ class Book(models.Model):
         return self.metadata_status == MetadataStatus.PENDING
 
     @property
-    def takes_cover_photo(self) -> bool:
-        """Whether a reader may give it their own cover photo.
-
-        Books entered by hand and books without a cover: a cover fetched for a
-        shared edition is not replaced from one reader's library.
-        """
-        return self.metadata_status == MetadataStatus.MANUAL or not self.cover
-
-    @property
     def can_retry_metadata(self) -> bool:
         return bool(self.isbn13) and self.metadata_status in (
             MetadataStatus.FAILED,
@@ -136,6 +128,12 @@ class UserBook(models.Model):
         default=True, help_text="Owned, or on the wishlist if unticked."
     )
     version = models.PositiveIntegerField(default=1)
+    # The reader's own corrections of the book's details, only the fields they
+    # corrected (see ``catalog.shown``); never shown to anyone else.
+    corrections = models.JSONField(default=dict, blank=True)
+    # What the reader's add showed (a search result's title and authors),
+    # shown only while the book has no details of its own.
+    provisional = models.JSONField(default=dict, blank=True, editable=False)
     # Denormalised from the book so that lists sort and search on one table,
     # in the ORM and in DynamoDB alike; kept current by the backend.
     sort_title = models.CharField(max_length=500, blank=True, editable=False)
@@ -168,6 +166,11 @@ class UserBook(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:book-detail", kwargs={"key": self.book_id})
+
+    @property
+    def shown(self) -> ShownBook:
+        """The book as this reader sees it: their corrections, else the details."""
+        return ShownBook(self.book, self.corrections, self.provisional)
 
     @property
     def stars(self) -> list[str]:

@@ -20,5 +20,6 @@ urlpatterns = [
     path("books/<str:key>/details", views.book_details_fragment, name="book-details"),
     path("books/<str:key>/refresh", views.book_refresh, name="book-refresh"),
     path("books/<str:key>/cover", views.book_cover, name="book-cover"),
+    path("books/<str:key>/correct", views.book_correct, name="book-correct"),
     path("books/<str:key>/remove", views.book_remove, name="book-remove"),
 ]

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from catalog import services
-from catalog.models import Book
+from catalog.models import Book, UserBook
 
 DUNE = "9780441172719"
 BUCKET = "booklibrary-media-test"
@@ -63,12 +63,11 @@ def test_a_readers_cover_photo_lands_in_s3_on_aws_mode(s3_media, dynamo_mode):
     upload = SimpleUploadedFile("photo.jpg", make_cover_jpeg(size=(800, 1200)))
     form = CoverPhotoForm({}, {"photo": upload})
     assert form.is_valid(), form.errors
-    services.book_use_cover_photo(
+    services.userbook_set_cover_photo(
         user=user, book_key=record.book_id, image=form.cleaned_data["photo"]
     )
     keys = {o["Key"] for o in s3_media.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert keys == {
-        f"media/covers/{record.book_id}.jpg",
-        f"media/covers/{record.book_id}-thumb.jpg",
-    }
-    assert "X-Amz-Signature=" in Book.objects.get_by_key(record.book_id).cover.url
+    prefix = f"media/private/{user.pk}/covers/{record.book_id}-"
+    assert len(keys) == 2 and all(k.startswith(prefix) for k in keys)
+    shown = UserBook.objects.get_for_user(user, record.book_id).shown
+    assert "X-Amz-Signature=" in shown.cover.url

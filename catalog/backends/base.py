@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalog.shown import LISTING_FIELDS, ShownBook
+
 if TYPE_CHECKING:
     from accounts.models import User
     from catalog.models import Book, UserBook
@@ -72,20 +74,40 @@ def _surname_first(name: str) -> str:
     return " ".join(parts[-1:] + parts[:-1])
 
 
-def listing_fields(book: "Book") -> dict[str, str]:
-    """Return the sort and search keys a UserBook keeps for its book."""
-    title = fold(book.title or book.display_title)
+def listing_fields(
+    book: "Book",
+    corrections: dict[str, Any] | None = None,
+    provisional: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Return the sort and search keys a UserBook keeps for its book.
+
+    A record's own ``corrections`` (and ``provisional`` values) count the way
+    its owner sees them: correction, else fetched, else provisional.
+    """
+    book = ShownBook(book, corrections, provisional)
+    title = fold(book.display_title)
     for article in _LEADING_ARTICLES:
         if title.startswith(article):
             title = title[len(article) :]
             break
     first_author = fold(_surname_first(book.authors[0])) if book.authors else ""
-    searchable = [book.title, book.subtitle, *book.authors, book.isbn13]
+    searchable = [book.title, book.subtitle, *(book.authors or []), book.isbn13]
     return {
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
         "search_text": fold(" ".join(s for s in searchable if s)),
     }
+
+
+def overrides_listing(record: "UserBook") -> bool:
+    """Whether the record's own values move it in the lists (see ``listing_fields``)."""
+    own = {**(record.provisional or {}), **(record.corrections or {})}
+    return any(own.get(name) for name in LISTING_FIELDS)
+
+
+def record_listing_fields(record: "UserBook") -> dict[str, str]:
+    """Return the sort and search keys of one record, its own values counted."""
+    return listing_fields(record.book, record.corrections, record.provisional)
 
 
 class CatalogBackend:

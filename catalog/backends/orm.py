@@ -56,11 +56,29 @@ class OrmCatalogBackend(CatalogBackend):
     def save_book(self, book: Book) -> Book:
         with transaction.atomic():
             book.save()
-            UserBook._base_manager.filter(book=book).update(**listing_fields(book))
+            owners = UserBook._base_manager.filter(book=book)
+            # Records with no values of their own take the book's keys at once;
+            # the few a reader corrected are computed one by one.
+            plain = Q(corrections={}) & Q(provisional={})
+            owners.filter(plain).update(**listing_fields(book))
+            self._refresh_own_listings(book, owners.exclude(plain))
         return book
 
+    def _refresh_own_listings(self, book: Book, records) -> None:
+        """Recompute the keys of records that carry their own values."""
+        names = ("sort_title", "sort_author", "search_text")
+        changed = []
+        for record in records.only("pk", "corrections", "provisional", *names):
+            fields = listing_fields(book, record.corrections, record.provisional)
+            if any(getattr(record, n) != v for n, v in fields.items()):
+                for name, value in fields.items():
+                    setattr(record, name, value)
+                changed.append(record)
+        UserBook._base_manager.bulk_update(changed, names, batch_size=500)
+
     def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
-        record = UserBook(user=user, book=book, **fields, **listing_fields(book))
+        own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
+        record = UserBook(user=user, book=book, **fields, **own)
         try:
             with transaction.atomic():
                 record.save(force_insert=True)
@@ -134,6 +152,16 @@ class OrmCatalogBackend(CatalogBackend):
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]
     ) -> UserBook:
+        if {"corrections", "provisional"} & set(changes):
+            current = self.get_userbook(user, key)
+            changes = {
+                **changes,
+                **listing_fields(
+                    current.book,
+                    changes.get("corrections", current.corrections),
+                    changes.get("provisional", current.provisional),
+                ),
+            }
         updated = UserBook._base_manager.filter(
             user=user, book_id=key, version=version
         ).update(**changes, version=F("version") + 1, updated_at=timezone.now())

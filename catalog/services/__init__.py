@@ -1,5 +1,13 @@
 """Catalog services: every write to books and libraries goes through here."""
 
+from catalog.services.corrections import (
+    Corrected,
+    CorrectionConflict,
+    clean_corrections,
+    userbook_clear_cover_photo,
+    userbook_correct,
+    userbook_set_cover_photo,
+)
 from catalog.services.library import (
     AddManyResult,
     book_lookup,
@@ -10,26 +18,28 @@ from catalog.services.library import (
     userbook_update,
 )
 from catalog.services.metadata import (
-    CoverTaken,
     MetadataUnavailable,
     book_request_metadata,
-    book_use_cover_photo,
     books_mark_metadata_failed,
     books_refresh_metadata,
 )
 
 __all__ = [
     "AddManyResult",
-    "CoverTaken",
+    "Corrected",
+    "CorrectionConflict",
     "MetadataUnavailable",
     "book_lookup",
     "book_request_metadata",
-    "book_use_cover_photo",
     "books_mark_metadata_failed",
     "books_refresh_metadata",
+    "clean_corrections",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
+    "userbook_clear_cover_photo",
+    "userbook_correct",
     "userbook_remove",
+    "userbook_set_cover_photo",
     "userbook_update",
 ]

@@ -80,27 +80,31 @@ def userbook_add_manual(
 ) -> UserBook:
     """Add a book entered by hand, with or without an ISBN.
 
-    With an ISBN the edition is shared: if it is already known, the known
-    record is used; otherwise the typed fields are kept as edited by hand.
+    With an ISBN the edition is shared: it gets nothing the reader typed (it
+    is fetched like any other), and the typed fields become the reader's own
+    corrections. Without one the book is theirs alone (a generated key no one
+    else can reach), so the typed fields are its details: the admin then
+    lists it by its title.
     """
-    fields = {k: v for k, v in book_fields.items() if k in BOOK_FIELDS and v}
+    from catalog.services.corrections import clean_corrections
+
+    fields = clean_corrections(
+        {k: v for k, v in book_fields.items() if k in BOOK_FIELDS}
+    )
+    shelf = {"status": status, "owned": owned, "location": location}
     if isbn:
         isbn13 = isbn_tools.to_isbn13(isbn)
         candidate = Book(
-            key=isbn13,
-            isbn13=isbn13,
-            metadata_status=MetadataStatus.PENDING,
-            edited_fields=sorted(fields),
-            **fields,
+            key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING
         )
-    else:
-        candidate = Book(
-            key=new_manual_key(),
-            metadata_status=MetadataStatus.MANUAL,
-            edited_fields=sorted(fields),
-            **fields,
-        )
-    return _add(user, candidate, status=status, owned=owned, location=location)
+        return _add(user, candidate, corrections=fields, **shelf)
+    candidate = Book(
+        key=new_manual_key(),
+        metadata_status=MetadataStatus.MANUAL,
+        edited_fields=sorted(fields),
+        **fields,
+    )
+    return _add(user, candidate, **shelf)
 
 
 def userbook_update(
@@ -132,9 +136,26 @@ def userbook_remove(*, user, book_key: str) -> None:
 
 
 def userbook_add_many(
-    *, user, isbns: list[str], status: str = ReadingStatus.WANT, owned: bool = True
+    *,
+    user,
+    isbns: list[str],
+    status: str = ReadingStatus.WANT,
+    owned: bool = True,
+    shown: dict[str, dict[str, Any]] | None = None,
 ) -> "AddManyResult":
-    """Add several ISBNs at once; details for the new ones come in one batched job."""
+    """Add several ISBNs at once; details for the new ones come in one batched job.
+
+    ``shown`` maps an ISBN to what the reader's page showed of it (a search
+    result's title and authors): kept on their record only, as provisional
+    values until the edition's own details arrive.
+    """
+    from catalog.services.corrections import provisional_values
+
+    shown = {
+        isbn_tools.to_isbn13(k): v
+        for k, v in (shown or {}).items()
+        if isbn_tools.is_valid(k)
+    }
     result = AddManyResult()
     to_fetch = []
     for raw in dict.fromkeys(isbns):
@@ -154,6 +175,7 @@ def userbook_add_many(
                     book,
                     status=status,
                     owned=owned,
+                    provisional=provisional_values(shown.get(isbn13, {})),
                     **_dates_for_status(status, None, None),
                 )
             except AlreadyInLibrary as exc:

@@ -10,7 +10,7 @@ from PIL import Image, UnidentifiedImageError
 
 from catalog import metadata
 from catalog.metadata import LookupResult, ProviderError
-from catalog.models import Book, MetadataStatus, UserBook
+from catalog.models import Book, MetadataStatus
 
 logger = logging.getLogger(__name__)
 
@@ -137,36 +137,25 @@ def _store_cover(book: Book, url: str) -> None:
     store_cover_image(book, source)
 
 
-def store_cover_image(book: Book, source: Image.Image) -> None:
-    """Store an RGB image as the book's cover at two sizes (the book is not saved)."""
+def cover_sizes(source: Image.Image) -> dict[str, bytes]:
+    """Return an RGB image as JPEG bytes at each cover size, by field name."""
+    sized = {}
     for field, size in COVER_SIZES.items():
         resized = source.copy()
         resized.thumbnail(size, Image.Resampling.LANCZOS)
         buffer = BytesIO()
         resized.save(buffer, "JPEG", quality=85, optimize=True)
+        sized[field] = buffer.getvalue()
+    return sized
+
+
+def store_cover_image(book: Book, source: Image.Image) -> None:
+    """Store an RGB image as the book's cover at two sizes (the book is not saved)."""
+    for field, data in cover_sizes(source).items():
         old = getattr(book, field)
         if old:
             old.delete(save=False)
         suffix = "" if field == "cover" else "-thumb"
         getattr(book, field).save(
-            f"{book.pk}{suffix}.jpg", ContentFile(buffer.getvalue()), save=False
+            f"{book.pk}{suffix}.jpg", ContentFile(data), save=False
         )
-
-
-class CoverTaken(Exception):
-    """The book has a cover from its details, which one reader may not replace."""
-
-
-def book_use_cover_photo(*, user, book_key: str, image: Image.Image) -> Book:
-    """Make a reader's photo the cover of a book in their library.
-
-    Raises ``UserBook.DoesNotExist`` when the book is not in their library and
-    ``CoverTaken`` when its cover came with its details. The cover counts as
-    edited by hand: refreshing the details keeps it.
-    """
-    book = UserBook.objects.get_for_user(user, book_key).book
-    if not book.takes_cover_photo:
-        raise CoverTaken(book_key)
-    store_cover_image(book, image)
-    book.edited_fields = sorted({*(book.edited_fields or []), "cover"})
-    return Book.objects.save_book(book)

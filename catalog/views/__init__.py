@@ -11,6 +11,7 @@ from catalog.views.adding import (
 from catalog.views.library import (
     book_add,
     book_cards,
+    book_correct,
     book_cover,
     book_detail,
     book_details_fragment,
@@ -27,6 +28,7 @@ __all__ = [
     "add_many",
     "book_add",
     "book_cards",
+    "book_correct",
     "book_cover",
     "book_detail",
     "book_details_fragment",

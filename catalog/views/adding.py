@@ -85,10 +85,10 @@ def add_by_scanner(request):
             )
         except AlreadyInLibrary as exc:
             messages.warning(
-                request, f"Already in your library: {exc.existing.book.display_title}."
+                request, f"Already in your library: {exc.existing.shown.display_title}."
             )
         else:
-            messages.success(request, f"Added {record.book.display_title}.")
+            messages.success(request, f"Added {record.shown.display_title}.")
         url = reverse("catalog:add-scanner")
         return redirect(f"{url}?status={form.cleaned_data['status']}")
     if request.method == "GET":
@@ -106,17 +106,32 @@ def add_many(request):
     if not isbns:
         messages.warning(request, "Choose at least one book to add.")
         return redirect(_back(request))
-    result = services.userbook_add_many(user=request.user, isbns=isbns, status=status)
+    result = services.userbook_add_many(
+        user=request.user, isbns=isbns, status=status, shown=_shown(request, isbns)
+    )
     if result.added:
         messages.success(request, f"Added {_count(result.added)} to your library.")
     if result.already:
-        titles = ", ".join(r.book.display_title for r in result.already)
+        titles = ", ".join(r.shown.display_title for r in result.already)
         messages.info(request, f"Already in your library: {titles}.")
     for raw, reason in result.invalid:
         messages.error(request, f"{raw}: {reason}")
     if len(result.added) == 1 and not (result.already or result.invalid):
         return redirect(result.added[0])
     return redirect("catalog:book-list")
+
+
+def _shown(request, isbns: list[str]) -> dict[str, dict]:
+    """What the search result showed of the one edition picked (title, authors)."""
+    if len(isbns) != 1 or not request.POST.get("shown_title"):
+        return {}
+    return {
+        isbns[0]: {
+            "title": request.POST.get("shown_title", ""),
+            "subtitle": request.POST.get("shown_subtitle", ""),
+            "authors": request.POST.getlist("shown_authors"),
+        }
+    }
 
 
 def _count(records: list) -> str:

@@ -36,46 +36,84 @@ def _manual_record(user) -> UserBook:
     )
 
 
-def test_a_photo_becomes_the_cover_of_a_hand_entered_book(user_client, user):
+def _own_cover(user, key: str):
+    return UserBook.objects.get_for_user(user, key).shown
+
+
+def test_a_photo_becomes_the_readers_cover_of_a_hand_entered_book(user_client, user):
     record = _manual_record(user)
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
     response = user_client.post(url, {"photo": _upload(_sideways_photo())})
     assert response["Location"] == record.get_absolute_url()
-    book = Book.objects.get_by_key(record.book_id)
-    assert "cover" in book.edited_fields
-    with default_storage.open(book.cover.name) as stored:
+    shown = _own_cover(user, record.book_id)
+    assert shown.has_own_cover
+    assert shown.cover.name.startswith(f"private/{user.pk}/covers/{record.book_id}")
+    with default_storage.open(shown.cover.name) as stored:
         cover = Image.open(stored)
         assert cover.size[0] < cover.size[1]  # upright: taller than wide
         assert max(cover.size) <= 900
-    with default_storage.open(book.cover_thumb.name) as stored:
+    with default_storage.open(shown.cover_thumb.name) as stored:
         assert max(Image.open(stored).size) <= 300
+    assert not Book.objects.get_by_key(record.book_id).cover
     page = user_client.get(record.get_absolute_url()).content.decode()
     assert "Your photo is the cover now" in page
-    assert book.cover_thumb.url in page or book.cover.url in page
+    assert shown.cover.url in page
 
 
 def test_a_book_without_a_cover_takes_one_and_refresh_keeps_it(
     user_client, user, fake_provider, django_capture_on_commit_callbacks
 ):
     record = UserBookFactory(user=user, book=BookFactory(title="Coverless"))
-    assert record.book.takes_cover_photo
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
     user_client.post(url, {"photo": _upload()})
     with django_capture_on_commit_callbacks(execute=True):
         services.books_refresh_metadata(book_keys=[record.book_id])
-    book = Book.objects.get_by_key(record.book_id)
-    assert book.cover and "cover" in book.edited_fields
+    shown = _own_cover(user, record.book_id)
+    assert shown.has_own_cover and default_storage.exists(shown.cover.name)
 
 
-def test_a_cover_from_the_details_is_not_replaced(user_client, user):
+def test_a_fetched_cover_stays_shared_and_the_readers_photo_is_theirs(
+    user_client, user, other_user
+):
+    book = BookFactory(title="Shared edition")
+    book.cover.save(f"{book.pk}.jpg", _upload(), save=False)
+    Book.objects.save_book(book)
+    record = UserBookFactory(user=user, book=book)
+    theirs = UserBookFactory(user=other_user, book=book)
+    url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
+    response = user_client.post(url, {"photo": _upload()}, follow=True)
+    assert "Your photo is the cover now" in response.content.decode()
+    assert _own_cover(user, book.pk).cover.name.startswith("private/")
+    stored = Book.objects.get_by_key(book.pk)
+    assert stored.cover.name == book.cover.name
+    assert "cover" not in stored.edited_fields
+    assert _own_cover(other_user, theirs.book_id).cover.name == book.cover.name
+
+
+def test_removing_ones_photo_shows_the_fetched_cover_again(user_client, user):
     book = BookFactory(title="Shared edition")
     book.cover.save(f"{book.pk}.jpg", _upload(), save=False)
     Book.objects.save_book(book)
     record = UserBookFactory(user=user, book=book)
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
-    response = user_client.post(url, {"photo": _upload()}, follow=True)
-    assert "already has a cover" in response.content.decode()
-    assert "cover" not in Book.objects.get_by_key(book.pk).edited_fields
+    user_client.post(url, {"photo": _upload()})
+    photo = _own_cover(user, book.pk).cover.name
+    user_client.post(url, {"action": "clear"})
+    shown = _own_cover(user, book.pk)
+    assert not shown.has_own_cover and shown.cover.name == book.cover.name
+    assert not default_storage.exists(photo)
+
+
+def test_a_second_photo_replaces_the_first_file(user_client, user):
+    record = _manual_record(user)
+    url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
+    user_client.post(url, {"photo": _upload()})
+    first = _own_cover(user, record.book_id)
+    user_client.post(url, {"photo": _upload()})
+    second = _own_cover(user, record.book_id)
+    assert second.cover.name != first.cover.name
+    assert not default_storage.exists(first.cover.name)
+    assert not default_storage.exists(first.cover_thumb.name)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +130,7 @@ def test_an_unreadable_photo_says_why_and_changes_nothing(
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
     response = user_client.post(url, {"photo": _upload(data)}, follow=True)
     assert message in response.content.decode()
-    assert not Book.objects.get_by_key(record.book_id).cover
+    assert not _own_cover(user, record.book_id).cover
 
 
 def test_another_readers_book_is_not_found(client, user, other_user):
@@ -101,7 +139,7 @@ def test_another_readers_book_is_not_found(client, user, other_user):
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
     assert client.post(url, {"photo": _upload()}).status_code == 404
     assert client.get(url).status_code == 405
-    assert not Book.objects.get_by_key(record.book_id).cover
+    assert not _own_cover(other_user, record.book_id).cover
 
 
 def test_adding_by_hand_with_a_cover_photo(user_client, user):
@@ -116,7 +154,8 @@ def test_adding_by_hand_with_a_cover_photo(user_client, user):
     assert response.status_code == 302
     record = UserBook.objects.page_for_user(user).items[0]
     assert record.book.metadata_status == MetadataStatus.MANUAL
-    assert record.book.cover and record.book.cover_thumb
+    assert record.shown.cover and record.shown.cover_thumb
+    assert not record.book.cover
 
 
 def test_adding_by_hand_with_a_broken_photo_keeps_the_form_and_adds_nothing(

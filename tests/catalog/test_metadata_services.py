@@ -57,7 +57,7 @@ def test_an_outage_ends_in_failed_with_the_reason_after_the_retries(
     assert book.can_retry_metadata
 
 
-def test_refresh_keeps_fields_edited_by_hand(
+def test_refresh_keeps_the_readers_typed_fields_on_their_record(
     user, fake_provider, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,8 +65,21 @@ def test_refresh_keeps_fields_edited_by_hand(
             user=user, book_fields={"title": "My own title"}, isbn=DUNE
         )
     book = Book.objects.get_by_key(DUNE)
-    assert book.title == "My own title" and book.authors == ["Frank Herbert"]
+    assert book.title == "Dune" and book.authors == ["Frank Herbert"]
     assert book.metadata_status == MetadataStatus.COMPLETE
+    shown = UserBook.objects.get_for_user(user, DUNE).shown
+    assert shown.title == "My own title" and shown.authors == ["Frank Herbert"]
+
+
+def test_refresh_keeps_fields_an_administrator_edited(
+    add, fake_provider, django_capture_on_commit_callbacks
+):
+    add(DUNE)
+    book = Book.objects.get_by_key(DUNE)
+    book.title, book.edited_fields = "Dune (edited)", ["title"]
+    Book.objects.save_book(book)
+    services.books_refresh_metadata(book_keys=[DUNE])
+    assert Book.objects.get_by_key(DUNE).title == "Dune (edited)"
 
 
 def test_running_the_fetch_twice_does_no_harm(add, fake_provider, settings):

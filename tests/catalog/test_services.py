@@ -50,12 +50,17 @@ def test_manual_book_without_isbn_gets_a_generated_key(user):
     assert record.book.edited_fields == ["authors", "pages", "title"]
 
 
-def test_manual_book_with_a_new_isbn_keeps_typed_fields_as_edited(user):
+def test_manual_book_with_a_new_isbn_keeps_typed_fields_as_the_readers_own(user):
     record = services.userbook_add_manual(
         user=user, book_fields={"title": "Typed"}, isbn="0306406152"
     )
     assert record.book_id == "9780306406157"
-    assert record.book.title == "Typed" and record.book.edited_fields == ["title"]
+    assert record.corrections == {"title": "Typed"}
+    assert record.shown.title == "Typed"
+    # The shared edition gets nothing typed: it waits for its fetched details.
+    book = Book.objects.get_by_key(record.book_id)
+    assert book.title == "" and book.edited_fields == []
+    assert book.metadata_status == MetadataStatus.PENDING
 
 
 def test_marking_read_fills_the_finish_date_once(user):

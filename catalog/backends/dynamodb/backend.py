@@ -29,6 +29,7 @@ from catalog.backends.base import (
     StaleEdit,
     fold,
     listing_fields,
+    record_listing_fields,
 )
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
@@ -111,7 +112,8 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
         _forget_counts(user)
         now = timezone.now()
         fields.setdefault("added_at", now)
-        record = UserBook(user=user, book=book, **fields, **listing_fields(book))
+        own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
+        record = UserBook(user=user, book=book, **fields, **own)
         record.updated_at = now
         _check_rating(record.rating)
         item = codec.userbook_to_item(record)
@@ -264,14 +266,17 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
         before, old_status = codec.sort_keys(current), current.status
         for name, value in changes.items():
             setattr(current, name, _field(name).to_python(value))
+        names = [*changes, "version", "updated_at"]
+        if {"corrections", "provisional"} & set(changes):
+            for name, value in record_listing_fields(current).items():
+                setattr(current, name, value)
+                names.append(name)
         _check_rating(current.rating)
         current.version, current.updated_at = version + 1, timezone.now()
         check_item_size(codec.userbook_to_item(current), what="This record")
         # Only what changed is written: a concurrent save_book may be refreshing
         # the listing attributes, which the version does not guard.
-        update = codec.userbook_update(
-            current, [*changes, "version", "updated_at"], before=before
-        )
+        update = codec.userbook_update(current, names, before=before)
         moved = {}
         if current.status != old_status:
             moved = {old_status: -1, current.status: 1}

@@ -12,6 +12,10 @@ from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.models import Book
+from catalog.shown import LISTING_FIELDS
+
+# A record's keys are recomputed this many times if its owner keeps editing.
+_ATTEMPTS = 3
 
 
 class DynamoBooks:
@@ -75,11 +79,12 @@ class DynamoBooks:
         return book
 
     def _refresh_owners(self, book: Book) -> None:
-        """Rewrite the listing attributes of every record of ``book``."""
+        """Rewrite the listing attributes of every record of ``book``.
+
+        One conditional update per owner; the records whose owner corrected
+        the title or authors fail the condition and are computed one by one.
+        """
         client, table = dynamodb.client(), _userbooks_table()
-        listing = codec.listing_attributes(book)
-        names = {f"#{n}": n for n in listing}
-        values = {f":{n}": {"S": v} for n, v in listing.items()}
         params: dict[str, Any] = {
             "TableName": table,
             "IndexName": "by-book",
@@ -89,20 +94,76 @@ class DynamoBooks:
         while True:
             answer = client.query(**params)
             for owner in answer.get("Items", []):
-                try:
-                    client.update_item(
-                        TableName=table,
-                        Key=codec.userbook_key(int(owner["user_id"]["N"]), book.pk),
-                        UpdateExpression="SET "
-                        + ", ".join(f"#{n} = :{n}" for n in listing),
-                        # A record removed meanwhile must not come back as a stub.
-                        ConditionExpression="attribute_exists(book_key)",
-                        ExpressionAttributeNames=names,
-                        ExpressionAttributeValues=values,
-                    )
-                except ClientError as exc:
-                    if error_code(exc) != "ConditionalCheckFailedException":
-                        raise
+                user_id = int(owner["user_id"]["N"])
+                if not self._refresh_plain_owner(book, user_id):
+                    self._refresh_own_listing(book, user_id)
             if "LastEvaluatedKey" not in answer:
                 return
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def _refresh_plain_owner(self, book: Book, user_id: int) -> bool:
+        """Give a record without values of its own the book's keys.
+
+        Returns False when the record carries its own title, subtitle or
+        authors (or is gone, which ``_refresh_own_listing`` tells apart).
+        """
+        listing = codec.listing_attributes(book)
+        names = {f"#{n}": n for n in listing}
+        own = []
+        for i, (kind, field) in enumerate(
+            (k, f) for k in ("corrections", "provisional") for f in LISTING_FIELDS
+        ):
+            names.update({f"#o{i}": kind, f"#f{i}": field})
+            own.append(f"attribute_not_exists(#o{i}.#f{i})")
+        try:
+            dynamodb.client().update_item(
+                TableName=_userbooks_table(),
+                Key=codec.userbook_key(user_id, book.pk),
+                UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in listing),
+                # A record removed meanwhile must not come back as a stub.
+                ConditionExpression=" AND ".join(["attribute_exists(book_key)", *own]),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":{n}": {"S": v} for n, v in listing.items()
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _refresh_own_listing(self, book: Book, user_id: int) -> None:
+        """Recompute the keys of a record with its own values, at its version."""
+        client, table = dynamodb.client(), _userbooks_table()
+        key = codec.userbook_key(user_id, book.pk)
+        for _ in range(_ATTEMPTS):
+            item = client.get_item(TableName=table, Key=key, ConsistentRead=True)
+            if "Item" not in item:
+                return  # removed meanwhile
+            record = codec.userbook_from_item(item["Item"], book)
+            listing = codec.listing_attributes(
+                book, record.corrections, record.provisional
+            )
+            try:
+                client.update_item(
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET "
+                    + ", ".join(f"#{n} = :{n}" for n in listing),
+                    # A correction saved meanwhile recomputes its own keys.
+                    ConditionExpression="#version = :version",
+                    ExpressionAttributeNames={
+                        "#version": "version",
+                        **{f"#{n}": n for n in listing},
+                    },
+                    ExpressionAttributeValues={
+                        ":version": {"N": str(record.version)},
+                        **{f":{n}": {"S": v} for n, v in listing.items()},
+                    },
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                continue
+            return

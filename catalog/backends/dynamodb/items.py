@@ -120,9 +120,13 @@ def sort_keys(record: UserBook) -> dict[str, str]:
     }
 
 
-def listing_attributes(book: Book) -> dict[str, str]:
+def listing_attributes(
+    book: Book,
+    corrections: dict[str, Any] | None = None,
+    provisional: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """Return what a record keeps of its book: sort, search and GSI title keys."""
-    fields = listing_fields(book)
+    fields = listing_fields(book, corrections, provisional)
     return {
         **fields,
         "title_sk": f"{_bounded(fields['sort_title'])}{SEP}{book.pk}",

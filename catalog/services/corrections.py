@@ -1,0 +1,231 @@
+"""A reader's own corrections of a book's details, kept on their record only.
+
+The shared edition (``Book``) holds what the providers fetched (and what an
+administrator edits); whatever a reader types or photographs goes to their
+``UserBook.corrections`` and is shown to them alone (``catalog.shown``).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from catalog.backends.base import StaleEdit
+from catalog.merge import three_way
+from catalog.models import UserBook
+from catalog.services.metadata import cover_sizes
+from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS, PROVISIONAL_FIELDS
+
+# The same limits as the book's own fields (authors and description: ours).
+TEXT_LIMITS = {
+    "title": 500,
+    "subtitle": 500,
+    "publisher": 300,
+    "publish_date": 50,
+    "language": 20,
+    "description": 20_000,
+}
+AUTHOR_LIMIT = 300
+AUTHORS_MAX = 50
+PAGES_RANGE = (1, 100_000)
+# A correction that loses a race with a concurrent edit is merged again.
+_ATTEMPTS = 3
+
+
+class CorrectionConflict(Exception):
+    """The reader and another tab changed the same fields differently.
+
+    ``current`` is the record as stored; ``conflicts`` maps each such field to
+    (stored value, submitted value); nothing was saved.
+    """
+
+    def __init__(self, current: UserBook, conflicts: dict[str, tuple[Any, Any]]):
+        super().__init__("These details were changed elsewhere.")
+        self.current = current
+        self.conflicts = conflicts
+
+
+@dataclass
+class Corrected:
+    """What ``userbook_correct`` saved, and the fields kept as changed elsewhere."""
+
+    record: UserBook
+    changed_elsewhere: list[str] = field(default_factory=list)
+
+
+def clean_corrections(values: dict[str, Any]) -> dict[str, Any]:
+    """Return corrections with empty values left out; raise ``ValidationError``.
+
+    Text is stripped, authors are a list of names, pages a whole number.
+    """
+    unknown = set(values) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Fields that cannot be corrected: {sorted(unknown)}")
+    cleaned, errors = {}, {}
+    for name, value in values.items():
+        try:
+            value = _clean_one(name, value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+            continue
+        if value not in (None, "", []):
+            cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_one(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "pages":
+        try:
+            pages = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError("Pages are a whole number.") from None
+        low, high = PAGES_RANGE
+        if not low <= pages <= high:
+            raise ValidationError(f"Pages are from {low} to {high:,}.")
+        return pages
+    if name == "authors":
+        names = [str(n).strip() for n in value if str(n).strip()]
+        if len(names) > AUTHORS_MAX:
+            raise ValidationError(f"At most {AUTHORS_MAX} authors.")
+        if any(len(n) > AUTHOR_LIMIT for n in names):
+            raise ValidationError(f"An author's name is at most {AUTHOR_LIMIT} long.")
+        return names
+    text = str(value).replace("\r\n", "\n").strip()
+    if len(text) > TEXT_LIMITS[name]:
+        raise ValidationError(
+            f"At most {TEXT_LIMITS[name]:,} characters (this has {len(text):,})."
+        )
+    return text
+
+
+def _full(corrections: dict[str, Any]) -> dict[str, Any]:
+    """Every correctable field, None where there is no correction."""
+    return {name: corrections.get(name) or None for name in CORRECTABLE_FIELDS}
+
+
+def _check_title(record: UserBook, corrections: dict[str, Any]) -> None:
+    if not (
+        corrections.get("title")
+        or record.book.title
+        or (record.provisional or {}).get("title")
+    ):
+        raise ValidationError({"title": ["A book needs a title."]})
+
+
+def userbook_correct(
+    *,
+    user,
+    book_key: str,
+    version: int,
+    loaded: dict[str, Any],
+    corrections: dict[str, Any],
+) -> Corrected:
+    """Set the reader's corrections of a book's details (empty ones removed).
+
+    ``loaded`` is the corrections map the editor started from, ``corrections``
+    the one they submitted. If the record moved on since ``version``, the two
+    are merged with what is stored (``catalog.merge.three_way``): changes made
+    on one side are kept; fields both sides changed differently raise
+    ``CorrectionConflict``. Raises ``ValidationError`` for bad values.
+    """
+    submitted = _full(clean_corrections(corrections))
+    base = _full(loaded)
+    current = UserBook.objects.get_for_user(user, book_key)
+    for _ in range(_ATTEMPTS):
+        stored = _full(current.corrections or {})
+        merge = three_way(
+            stored if current.version == version else base, stored, submitted
+        )
+        if merge.conflicts:
+            raise CorrectionConflict(current, merge.conflicts)
+        merged = {**(current.corrections or {}), **merge.changes}
+        new = {k: v for k, v in merged.items() if v not in (None, "", [])}
+        _check_title(current, new)
+        if new == (current.corrections or {}):
+            return Corrected(current, merge.changed_elsewhere)
+        try:
+            record = UserBook.objects.update_for_user(
+                user, book_key, version=current.version, changes={"corrections": new}
+            )
+        except StaleEdit as exc:
+            current = exc.current
+            continue
+        return Corrected(record, merge.changed_elsewhere)
+    raise StaleEdit(current)
+
+
+def _private_cover_name(user, book_key: str, suffix: str) -> str:
+    token = uuid.uuid4().hex[:8]
+    return f"private/{user.pk}/covers/{book_key}-{token}{suffix}.jpg"
+
+
+def _set_cover(user, book_key: str, cover: dict[str, str]) -> UserBook:
+    """Write the cover corrections (or none) and delete the files they replace."""
+    for _ in range(_ATTEMPTS):
+        current = UserBook.objects.get_for_user(user, book_key)
+        own = dict(current.corrections or {})
+        old = [own.pop(name) for name in COVER_FIELDS if name in own]
+        try:
+            record = UserBook.objects.update_for_user(
+                user,
+                book_key,
+                version=current.version,
+                changes={"corrections": {**own, **cover}},
+            )
+        except StaleEdit:
+            continue
+        for name in old:
+            default_storage.delete(name)
+        return record
+    raise StaleEdit(UserBook.objects.get_for_user(user, book_key))
+
+
+def userbook_set_cover_photo(*, user, book_key: str, image: Image.Image) -> UserBook:
+    """Make a reader's photo the cover they see of a book in their library.
+
+    Stored privately under ``private/<user id>/covers/`` at two sizes; the
+    edition's fetched cover stays as it is for everyone else. Raises
+    ``UserBook.DoesNotExist`` when the book is not in their library.
+    """
+    UserBook.objects.get_for_user(user, book_key)
+    stored = {}
+    for name, data in cover_sizes(image).items():
+        suffix = "" if name == "cover" else "-thumb"
+        target = _private_cover_name(user, book_key, suffix)
+        stored[name] = default_storage.save(target, ContentFile(data))
+    try:
+        return _set_cover(user, book_key, stored)
+    except (StaleEdit, UserBook.DoesNotExist):
+        for name in stored.values():
+            default_storage.delete(name)
+        raise
+
+
+def userbook_clear_cover_photo(*, user, book_key: str) -> UserBook:
+    """Drop the reader's own cover photo: the fetched cover shows again."""
+    return _set_cover(user, book_key, {})
+
+
+def provisional_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Return what a search result showed, cut to the book fields' limits.
+
+    These come from the reader's own request, so they are never trusted
+    beyond their record: bad values are dropped rather than refused.
+    """
+    kept = {}
+    for name in PROVISIONAL_FIELDS:
+        try:
+            value = _clean_one(name, values.get(name))
+        except ValidationError:
+            continue
+        if value not in (None, "", []):
+            kept[name] = value
+    return kept
