@@ -109,7 +109,8 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
                 )
                 obj.version = updated.version
             return
-        for name, value in listing_fields(obj.book).items():
+        own = listing_fields(obj.book, obj.corrections, obj.provisional)
+        for name, value in own.items():
             setattr(obj, name, value)
         if change:
             # An admin edit makes any form open elsewhere stale, as a user's would.

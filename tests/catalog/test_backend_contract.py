@@ -317,6 +317,88 @@ class CatalogContract:
         assert Book.objects.get_by_key(record.book_id)
         assert UserBook.objects.status_counts(reader)["all"] == 0
 
+    # A reader's own corrections ---------------------------------------------
+
+    def _fetch(self, key: str, **fields) -> Book:
+        book = Book.objects.get_by_key(key)
+        for name, value in fields.items():
+            setattr(book, name, value)
+        book.metadata_status = MetadataStatus.COMPLETE
+        return Book.objects.save_book(book)
+
+    def test_corrections_are_stored_with_the_record_and_read_back(self, reader):
+        fixes = {"title": "Mine", "authors": ["Ann Ó Briain"], "pages": 321}
+        record = UserBook.objects.add(reader, BookFactory(), corrections=fixes)
+        again = UserBook.objects.get_for_user(reader, record.book_id)
+        assert again.corrections == fixes and isinstance(
+            again.corrections["pages"], int
+        )
+        assert again.shown.title == "Mine" and again.book.title != "Mine"
+
+    def test_a_record_sorts_and_searches_by_its_own_corrections(self, reader):
+        UserBookFactory(user=reader, book=BookFactory(title="Middle", authors=["M"]))
+        fixed = UserBook.objects.add(
+            reader,
+            BookFactory(title="Zebra", authors=["Zed"]),
+            corrections={"title": "The Aardvark", "authors": ["Ann Abbot"]},
+        )
+        page = UserBook.objects.page_for_user(reader, sort="title")
+        assert [r.shown.title for r in page.items] == ["The Aardvark", "Middle"]
+        page = UserBook.objects.page_for_user(reader, sort="author")
+        assert page.items[0].book_id == fixed.book_id
+        assert _titles(UserBook.objects.page_for_user(reader, query="aardvark")) == [
+            "Zebra"
+        ]
+        assert not UserBook.objects.page_for_user(reader, query="zebra").items
+
+    def test_an_update_of_corrections_moves_the_record_in_the_lists(self, reader):
+        record = UserBookFactory(user=reader, book=BookFactory(title="Zebra"))
+        UserBookFactory(user=reader, book=BookFactory(title="Middle"))
+        UserBook.objects.update_for_user(
+            reader,
+            record.book_id,
+            version=record.version,
+            changes={"corrections": {"title": "Aardvark"}},
+        )
+        page = UserBook.objects.page_for_user(reader, sort="title")
+        assert page.items[0].book_id == record.book_id
+        assert UserBook.objects.page_for_user(reader, query="aardvark").items
+        UserBook.objects.update_for_user(
+            reader,
+            record.book_id,
+            version=record.version + 1,
+            changes={"corrections": {}},
+        )
+        assert UserBook.objects.page_for_user(reader, query="zebra").items
+
+    def test_save_book_keeps_each_owners_corrected_keys(self, reader):
+        book = BookFactory(title="", authors=[], metadata_status="pending")
+        mine = UserBook.objects.add(
+            reader, book, corrections={"title": "Visit evil.example"}
+        )
+        other, third = UserFactory(), UserFactory()
+        UserBook.objects.add(other, book)
+        UserBook.objects.add(
+            third, book, provisional={"title": "Search title", "authors": ["S"]}
+        )
+        assert UserBook.objects.page_for_user(third, query="search").items
+        self._fetch(book.pk, title="Fetched Title", authors=["Real Author"])
+        assert UserBook.objects.page_for_user(reader, query="evil").items
+        assert not UserBook.objects.page_for_user(reader, query="fetched").items
+        assert UserBook.objects.page_for_user(other, query="fetched").items
+        assert not UserBook.objects.page_for_user(other, query="evil").items
+        # Provisional values give way once the edition has its own details.
+        assert UserBook.objects.page_for_user(third, query="fetched").items
+        assert not UserBook.objects.page_for_user(third, query="search").items
+        assert mine.corrections == {"title": "Visit evil.example"}
+
+    def test_a_correction_of_pages_only_still_follows_the_fetched_title(self, reader):
+        book = BookFactory(title="Old")
+        UserBook.objects.add(reader, book, corrections={"pages": 12})
+        self._fetch(book.pk, title="New title")
+        page = UserBook.objects.page_for_user(reader, query="new")
+        assert _titles(page) == ["New title"] and page.items[0].shown.pages == 12
+
 
 class TestOrmBackend(CatalogContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

@@ -29,6 +29,8 @@ def local_library():
             status=statuses[n % 4],
             rating=Decimal(n % 10 + 1) / 2 if n % 3 else None,
             notes=f"note {n}",
+            corrections={"title": f"Mine {n}", "pages": n + 1} if n % 5 == 0 else {},
+            provisional={"title": f"Searched {n}"} if n % 7 == 0 else {},
         )
     return readers
 
@@ -59,6 +61,9 @@ def test_migrated_users_log_in_with_their_old_password_on_aws(
 ):
     _run()
     local_counts = UserBook.objects.status_counts(local_library[0])
+    local_page = UserBook.objects.page_for_user(
+        local_library[0], sort="title", limit=50
+    )
     for name, value in DYNAMO_MODE.items():
         setattr(settings, name, value)
     reader = local_library[0]
@@ -67,6 +72,11 @@ def test_migrated_users_log_in_with_their_old_password_on_aws(
     assert UserBook.objects.status_counts(user) == local_counts
     page = UserBook.objects.page_for_user(user, sort="title", limit=50)
     assert len(page.items) == local_counts["all"]
+    # The reader's own corrections came along, and the lists still sort by them.
+    assert [(r.book_id, r.corrections, r.provisional) for r in page.items] == [
+        (r.book_id, r.corrections, r.provisional) for r in local_page.items
+    ]
+    assert any(r.shown.title.startswith("Mine") for r in page.items)
     # New accounts on AWS get ids above the migrated ones.
     newcomer = User.objects.create_user("newcomer", "new@example.com", "pw pw pw pw")
     assert newcomer.pk > max(r.pk for r in local_library)
@@ -113,3 +123,14 @@ def test_parity_reports_what_differs_and_the_command_fails(
     )
     with pytest.raises(CommandError, match="Parity check failed"):
         _run()
+
+
+def test_parity_sees_a_readers_corrections(aws_tables, local_library):
+    _run()
+    record = next(r for r in UserBook.objects.all() if r.corrections)
+    UserBook.objects.filter(pk=record.pk).update(corrections={"title": "Changed"})
+    report = dynamo_copy.check_parity()
+    assert report.mismatches == [
+        f"user books {record.user_id}/{record.book_id}: differs"
+    ]
+    assert "user books: wrote 1, unchanged 39" in _run()
