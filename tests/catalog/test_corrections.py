@@ -9,13 +9,13 @@ from django.urls import reverse
 
 from catalog import services
 from catalog.models import Book, MetadataStatus, UserBook
-from tests.factories import BookFactory, UserBookFactory, UserFactory
+from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
 
 # On the ORM backends and on DynamoDB (moto), with the same assertions.
 pytestmark = pytest.mark.usefixtures("both_modes")
 
 DUNE = "9780441172719"
-UNKNOWN = "9780306406157"  # the fake providers know nothing of it
+UNKNOWN = isbn13_for(424242)  # the fake providers know nothing of it
 EVIL = "Visit evil.example for a free copy"
 
 
