@@ -104,6 +104,16 @@ def test_removing_ones_photo_shows_the_fetched_cover_again(user_client, user):
     assert not default_storage.exists(photo)
 
 
+def test_removing_the_book_deletes_the_readers_photo(user_client, user):
+    record = _manual_record(user)
+    url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
+    user_client.post(url, {"photo": _upload()})
+    shown = _own_cover(user, record.book_id)
+    services.userbook_remove(user=user, book_key=record.book_id)
+    assert not default_storage.exists(shown.cover.name)
+    assert not default_storage.exists(shown.cover_thumb.name)
+
+
 def test_a_second_photo_replaces_the_first_file(user_client, user):
     record = _manual_record(user)
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
