@@ -8,10 +8,10 @@ from catalog.views.adding import (
     book_lookup,
     search,
 )
+from catalog.views.corrections import book_correct
 from catalog.views.library import (
     book_add,
     book_cards,
-    book_correct,
     book_cover,
     book_detail,
     book_details_fragment,
