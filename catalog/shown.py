@@ -103,6 +103,12 @@ class ShownBook:
         return [n for n in CORRECTABLE_FIELDS if self.corrections.get(n)]
 
     @property
+    def corrected_labels(self) -> list[str]:
+        """The corrected fields' names as the page shows them."""
+        labels = {"publish_date": "published", "pages": "pages"}
+        return [labels.get(n, n) for n in self.corrected]
+
+    @property
     def is_provisional(self) -> bool:
         """Whether the title shown is the search result's, awaiting details."""
         return bool(

@@ -209,6 +209,8 @@ def test_adding_from_title_search_keeps_what_it_showed_until_details_arrive(
     assert Book.objects.get_by_key(DUNE).title == ""
     listed = user_client.get(reverse("catalog:book-list")).content.decode()
     assert "Dune (as searched)" in listed
+    page = user_client.get(record.get_absolute_url()).content.decode()
+    assert "as the search showed them" in page
     assert UserBook.objects.page_for_user(user, query="searched").items
     services.userbook_add(user=other_user, isbn=DUNE)
     assert _record(other_user, DUNE).shown.display_title == f"ISBN {DUNE}"
@@ -263,6 +265,7 @@ def test_correcting_in_the_form_shows_everywhere_for_that_reader(
     response = user_client.post(_correct_url(book.pk), values, follow=True)
     body = response.content.decode()
     assert "Saved your corrections" in body and "Aardvark tales" in body
+    assert "Shown with your corrections (title, authors)" in body
     assert _record(user, book.pk).corrections == {
         "title": "Aardvark tales",
         "authors": ["Ann Abbot", "Bo"],
