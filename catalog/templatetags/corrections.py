@@ -8,14 +8,14 @@ register = template.Library()
 
 
 @register.inclusion_tag("includes/book_corrections.html", takes_context=True)
-def corrections_form(context, record, form=None) -> dict:
-    """Render the corrections form, open when the book lacks a title or authors."""
+def corrections_form(context, record, form=None, opened=False) -> dict:
+    """Render the corrections form, open when asked or the book lacks details."""
     form = form or CorrectionsForm(record=record)
     shown = record.shown
     return {
         "record": record,
         "shown": shown,
         "corrections_form": form,
-        "open": shown.needs_details or form.is_bound,
+        "open": opened or shown.needs_details or form.is_bound,
         "csrf_token": context.get("csrf_token"),
     }

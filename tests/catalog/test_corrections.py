@@ -369,6 +369,11 @@ def test_a_complete_book_keeps_the_form_closed(user_client, user):
     assert 'id="needs-details"' not in body
 
 
+def test_the_corrections_page_opens_the_form(user_client, user):
+    record = UserBookFactory(user=user)
+    assert _form_open(user_client.get(_correct_url(record.book_id)).content.decode())
+
+
 def test_another_readers_book_cannot_be_corrected(client, user, other_user):
     record = UserBookFactory(user=other_user)
     client.force_login(user)
