@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Book, UserBook
-from tests.factories import isbn13_for
+from tests.factories import BookFactory, UserFactory, isbn13_for
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +54,23 @@ def test_next_pages_cost_the_same(user_client, user, django_assert_max_num_queri
     with django_assert_max_num_queries(MAX_QUERIES):
         response = user_client.get("/books", {"cursor": cursor})
     assert response.status_code == 200 and len(response.context["page"].items) == 24
+
+
+@pytest.mark.parametrize("owners", [2, 200])
+def test_a_fetch_refreshes_many_owners_in_the_same_few_queries(
+    owners, django_assert_max_num_queries
+):
+    book = BookFactory(title="Before")
+    for n in range(owners):
+        fixes = {"title": f"Mine {n}"} if n < 2 else {}
+        UserBook.objects.add(UserFactory(), book, corrections=fixes)
+    book.title = "After"
+    # Save, bulk update of plain owners, read and update the corrected ones.
+    with django_assert_max_num_queries(6):
+        Book.objects.save_book(book)
+    titles = set(
+        UserBook.objects.filter(book=book).values_list("sort_title", flat=True)
+    )
+    assert titles == {"mine 0", "mine 1", "after"} - (
+        {"after"} if owners == 2 else set()
+    )
