@@ -59,7 +59,8 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# scripts/package collects into staticfiles/; tests collect into a folder of their own.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
