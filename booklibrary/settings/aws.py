@@ -19,6 +19,13 @@ CATALOG_BACKEND = "catalog.backends.dynamodb.DynamoCatalogBackend"
 USER_BACKEND = "accounts.backends.dynamodb.DynamoUserBackend"
 SESSION_ENGINE = "accounts.sessions"
 
+# The throttles' shared cache: items in the Users table, expiring by its TTL.
+CACHES = {
+    "default": env.cache_url("CACHE_URL")
+    if env.str("CACHE_URL", default="")
+    else {"BACKEND": "booklibrary.dynamodb_cache.DynamoDBCache"}
+}
+
 # Django's framework tables (contenttypes, permissions) live in a SQLite file
 # in Lambda's temporary directory, built at cold start; nothing that must last
 # is written there.

@@ -118,6 +118,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# A cache every web process shares (the throttles count there): the database
+# locally (`migrate` creates its table), or CACHE_URL / REDIS_URL, e.g.
+# redis://127.0.0.1:6379/1.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL",
+        default=env.str("REDIS_URL", default="") or "dbcache://booklibrary_cache",
+    )
+}
+# Throttles (accounts.throttling): rule -> (attempts, window in seconds).
+THROTTLE_CACHE = "default"
+THROTTLE_RULES = {
+    "login-account": (10, 15 * 60),  # failed logins per account
+    "login-client": (30, 15 * 60),  # failed logins per client address
+    "password-reset-address": (3, 60 * 60),  # reset mails per address
+    "password-reset-client": (10, 60 * 60),  # reset requests per client
+    "signup-client": (10, 60 * 60),  # sign-up attempts per client
+}
+
 # The seams: each is a dotted path, resolved lazily.
 CATALOG_BACKEND = "catalog.backends.orm.OrmCatalogBackend"
 USER_BACKEND = "accounts.backends.orm.OrmUserBackend"
