@@ -5,6 +5,8 @@ incr, delete, expiry), run against the database cache (local default), the
 DynamoDB cache (AWS, under moto) and the in-memory one (tests).
 """
 
+import os
+import socket
 import time
 
 import pytest
@@ -17,10 +19,31 @@ BACKENDS = {
     },
     "dynamodb": {"BACKEND": "booklibrary.dynamodb_cache.DynamoDBCache"},
     "memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/14",
+        "KEY_PREFIX": "cache-contract",
+    },
 }
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+def _redis_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _backends():
+    for name in sorted(BACKENDS):
+        marks = []
+        if name == "redis" and not _redis_available() and not os.environ.get("CI"):
+            marks = [pytest.mark.skip(reason="no Redis on 127.0.0.1:6379")]
+        yield pytest.param(name, id=name, marks=marks)
+
+
+@pytest.fixture(params=_backends())
 def cache(request, settings):
     if request.param == "dynamodb":
         request.getfixturevalue("aws_tables")
@@ -30,7 +53,11 @@ def cache(request, settings):
 
         request.getfixturevalue("db")
         create_cache_tables()  # what `migrate` runs after migrating
-    return caches["default"]
+    if request.param == "redis":
+        caches["default"].clear()
+    yield caches["default"]
+    if request.param == "redis":
+        caches["default"].clear()
 
 
 def test_get_returns_what_set_stored_or_the_default(cache):
