@@ -28,7 +28,7 @@ def _safe_next(request) -> str | None:
 
 
 @sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     """Create an account, log it in and go where the visitor was heading."""
     if request.user.is_authenticated:
@@ -134,7 +134,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
     """Show the account and its library totals; edit name and email."""
     form = ProfileForm(request.POST or None, instance=request.user)

@@ -43,7 +43,7 @@ def _backends():
         yield pytest.param(name, id=name, marks=marks)
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=list(_backends()))
 def cache(request, settings):
     if request.param == "dynamodb":
         request.getfixturevalue("aws_tables")
