@@ -172,3 +172,14 @@ def test_aws_mail_without_smtp_is_not_written_to_the_logs(caplog):
     message = EmailMessage("Reset", "secret-link-123", to=["a@example.org"])
     assert UnsentMailBackend().send_messages([message]) == 0
     assert "no SMTP_HOST" in caplog.text and "secret-link-123" not in caplog.text
+
+
+def test_aws_media_is_private_and_reached_by_signed_urls():
+    show = (
+        "from django.conf import settings; "
+        "o = settings.STORAGES['default']['OPTIONS']; "
+        "print(o['default_acl'], o['querystring_auth'], o['querystring_expire'], "
+        "settings.SERVE_MEDIA)"
+    )
+    result = _run_settings("booklibrary.settings.aws", AWS_ENV, show)
+    assert result.stdout.split() == ["None", "True", "3600", "False"], result.stderr
