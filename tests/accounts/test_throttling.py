@@ -167,3 +167,25 @@ def test_the_wait_is_the_longest_of_the_counters_refusing(settings):
     with pytest.raises(Throttled):
         throttling.check(client)
     throttling.check(account)
+
+
+def test_reset_does_the_same_work_in_the_request_for_known_and_unknown(
+    client, settings
+):
+    from django.tasks import task_backends
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    UserFactory(email="ann@example.com", password=PASSWORD)
+    _reset(client, "ann@example.com", addr="198.51.100.1")
+    _reset(client, "nobody@example.com", addr="198.51.100.2")
+    queued = task_backends["default"].results
+    assert [(r.task.name, r.kwargs["email"]) for r in queued] == [
+        ("password_reset_mail", "ann@example.com"),
+        ("password_reset_mail", "nobody@example.com"),
+    ]
+    assert mail.outbox == []  # nothing is sent while the visitor waits
+    for result in queued:
+        result.task.call(*result.args, **result.kwargs)
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
