@@ -3,12 +3,14 @@
 Sessions are ``SESSION#<key>`` items in the Users table. Their ``expires``
 attribute (epoch seconds) is the table's TTL attribute, so DynamoDB removes
 expired sessions by itself; since that can lag by hours, expiry is also
-checked on every read. Logging out deletes the item.
+checked on every read. Logging out deletes the item, and a save never brings
+it back: a request still in flight when another logged out gets Django's
+"session interrupted" answer instead of writing the session again.
 """
 
 import time
 
-from django.contrib.sessions.backends.base import CreateError, SessionBase
+from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from django.utils import timezone
 
 from booklibrary import dynamodb
@@ -60,7 +62,7 @@ class SessionStore(SessionBase):
             return
 
     def save(self, must_create: bool = False) -> None:
-        """Write the session with its expiry (its TTL) as epoch seconds."""
+        """Write the session with its expiry (its TTL); never revive a deleted one."""
         if self.session_key is None:
             return self.create()
         data = self._get_session(no_load=must_create)
@@ -74,13 +76,16 @@ class SessionStore(SessionBase):
                 "saved_at": {"S": timezone.now().isoformat()},
             },
         }
-        if must_create:
-            request["ConditionExpression"] = "attribute_not_exists(pk)"
+        # A new session must not overwrite another; an existing one must still
+        # exist (logout deleted it: writing it again would log the user back in).
+        request["ConditionExpression"] = (
+            "attribute_not_exists(pk)" if must_create else "attribute_exists(pk)"
+        )
         client = dynamodb.client()
         try:
             client.put_item(**request)
         except client.exceptions.ConditionalCheckFailedException as exc:
-            raise CreateError from exc
+            raise (CreateError if must_create else UpdateError) from exc
 
     def delete(self, session_key: str | None = None) -> None:
         """Delete the session (logout)."""

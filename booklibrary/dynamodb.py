@@ -9,8 +9,10 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
 * ``BookLibrary-Users-{env}``: ``pk`` (S). Items: ``USER#<id>`` (the account,
   with per-status book counters), ``USERNAME#<lower>`` and ``EMAIL#<lower>``
   (uniqueness sentinels, written in one transaction with the account),
-  ``COUNTER#users`` (the id sequence) and ``SESSION#<key>`` (sessions, expiring
-  through the table's TTL attribute ``expires``).
+  ``COUNTER#users`` (the id sequence), ``SESSION#<key>`` (sessions, expiring
+  through the table's TTL attribute ``expires``) and ``CACHE#<key>`` (the
+  shared cache's entries, ``booklibrary.dynamodb_cache``; the throttles count
+  there), expiring likewise.
 * ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition.
 * ``BookLibrary-UserBooks-{env}``: ``user_id`` (N) + ``book_key`` (S), with a
   GSI per list order (``by-added``, ``by-title``, ``by-author``,

@@ -35,7 +35,32 @@ def lambda_handler(event: Any, context: Any) -> Any:
         ensure_framework_db()
         _cold = False
     check_sqs_route(handler, event)
+    trust_only_the_source_ip(event)
     return dedupe_set_cookie(zappa_handler.lambda_handler(event, context))
+
+
+def trust_only_the_source_ip(event: Any) -> None:
+    """Make the client's address (REMOTE_ADDR) the one API Gateway saw.
+
+    Zappa takes REMOTE_ADDR from X-Forwarded-For, whose first entries the
+    client writes itself (Zappa expects CloudFront's address last and takes
+    the one before it). API Gateway's ``sourceIp`` cannot be forged, and the
+    throttles count per client address, so X-Forwarded-For becomes just that.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
+        return
+    context = event["requestContext"]
+    source = (context.get("http") or context.get("identity") or {}).get("sourceIp")
+    if not source:
+        return
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field)
+        if isinstance(headers, dict):
+            for name in [n for n in headers if n.lower() == "x-forwarded-for"]:
+                del headers[name]
+            headers["x-forwarded-for"] = (
+                [source] if field == "multiValueHeaders" else source
+            )
 
 
 def ensure_framework_db() -> bool:

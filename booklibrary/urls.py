@@ -4,7 +4,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.throttling import ThrottledAdminAuthenticationForm
 from booklibrary import views
+
+# The admin's login is throttled like the login page.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("health", views.health, name="health"),

@@ -6,6 +6,7 @@ DYNAMO_MODE = {
     "CATALOG_BACKEND": "catalog.backends.dynamodb.DynamoCatalogBackend",
     "USER_BACKEND": "accounts.backends.dynamodb.DynamoUserBackend",
     "SESSION_ENGINE": "accounts.sessions",
+    "CACHES": {"default": {"BACKEND": "booklibrary.dynamodb_cache.DynamoDBCache"}},
 }
 
 

@@ -291,3 +291,31 @@ def zappa_lambda(
         sys.path[:] = saved_path
         os.environ.clear()
         os.environ.update(saved_environ)
+
+
+def collect_aws_static_files(static_root: Path) -> Path:
+    """Collect the static files as ``scripts/package`` does, into ``static_root``.
+
+    The AWS settings serve hashed names from the manifest that collectstatic
+    writes; a test that runs those settings builds it itself, so that a fresh
+    clone needs nothing built beforehand.
+    """
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        **offline_aws_environment(static_root.parent / "collectstatic-tmp"),
+        "DJANGO_SETTINGS_MODULE": "booklibrary.settings.aws",
+        "STATIC_ROOT": str(static_root),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (static_root / "staticfiles.json").exists()
+    return static_root

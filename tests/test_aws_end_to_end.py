@@ -198,7 +198,7 @@ class LambdaFunction:
         self._log_file.close()
 
 
-def _function(tmp_path_factory, aws, provider, name: str, mapping: dict):
+def _function(tmp_path_factory, aws, provider, static_root, name: str, mapping: dict):
     folder = tmp_path_factory.mktemp(name)
     (folder / "zappa_settings.py").write_text(
         zappa_settings_source(
@@ -220,6 +220,8 @@ def _function(tmp_path_factory, aws, provider, name: str, mapping: dict):
         "MEDIA_BUCKET": BUCKET,
         "AWS_REGION": REGION,
         "DATA_DIR": str(folder / "tmp"),
+        # What scripts/package puts in the package: the collected static files.
+        "STATIC_ROOT": str(static_root),
         # Every AWS service at moto's server; book details at the fake provider.
         "AWS_ENDPOINT_URL": aws["endpoint"],
         "DYNAMODB_ENDPOINT_URL": aws["endpoint"],
@@ -234,16 +236,18 @@ def _function(tmp_path_factory, aws, provider, name: str, mapping: dict):
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, aws, provider):
-    function = _function(tmp_path_factory, aws, provider, "dev", {})
+def web(tmp_path_factory, aws, provider, aws_static_root):
+    function = _function(tmp_path_factory, aws, provider, aws_static_root, "dev", {})
     yield function
     function.close()
 
 
 @pytest.fixture(scope="module")
-def worker(tmp_path_factory, aws, provider):
+def worker(tmp_path_factory, aws, provider, aws_static_root):
     mapping = {QUEUE_ARN: ["worker.sqs_handler.handle"]}
-    function = _function(tmp_path_factory, aws, provider, "dev_worker", mapping)
+    function = _function(
+        tmp_path_factory, aws, provider, aws_static_root, "dev_worker", mapping
+    )
     yield function
     function.close()
 

@@ -367,3 +367,47 @@ def test_anything_but_an_unmapped_sqs_batch_passes_the_route_check(worker, event
 def test_the_worker_reports_a_poison_message_through_zappa(worker):
     answer = entry.lambda_handler(_record("{not json", message_id="m-7"), None)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-7"}]}
+
+
+def test_the_client_address_is_api_gateways_source_ip_not_a_forged_header():
+    event = http_api_event("/login", headers={"X-Forwarded-For": "6.6.6.6, 7.7.7.7"})
+    entry.trust_only_the_source_ip(event)
+    forwarded = {k: v for k, v in event["headers"].items() if "forwarded-for" in k}
+    assert forwarded == {"x-forwarded-for": "203.0.113.7"}
+    rest = rest_api_event("/login")
+    rest["headers"]["X-Forwarded-For"] = "6.6.6.6, 7.7.7.7"
+    entry.trust_only_the_source_ip(rest)
+    assert rest["headers"]["x-forwarded-for"] == "203.0.113.7"
+    assert "X-Forwarded-For" not in rest["headers"]
+
+
+def test_forged_forwarded_for_headers_do_not_dodge_the_login_throttle(
+    web, user, settings
+):
+    settings.THROTTLE_RULES = {**settings.THROTTLE_RULES, "login-client": (2, 900)}
+    token = _value(
+        entry.lambda_handler(http_api_event("/login"), None)["cookies"], "csrftoken"
+    )
+
+    def log_in(username, password, forged):
+        form = {"username": username, "password": password}
+        return entry.lambda_handler(
+            http_api_event(
+                "/login",
+                method="POST",
+                body=urlencode({**form, "csrfmiddlewaretoken": token}),
+                headers={
+                    "content-type": "application/x-www-form-urlencoded",
+                    "origin": f"https://{HOST}",
+                    "x-forwarded-for": f"{forged}, 198.51.100.1",
+                },
+                cookies=[f"csrftoken={token}"],
+            ),
+            None,
+        )
+
+    assert log_in("nobody1", "wrong", "6.6.6.1")["statusCode"] == 200
+    assert log_in("nobody2", "wrong", "6.6.6.2")["statusCode"] == 200
+    refused = log_in(user.username, PASSWORD, "6.6.6.3")
+    assert refused["statusCode"] == 200
+    assert "Too many attempts; try again in 15 minutes." in refused["body"]

@@ -34,7 +34,7 @@ def test_local_secret_key_is_generated_once_and_kept(tmp_path):
 
 
 AWS_ENV = {
-    "SECRET_KEY": "k" * 50,
+    "SECRET_KEY": "settings-test-" + "0123456789abcdefghij" * 3,
     "ALLOWED_HOSTS": "x",
     "JOBS_QUEUE_URL": "https://sqs.us-west-2.amazonaws.com/1/BookLibrary-Jobs-dev",
     "MEDIA_BUCKET": "booklibrary-media-dev",
@@ -98,3 +98,88 @@ def test_a_wrong_backend_setting_says_what_is_wrong(settings, path, message):
     settings.CATALOG_BACKEND = path
     with pytest.raises(ImproperlyConfigured, match=message):
         get_backend()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short-but-random-Zq8",
+        "k" * 64,  # long, but one character
+        "django-insecure-" + "0123456789abcdefghij" * 3,
+    ],
+)
+def test_aws_settings_refuse_a_weak_secret_key(key):
+    result = _run_settings(
+        "booklibrary.settings.aws", {**AWS_ENV, "SECRET_KEY": key}, ""
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is too weak" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["*", "books.example.org,*", "*.example.org", ""])
+def test_aws_settings_refuse_wildcard_or_empty_allowed_hosts(hosts):
+    env = {**AWS_ENV, "ALLOWED_HOSTS": hosts}
+    result = _run_settings("booklibrary.settings.aws", env, "")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must name the site's host names" in result.stderr
+
+
+def test_check_deploy_passes_with_the_readmes_aws_environment(tmp_path):
+    # Step 7's variables, nothing more (no DATA_DIR, no SMTP): no error, no warning.
+    env = {
+        "DJANGO_SETTINGS_MODULE": "booklibrary.settings.aws",
+        "SECRET_KEY": AWS_ENV["SECRET_KEY"],
+        "ALLOWED_HOSTS": "abc123defg.execute-api.us-west-2.amazonaws.com",
+        "JOBS_QUEUE_URL": AWS_ENV["JOBS_QUEUE_URL"],
+        "MEDIA_BUCKET": AWS_ENV["MEDIA_BUCKET"],
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_aws_policy_lets_images_come_from_the_media_bucket_only():
+    show = (
+        "from django.conf import settings; "
+        "print(' '.join(settings.SECURE_CSP['img-src']))"
+    )
+    result = _run_settings("booklibrary.settings.aws", AWS_ENV, show)
+    assert result.stdout.split() == [
+        "'self'",
+        "data:",
+        "blob:",
+        "https://booklibrary-media-dev.s3.amazonaws.com",
+        "https://booklibrary-media-dev.s3.us-west-2.amazonaws.com",
+    ], result.stderr
+
+
+def test_aws_mail_without_smtp_is_not_written_to_the_logs(caplog):
+    from django.core.mail import EmailMessage
+
+    from booklibrary.mail import UnsentMailBackend
+
+    message = EmailMessage("Reset", "secret-link-123", to=["a@example.org"])
+    assert UnsentMailBackend().send_messages([message]) == 0
+    assert "no SMTP_HOST" in caplog.text and "secret-link-123" not in caplog.text
+
+
+def test_aws_media_is_private_and_reached_by_signed_urls():
+    show = (
+        "from django.conf import settings; "
+        "o = settings.STORAGES['default']['OPTIONS']; "
+        "print(o['default_acl'], o['querystring_auth'], o['querystring_expire'], "
+        "settings.SERVE_MEDIA)"
+    )
+    result = _run_settings("booklibrary.settings.aws", AWS_ENV, show)
+    assert result.stdout.split() == ["None", "True", "3600", "False"], result.stderr

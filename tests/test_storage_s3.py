@@ -71,3 +71,19 @@ def test_a_readers_cover_photo_lands_in_s3_on_aws_mode(s3_media, dynamo_mode):
     assert len(keys) == 2 and all(k.startswith(prefix) for k in keys)
     shown = UserBook.objects.get_for_user(user, record.book_id).shown
     assert "X-Amz-Signature=" in shown.cover.url
+
+
+@pytest.mark.django_db
+def test_a_readers_private_photo_is_no_public_object_and_is_linked_signed(s3_media):
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.files.base import ContentFile
+
+    name = default_storage.save("private/7/covers/9780441172719.jpg", ContentFile(b"x"))
+    key = f"media/{name}"
+    grants = s3_media.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]
+    assert [g["Grantee"]["Type"] for g in grants] == ["CanonicalUser"]
+    assert not [g for g in grants if "URI" in g["Grantee"]]  # no AllUsers grant
+    query = parse_qs(urlsplit(default_storage.url(name)).query)
+    assert "X-Amz-Signature" in query
+    assert int(query["X-Amz-Expires"][0]) <= 3600

@@ -44,3 +44,5 @@ OPENLIBRARY_URL = OPENLIBRARY_COVERS_URL = GOOGLE_BOOKS_URL = env.str(
     "TEST_PROVIDER_URL", default="http://127.0.0.1:9"
 )
 METADATA_HTTP_BACKOFF_SECONDS = 0.0
+# Each test starts with an empty cache (tests/conftest.py clears it).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -6,8 +6,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from booklibrary.csp import allow_webassembly
 from catalog import barcodes, metadata, services
 from catalog import isbn as isbn_tools
 from catalog.backends.base import AlreadyInLibrary
@@ -16,7 +17,7 @@ from catalog.models import UserBook
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def search(request):
     """Find a book by title or author on Open Library and pick an edition."""
     query = request.GET.get("q", "").strip()[:200]
@@ -36,7 +37,7 @@ def search(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def add_by_photo(request):
     """Read the ISBN barcodes in an uploaded photo and offer the books found."""
     form = PhotoForm(request.POST or None, request.FILES or None)
@@ -66,14 +67,15 @@ def _candidates(user, isbns: list[str]) -> list[dict]:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
+@allow_webassembly
 def add_by_camera(request):
     """Scan barcodes with the device camera and add the queued books at once."""
     return render(request, "catalog/add_camera.html")
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def add_by_scanner(request):
     """Scanner mode: a USB scanner types an ISBN and Enter; each one is added."""
     form = ScannerForm(request.POST or None)
@@ -146,7 +148,7 @@ def _back(request) -> str:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def book_lookup(request):
     """JSON for one scanned ISBN: its title as soon as known, and if it is owned."""
     raw = request.GET.get("isbn", "")

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from booklibrary.cursors import InvalidCursor
 from catalog import services
@@ -21,7 +21,7 @@ def _get_userbook_or_404(user, key: str) -> UserBook:
         raise Http404("No such book in your library.") from None
 
 
-@require_http_methods(["GET"])
+@require_safe
 def home(request):
     """The dashboard: counts per status, currently reading, recently added."""
     if not request.user.is_authenticated:
@@ -49,7 +49,7 @@ def _status_cards(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def book_list(request):
     """The library: search, filter by status, sort, page by cursor."""
     query = request.GET.get("q", "").strip()[:200]
@@ -90,7 +90,7 @@ def _page_size() -> int:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def book_add(request):
     """Add a book by ISBN or by hand."""
     mode = request.POST.get("mode", request.GET.get("mode", "isbn"))
@@ -178,7 +178,7 @@ def book_cover(request, key: str):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def book_detail(request, key: str):
     """One book and the user's record of it, editable in place."""
     record = _get_userbook_or_404(request.user, key)
@@ -225,7 +225,7 @@ def _rebase_form(data, current: UserBook) -> UserBookForm:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def book_remove(request, key: str):
     """Confirm, then remove a book from the user's library."""
     record = _get_userbook_or_404(request.user, key)
@@ -240,7 +240,7 @@ def book_remove(request, key: str):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def book_details_fragment(request, key: str):
     """The book's details block alone, for the page to refresh while fetching."""
     record = _get_userbook_or_404(request.user, key)
@@ -250,7 +250,7 @@ def book_details_fragment(request, key: str):
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_safe
 def book_cards(request):
     """Cards for some of the user's books (``?keys=a,b``), to refresh in place."""
     keys = [k for k in request.GET.get("keys", "").split(",") if k][:50]

@@ -72,3 +72,56 @@ def test_an_unknown_key_is_an_empty_new_session(store):
     fresh["y"] = 2
     fresh.save()
     assert fresh.session_key != "nosuchsessionkeyatall12345"
+
+
+def test_a_session_deleted_by_logout_is_not_written_back_by_a_request_in_flight(
+    store,
+):
+    from django.contrib.sessions.backends.base import UpdateError
+
+    store["_auth_user_id"] = "42"
+    store.save()
+    key = store.session_key
+    in_flight = SessionStore(session_key=key)
+    in_flight["seen"] = True  # loaded before the logout below
+    SessionStore(session_key=key).delete()  # another request logs out
+    with pytest.raises(UpdateError):
+        in_flight.save()
+    assert _item(key) is None
+
+
+def test_a_request_in_flight_during_logout_gets_session_interrupted(
+    aws_tables, rf, settings
+):
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpResponse
+
+    settings.SESSION_ENGINE = "accounts.sessions"
+    store = SessionStore()
+    store["_auth_user_id"] = "42"
+    store.save()
+    key = store.session_key
+
+    def view(request):
+        request.session["seen"] = True
+        SessionStore(session_key=key).delete()  # logout, concurrently
+        return HttpResponse()
+
+    request = rf.get("/")
+    request.COOKIES["sessionid"] = key
+    with pytest.raises(SessionInterrupted):
+        SessionMiddleware(view)(request)
+    assert _item(key) is None
+
+
+def test_a_new_session_never_overwrites_an_existing_one(store):
+    from django.contrib.sessions.backends.base import CreateError
+
+    store["x"] = 1
+    store.save()
+    clash = SessionStore(session_key=store.session_key)
+    clash._session_cache = {"y": 2}
+    with pytest.raises(CreateError):
+        clash.save(must_create=True)
+    assert SessionStore(session_key=store.session_key)["x"] == 1

@@ -49,11 +49,23 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
+    """A page on the live server; a Content-Security-Policy violation fails the test."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "content security policy" in message.text.lower()
+            else None
+        ),
+    )
+    page.csp_violations = violations  # a test that provokes one clears it
     yield page
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
