@@ -16,7 +16,7 @@ from catalog.views.library import _get_userbook_or_404
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def book_correct(request, key: str):
     """The reader's own corrections of a book's details, shown only to them."""
     record = _get_userbook_or_404(request.user, key)
