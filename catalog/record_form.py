@@ -79,7 +79,7 @@ class UserBookForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=f"Up to {records.NOTES_MAX_CHARS:,} characters.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data=None, *, user_id: int, book_key: str, **kwargs):
@@ -124,6 +124,11 @@ class UserBookForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if not self.snapshot and data.get("version") is None:
+            raise ValidationError(
+                "This page is out of date: reload it and make your change again.",
+                code="not_loaded",
+            )
         for name in self.conflicts:
             keep = data.get(f"choose_{name}")
             stored, mine = self.snapshot.values[name], data.get(name)

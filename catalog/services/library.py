@@ -141,12 +141,15 @@ def userbook_update(
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Fields that cannot be edited: {sorted(unknown)}")
-    changes = records.clean(changes)
+    changes = records.normalise(changes)
     base = records.normalise(loaded) if loaded is not None else None
     if base is not None:
         if not set(changes) <= set(base):
             raise ValueError("``loaded`` must hold every field in ``changes``.")
         changes = {k: v for k, v in changes.items() if v != base[k]}
+    # Only what is written is checked: a value stored before a rule existed
+    # does not block the reader's other changes.
+    changes = records.clean(changes)
     for _ in range(_MERGE_ATTEMPTS):
         current = UserBook.objects.get_for_user(user, book_key)
         if current.version == version:
@@ -180,15 +183,17 @@ def _merge(
 def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> UserBook:
     """Write these fields, and the dates a new status implies, at its version."""
     writes = dict(writes)
+    given = (
+        writes.get("started_on", current.started_on),
+        writes.get("finished_on", current.finished_on),
+    )
     if "status" in writes and writes["status"] != current.status:
-        # Only a change of status implies dates; a date cleared on purpose stays so.
-        writes.update(
-            _dates_for_status(
-                writes["status"],
-                writes.get("started_on", current.started_on),
-                writes.get("finished_on", current.finished_on),
-            )
-        )
+        # Only a change of status implies dates; a date cleared on purpose stays
+        # so, and today is no start date for a book finished before it.
+        implied = _dates_for_status(writes["status"], *given)
+        started, finished = implied["started_on"], implied["finished_on"]
+        if not (started and finished and finished < started):
+            writes.update(implied)
     records.check_dates(
         writes.get("started_on", current.started_on),
         writes.get("finished_on", current.finished_on),

@@ -222,3 +222,18 @@ def test_a_record_changing_again_while_merging_is_merged_again(
     assert calls == [2, 3]
     assert (saved.rating, saved.location, saved.owned) == (Decimal(2), "Attic", False)
     assert saved.changed_elsewhere == ["rating", "location"]
+
+
+def test_a_value_stored_before_a_rule_does_not_block_other_changes(user):
+    record = UserBookFactory(user=user, location="x" * 250)
+    loaded = records.values(record)
+    saved = _update(user, record, loaded=loaded, **{**loaded, "status": "read"})
+    assert (saved.status, saved.location) == ("read", "x" * 250)
+    with pytest.raises(ValidationError):
+        _update(user, record, version=2, loaded=loaded, location="y" * 250)
+
+
+def test_a_new_status_implies_no_date_out_of_order(user, record):
+    _update(user, record, finished_on=date(2000, 1, 1))
+    saved = _update(user, record, version=2, status="reading")
+    assert (saved.status, saved.started_on) == ("reading", None)

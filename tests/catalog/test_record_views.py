@@ -181,3 +181,13 @@ def test_an_altered_snapshot_is_not_trusted(user_client, user, record):
     assert response.status_code == 200
     assert 'id="conflict-notes"' in response.content.decode()
     assert _stored(user, record).notes == "A"
+
+
+def test_a_form_without_what_it_loaded_asks_for_a_reload(user_client, user, record):
+    form = {**_open(user_client, record), "notes": "Kept"}
+    del form["loaded"], form["version"]
+    response = user_client.post(_url(record), form)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "This page is out of date: reload it" in body and "Kept" in body
+    assert _stored(user, record).version == 1
