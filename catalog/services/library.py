@@ -165,7 +165,9 @@ def userbook_update(
             continue  # changed again while we merged: merge with that too
         record.changed_elsewhere = elsewhere
         return record
-    raise StaleEdit(UserBook.objects.get_for_user(user, book_key))
+    # Still changing under us: let the reader settle each difference.
+    current = UserBook.objects.get_for_user(user, book_key)
+    raise EditConflict(current, _merge(current, changes, None))
 
 
 def _merge(

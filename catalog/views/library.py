@@ -194,7 +194,7 @@ def book_detail(request, key: str):
             except services.EditConflict as exc:
                 conflict = exc
                 record = exc.current
-                form = _rebase_form(exc, form.changes())
+                form = _rebase_form(exc)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             except UserBook.DoesNotExist:
@@ -216,7 +216,7 @@ def book_detail(request, key: str):
     return render(request, "catalog/book_detail.html", context)
 
 
-def _rebase_form(conflict, mine: dict) -> UserBookForm:
+def _rebase_form(conflict: services.EditConflict) -> UserBookForm:
     """The reader's edit on top of the record now stored, conflicts to settle.
 
     Fields changed only elsewhere show the stored value, fields changed only
@@ -225,7 +225,7 @@ def _rebase_form(conflict, mine: dict) -> UserBookForm:
     current, merge = conflict.current, conflict.merge
     stored = records.values(current)
     values = {**stored, **merge.changes}
-    values.update({name: mine[name] for name in merge.conflicts})
+    values.update({name: mine for name, (_, mine) in merge.conflicts.items()})
     snapshot = records.Snapshot(current.version, stored, tuple(merge.conflicts))
     return UserBookForm.for_values(current, values, snapshot)
 

@@ -237,3 +237,25 @@ def test_a_new_status_implies_no_date_out_of_order(user, record):
     _update(user, record, finished_on=date(2000, 1, 1))
     saved = _update(user, record, version=2, status="reading")
     assert (saved.status, saved.started_on) == ("reading", None)
+
+
+def test_a_record_that_keeps_changing_leaves_the_choice_to_the_reader(
+    user, record, monkeypatch
+):
+    loaded = records.values(record)
+    real = UserBook.objects.update_for_user
+
+    def always_racing(user_, key, *, version, changes):
+        real(user_, key, version=version, changes={"location": f"Shelf {version}"})
+        return real(user_, key, version=version, changes=changes)
+
+    monkeypatch.setattr(UserBook.objects, "update_for_user", always_racing)
+    with pytest.raises(services.EditConflict) as exc:
+        _update(user, record, loaded=loaded, **{**loaded, "notes": "Mine"})
+    assert exc.value.merge.conflicts == {"notes": ("First thoughts", "Mine")}
+    stored = _stored(user, record)
+    assert (stored.notes, stored.location, stored.version) == (
+        "First thoughts",
+        "Shelf 3",
+        4,
+    )
