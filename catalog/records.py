@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core import signing
@@ -55,11 +55,11 @@ def rating_text(rating: Any) -> str:
         return ""
     try:
         number = Decimal(str(rating).strip())
-    except InvalidOperation:
-        return str(rating)
-    if not number.is_finite() or abs(number) >= 100:
-        return str(rating)  # not a rating; shown as typed
-    return f"{number:.1f}"
+        if number.is_finite() and number.adjusted() < 2 and number == _tenths(number):
+            return f"{number:.1f}"
+    except ArithmeticError:  # not a number, or out of Decimal's range
+        pass
+    return str(rating)  # not a rating: shown as typed
 
 
 def normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,9 +85,15 @@ def _rating(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         return value
     try:
-        return Decimal(str(value).strip()).quantize(Decimal("0.1"))
-    except InvalidOperation:
+        number = Decimal(str(value).strip())
+        tenths = _tenths(number)
+    except ArithmeticError:  # not a number, or out of Decimal's range
         return value
+    return tenths if tenths == number else number  # 4.96 is no rating
+
+
+def _tenths(number: Decimal) -> Decimal:
+    return number.quantize(Decimal("0.1"))
 
 
 def clean(fields: Mapping[str, Any]) -> dict[str, Any]:

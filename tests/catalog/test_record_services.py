@@ -53,6 +53,8 @@ def _refusal(user, record, **changes) -> dict[str, list[str]]:
         ({"rating": Decimal("5.5")}, "rating", "0.5 to 5 stars"),
         ({"rating": Decimal(0)}, "rating", "0.5 to 5 stars"),
         ({"rating": "NaN"}, "rating", "0.5 to 5 stars"),
+        ({"rating": "4.96"}, "rating", "0.5 to 5 stars"),
+        ({"rating": "10E999999"}, "rating", "0.5 to 5 stars"),
         ({"notes": "x" * 50_001}, "notes", "at most 50,000 characters; this is 50,001"),
         ({"notes": "a\x00b"}, "notes", "null characters"),
         ({"location": "y" * 201}, "location", "at most 200 characters"),

@@ -6,6 +6,8 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog.models import UserBook
 from tests.factories import UserBookFactory
@@ -191,3 +193,44 @@ def test_a_form_without_what_it_loaded_asks_for_a_reload(user_client, user, reco
     body = response.content.decode()
     assert "This page is out of date: reload it" in body and "Kept" in body
     assert _stored(user, record).version == 1
+
+
+_FIELDS = ["status", "rating", "started_on", "finished_on", "location", "owned"]
+_ODD = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "5",
+            "5.00",
+            "4.5",
+            "-1",
+            "1e999999999",
+            "NaN",
+            "read",
+            "0001-01-01",
+            "2024-02-30",
+            "99999999999999999999",
+            "on",
+            "\x00",
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    typed=st.dictionaries(
+        st.sampled_from([*_FIELDS, "notes", "version", "loaded", "choose_notes"]),
+        _ODD,
+    )
+)
+def test_whatever_is_posted_the_page_answers_without_an_error(
+    client, user, record, typed
+):
+    client.force_login(user)
+    response = client.post(_url(record), {**_open(client, record), **typed})
+    assert response.status_code in (200, 302)
