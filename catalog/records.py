@@ -127,7 +127,7 @@ def describe(name: str, value: Any) -> str:
     if name == "status":
         return str(ReadingStatus(value).label) if value in ReadingStatus.values else ""
     if name == "rating":
-        return "no rating" if value is None else f"{stars(value)}"
+        return "no rating" if value is None else stars(value)
     if name in ("started_on", "finished_on"):
         return _day(value) if value else "no date"
     if name == "owned":

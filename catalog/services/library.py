@@ -196,10 +196,11 @@ def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> Us
         started, finished = implied["started_on"], implied["finished_on"]
         if not (started and finished and finished < started):
             writes.update(implied)
-    records.check_dates(
-        writes.get("started_on", current.started_on),
-        writes.get("finished_on", current.finished_on),
-    )
+    if {"started_on", "finished_on"} & set(writes):
+        records.check_dates(
+            writes.get("started_on", current.started_on),
+            writes.get("finished_on", current.finished_on),
+        )
     if not writes:
         return current
     return UserBook.objects.update_for_user(

@@ -101,6 +101,8 @@ def test_oversize_notes_never_reach_the_backend(user, record, monkeypatch):
         raise AssertionError("the backend was asked to store oversize notes")
 
     monkeypatch.setattr(backend, "update_userbook", refuse)
+    with pytest.raises(AssertionError):  # the spy is the backend in use
+        _update(user, record, notes="Short")
     notes = "é" * (450 * 1024 // 2)  # 450 KB of UTF-8
     with pytest.raises(ValidationError) as exc:
         _update(user, record, notes=notes)
@@ -261,3 +263,14 @@ def test_a_record_that_keeps_changing_leaves_the_choice_to_the_reader(
         "Shelf 3",
         4,
     )
+
+
+def test_dates_stored_out_of_order_do_not_block_other_changes(user):
+    record = UserBookFactory(
+        user=user, started_on=date(2024, 5, 2), finished_on=date(2024, 5, 1)
+    )
+    loaded = records.values(record)
+    saved = _update(user, record, loaded=loaded, **{**loaded, "notes": "Still mine"})
+    assert saved.notes == "Still mine"
+    with pytest.raises(ValidationError, match="before the start date"):
+        _update(user, record, version=2, finished_on=date(2024, 4, 1))
