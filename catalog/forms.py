@@ -1,7 +1,6 @@
 """Catalog forms. They validate input; the services do the writing."""
 
 import re
-from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -9,7 +8,17 @@ from django.conf import settings
 from catalog import isbn as isbn_tools
 from catalog.barcodes import BarcodeError
 from catalog.barcodes import images as photo_images
-from catalog.models import RATING_CHOICES, ReadingStatus, UserBook
+from catalog.models import ReadingStatus, UserBook
+from catalog.record_form import UserBookForm
+
+__all__ = [
+    "AddByIsbnForm",
+    "CoverPhotoForm",
+    "ManualBookForm",
+    "PhotoForm",
+    "ScannerForm",
+    "UserBookForm",
+]
 
 
 class IsbnField(forms.CharField):
@@ -149,52 +158,6 @@ class ManualBookForm(ShelfFieldsMixin):
             pages=self.cleaned_data["pages"], language=self.cleaned_data["language"]
         )
         return fields
-
-
-class UserBookForm(forms.ModelForm):
-    """Edit one's own record of a book; ``version`` guards against stale edits."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    rating = forms.TypedChoiceField(
-        choices=[("", "No rating")] + [(str(v), label) for v, label in RATING_CHOICES],
-        coerce=Decimal,
-        empty_value=None,
-        required=False,
-    )
-
-    class Meta:
-        model = UserBook
-        fields = [
-            "status",
-            "rating",
-            "started_on",
-            "finished_on",
-            "location",
-            "owned",
-            "notes",
-            "version",
-        ]
-        widgets = {
-            "started_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "finished_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "notes": forms.Textarea(attrs={"rows": 4}),
-        }
-        labels = {"owned": "I own this book (untick for wishlist)"}
-
-    def clean(self):
-        data = super().clean()
-        started, finished = data.get("started_on"), data.get("finished_on")
-        if started and finished and finished < started:
-            self.add_error("finished_on", "The finish date is before the start date.")
-        return data
-
-    def _post_clean(self):
-        # The service validates and writes; skip ModelForm's instance checks,
-        # which would query for uniqueness the backend already guarantees.
-        pass
-
-    def changes(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class PhotoForm(forms.Form):

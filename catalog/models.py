@@ -94,8 +94,11 @@ class ReadingStatus(models.TextChoices):
     DNF = "dnf", "Did not finish"
 
 
+# Values with one decimal place, as the column stores them: a stored 5.0 is
+# the choice "5.0", not "5".
 RATING_CHOICES = [
-    (Decimal(half) / 2, f"{Decimal(half) / 2:.1f} stars") for half in range(1, 11)
+    ((Decimal(half) / 2).quantize(Decimal("0.1")), f"{Decimal(half) / 2:.1f} stars")
+    for half in range(1, 11)
 ]
 
 

@@ -10,6 +10,7 @@ from catalog.services.corrections import (
 )
 from catalog.services.library import (
     AddManyResult,
+    EditConflict,
     book_lookup,
     userbook_add,
     userbook_add_manual,
@@ -28,6 +29,7 @@ __all__ = [
     "AddManyResult",
     "Corrected",
     "CorrectionConflict",
+    "EditConflict",
     "MetadataUnavailable",
     "book_lookup",
     "book_request_metadata",

@@ -8,12 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import isbn as isbn_tools
-from catalog.backends.base import EDITABLE_FIELDS, AlreadyInLibrary
+from catalog import records
+from catalog.backends.base import EDITABLE_FIELDS, AlreadyInLibrary, StaleEdit
+from catalog.merge import Merge, three_way
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook, new_manual_key
 from catalog.services.metadata import book_request_metadata
 
 # A known edition whose details never arrived is fetched again when added.
 _REFETCH = (MetadataStatus.PENDING, MetadataStatus.FAILED)
+# How often a stale edit is merged again when the record keeps changing meanwhile.
+_MERGE_ATTEMPTS = 3
 
 BOOK_FIELDS = (
     "title",
@@ -59,6 +63,7 @@ def userbook_add(
 
 def _add(user, candidate: Book, **shelf: Any) -> UserBook:
     """Store the edition unless known, add it, and fetch details it lacks."""
+    shelf = records.clean(shelf)
     with transaction.atomic():
         book, created = Book.objects.get_or_create_book(candidate)
         record = UserBook.objects.add(
@@ -107,26 +112,103 @@ def userbook_add_manual(
     return _add(user, candidate, **shelf)
 
 
+class EditConflict(StaleEdit):
+    """A stale edit changed fields that were changed elsewhere too; nothing was saved.
+
+    ``current`` is the record as stored now, ``merge`` tells which fields each
+    side changed (``merge.conflicts``: field -> (stored, submitted)).
+    """
+
+    def __init__(self, current: UserBook, merge: Merge):
+        super().__init__(current)
+        self.merge = merge
+
+
 def userbook_update(
-    *, user, book_key: str, version: int, changes: dict[str, Any]
+    *,
+    user,
+    book_key: str,
+    version: int,
+    changes: dict[str, Any],
+    loaded: dict[str, Any] | None = None,
 ) -> UserBook:
-    """Change the user's record of a book, refusing stale edits (``StaleEdit``)."""
+    """Change the user's record of a book, merging a stale edit where it can.
+
+    ``loaded`` holds the values the editor loaded at ``version``: only the
+    fields that differ from them are written, and if the record moved on, the
+    fields changed elsewhere are kept (the returned record's
+    ``changed_elsewhere`` names them, as ``authenticate()`` sets ``user.backend``).
+    Without ``loaded``, every field that differs from the stored record after
+    a change elsewhere is a conflict. Fields both sides changed differently
+    raise ``EditConflict`` (nothing saved); invalid values ``ValidationError``.
+    """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Fields that cannot be edited: {sorted(unknown)}")
-    changes = dict(changes)
+    changes = records.normalise(changes)
+    base = records.normalise(loaded) if loaded is not None else None
+    if base is not None:
+        if not set(changes) <= set(base):
+            raise ValueError("``loaded`` must hold every field in ``changes``.")
+        changes = {k: v for k, v in changes.items() if v != base[k]}
+    # Only what is written is checked: a value stored before a rule existed
+    # does not block the reader's other changes.
+    changes = records.clean(changes)
+    for _ in range(_MERGE_ATTEMPTS):
+        current = UserBook.objects.get_for_user(user, book_key)
+        if current.version == version:
+            writes, elsewhere = changes, []
+        else:
+            merge = _merge(current, changes, base)
+            if merge.conflicts:
+                raise EditConflict(current, merge)
+            writes, elsewhere = merge.changes, merge.changed_elsewhere
+        try:
+            record = _write(user, book_key, current, writes)
+        except StaleEdit:
+            continue  # changed again while we merged: merge with that too
+        record.changed_elsewhere = elsewhere
+        return record
+    # Still changing under us: let the reader settle each difference.
     current = UserBook.objects.get_for_user(user, book_key)
-    if "status" in changes and changes["status"] != current.status:
-        # Only a change of status implies dates; a date cleared on purpose stays so.
-        changes.update(
-            _dates_for_status(
-                changes["status"],
-                changes.get("started_on", current.started_on),
-                changes.get("finished_on", current.finished_on),
-            )
+    raise EditConflict(current, _merge(current, changes, None))
+
+
+def _merge(
+    current: UserBook, changes: dict[str, Any], loaded: dict[str, Any] | None
+) -> Merge:
+    """Merge the editor's changes onto the stored record."""
+    stored = records.values(current)
+    if loaded is None:
+        # What the editor loaded is unknown: any difference is theirs to settle.
+        conflicts = {k: (stored[k], v) for k, v in changes.items() if v != stored[k]}
+        return Merge(changed_elsewhere=list(conflicts), conflicts=conflicts)
+    return three_way(loaded, stored, {**loaded, **changes})
+
+
+def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> UserBook:
+    """Write these fields, and the dates a new status implies, at its version."""
+    writes = dict(writes)
+    given = (
+        writes.get("started_on", current.started_on),
+        writes.get("finished_on", current.finished_on),
+    )
+    if "status" in writes and writes["status"] != current.status:
+        # Only a change of status implies dates; a date cleared on purpose stays
+        # so, and today is no start date for a book finished before it.
+        implied = _dates_for_status(writes["status"], *given)
+        started, finished = implied["started_on"], implied["finished_on"]
+        if not (started and finished and finished < started):
+            writes.update(implied)
+    if {"started_on", "finished_on"} & set(writes):
+        records.check_dates(
+            writes.get("started_on", current.started_on),
+            writes.get("finished_on", current.finished_on),
         )
+    if not writes:
+        return current
     return UserBook.objects.update_for_user(
-        user, book_key, version=version, changes=changes
+        user, book_key, version=current.version, changes=writes
     )
 
 
@@ -163,6 +245,7 @@ def userbook_add_many(
         for k, v in (shown or {}).items()
         if isbn_tools.is_valid(k)
     }
+    records.clean({"status": status, "owned": owned})
     result = AddManyResult()
     to_fetch = []
     for raw in dict.fromkeys(isbns):

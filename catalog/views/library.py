@@ -3,12 +3,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booklibrary.cursors import InvalidCursor
-from catalog import services
+from catalog import records, services
 from catalog.backends.base import DEFAULT_SORT, SORTS, AlreadyInLibrary, StaleEdit
 from catalog.forms import AddByIsbnForm, CoverPhotoForm, ManualBookForm, UserBookForm
 from catalog.models import ReadingStatus, UserBook
@@ -184,44 +185,53 @@ def book_detail(request, key: str):
     record = _get_userbook_or_404(request.user, key)
     conflict = None
     if request.method == "POST":
-        form = UserBookForm(request.POST, instance=record)
+        form = UserBookForm(request.POST, user_id=request.user.pk, book_key=key)
         if form.is_valid():
             try:
-                services.userbook_update(
+                saved = services.userbook_update(
                     user=request.user,
                     book_key=key,
-                    version=form.cleaned_data["version"],
+                    version=form.loaded_version,
+                    loaded=form.loaded_values,
                     changes=form.changes(),
                 )
-            except StaleEdit as exc:
-                conflict = exc.current
-                form = _rebase_form(request.POST, conflict)
+            except services.EditConflict as exc:
+                conflict = exc
+                record = exc.current
+                form = _rebase_form(exc)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
             except UserBook.DoesNotExist:
                 messages.warning(request, "That book was removed from your library.")
                 return redirect("catalog:book-list")
             else:
-                messages.success(request, "Saved.")
+                messages.success(request, records.saved_message(saved))
                 return redirect(record)
     else:
-        form = UserBookForm(instance=record, initial={"version": record.version})
+        form = UserBookForm.for_record(record)
     context = {
         "record": record,
         "book": record.shown,
         "form": form,
-        "conflict": conflict,
+        "changed_elsewhere": records.elsewhere_message(
+            record, conflict.merge.changed_elsewhere if conflict else []
+        ),
     }
-    if conflict:
-        context["record"] = conflict
     return render(request, "catalog/book_detail.html", context)
 
 
-def _rebase_form(data, current: UserBook) -> UserBookForm:
-    """Keep what the user typed, but on top of the version now stored."""
-    data = data.copy()
-    data["version"] = current.version
-    form = UserBookForm(data, instance=current)
-    form.is_valid()
-    return form
+def _rebase_form(conflict: services.EditConflict) -> UserBookForm:
+    """The reader's edit on top of the record now stored, conflicts to settle.
+
+    Fields changed only elsewhere show the stored value, fields changed only
+    here the reader's; for fields both changed, the form asks which to keep.
+    """
+    current, merge = conflict.current, conflict.merge
+    stored = records.values(current)
+    values = {**stored, **merge.changes}
+    values.update({name: mine for name, (_, mine) in merge.conflicts.items()})
+    snapshot = records.Snapshot(current.version, stored, tuple(merge.conflicts))
+    return UserBookForm.for_values(current, values, snapshot)
 
 
 @login_required

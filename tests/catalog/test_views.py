@@ -152,7 +152,7 @@ def test_a_stale_edit_is_refused_and_keeps_the_users_input(user_client, user):
     response = _edit(user_client, record, 1, location="Tab two shelf", notes="Mine")
     body = response.content.decode()
     assert response.status_code == 200
-    assert "changed elsewhere" in body and "Tab one shelf" in body
+    assert "Changed in another tab or device" in body and "Tab one shelf" in body
     assert 'value="Tab two shelf"' in body and "Mine" in body
     assert 'name="version" value="2"' in body
     assert (
@@ -174,7 +174,7 @@ def test_an_invalid_rating_is_a_form_error(user_client, user):
     record = UserBookFactory(user=user)
     response = _edit(user_client, record, 1, rating="7")
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose a rating from 0.5 to 5 stars" in response.content.decode()
 
 
 def test_remove_asks_then_removes(user_client, user):
