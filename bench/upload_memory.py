@@ -117,9 +117,16 @@ def child(view: str, path: Path) -> None:
                 "peak_growth_mb": (after - before) / 1024,
                 "peak_mb": after / 1024,
                 "seconds": seconds,
+                "found": _found(response),
             }
         )
     )
+
+
+def _found(response) -> list[str] | None:
+    """The ISBNs the barcode photo page read, if it is that page."""
+    found = (response.context or {}).get("found") if response.context else None
+    return list(found.isbns) if found is not None else None
 
 
 def main() -> int:
@@ -154,6 +161,7 @@ def main() -> int:
             print(
                 f"{view:24} HTTP {row['status']}  peak +{row['peak_growth_mb']:.0f} MB"
                 f" (process {row['peak_mb']:.0f} MB)  {row['seconds']:.1f} s"
+                + (f"  read {row['found']}" if row["found"] is not None else "")
             )
     print(f"worst: +{worst:.0f} MB (limit {args.limit_mb:g} MB)")
     return 0 if worst <= args.limit_mb else 1
