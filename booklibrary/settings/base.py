@@ -209,6 +209,28 @@ METADATA_USER_AGENT = f"BookLibrary/{VERSION} ({CONTACT_EMAIL})"
 METADATA_HTTP_BACKOFF_SECONDS = env.float("METADATA_HTTP_BACKOFF_SECONDS", default=0.5)
 # Longest wait for a provider's Retry-After before handing the retry to the job.
 METADATA_MAX_RETRY_AFTER = env.float("METADATA_MAX_RETRY_AFTER", default=10.0)
+# One deadline per provider call: connecting, headers and body, retries
+# included. A job can wait longer than a page (gunicorn kills a worker at 30 s).
+METADATA_DEADLINE_SECONDS = env.float("METADATA_DEADLINE_SECONDS", default=10.0)
+METADATA_SEARCH_DEADLINE_SECONDS = env.float(
+    "METADATA_SEARCH_DEADLINE_SECONDS", default=4.0
+)
+# Largest provider answers read: a JSON document, a cover image.
+METADATA_JSON_MAX_BYTES = env.int("METADATA_JSON_MAX_BYTES", default=5 * 1024 * 1024)
+METADATA_COVER_MAX_BYTES = env.int("METADATA_COVER_MAX_BYTES", default=10 * 1024 * 1024)
+# Besides the hosts of the URLs above, the only hosts covers are fetched from
+# (and redirected to): the providers' documented image hosts. Open Library's
+# covers redirect to the Internet Archive. A leading dot: any subdomain.
+METADATA_IMAGE_HOSTS = env.list(
+    "METADATA_IMAGE_HOSTS",
+    default=[
+        "covers.openlibrary.org",
+        "archive.org",
+        ".archive.org",
+        "books.google.com",
+        "books.googleusercontent.com",
+    ],
+)
 
 # Barcode photos: the largest upload accepted, and the size decoded at.
 BARCODE_MAX_UPLOAD_BYTES = env.int("BARCODE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
