@@ -128,14 +128,19 @@ class _GuardedConnection(HTTPConnection):
                 error = NewConnectionError(self, f"Failed to connect: {exc}")
                 error.__cause__ = exc
             else:
-                Deadline.watch(self)
+                Deadline.watch(sock)  # for the TLS handshake
                 return sock
         assert error is not None
         raise error
 
+    def connect(self) -> None:
+        super().connect()
+        # After a TLS handshake, the TLS socket has taken over the plain one.
+        Deadline.watch(self.sock)
+
     def request(self, *args, **kwargs) -> None:  # type: ignore[override]
         # A kept-alive connection is reused without connecting again.
-        Deadline.watch(self)
+        Deadline.watch(self.sock)
         super().request(*args, **kwargs)
 
 
@@ -169,7 +174,7 @@ class Deadline:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
         self.expired = False
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -199,29 +204,31 @@ class Deadline:
         _local.deadline = self._outer
 
     @staticmethod
-    def watch(connection: HTTPConnection) -> None:
-        """Put a connection under the current deadline, if there is one."""
+    def watch(sock: socket.socket | None) -> None:
+        """Put a socket under the current deadline, if there is one."""
         deadline = getattr(_local, "deadline", None)
-        if deadline is None:
+        if deadline is None or sock is None:
             return
+        # The socket, not its connection: http.client lets go of the socket
+        # of an answer that ends when the connection closes, while the body
+        # is still being read from it.
         with deadline._lock:
             if not deadline.expired:
-                deadline._connections.append(connection)
+                deadline._sockets.append(sock)
                 return
-        _shut([connection])
+        _shut([sock])
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections, self._connections = self._connections, []
-        _shut(connections)
+            sockets, self._sockets = self._sockets, []
+        _shut(sockets)
 
 
-def _shut(connections: Iterable[HTTPConnection]) -> None:
-    for connection in connections:
-        sock = connection.sock
-        if sock is not None:
-            # The plain socket's shutdown, also for a TLS socket: it wakes a
-            # read blocked in another thread, where close() would not.
-            with suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+def _shut(sockets: Iterable[socket.socket]) -> None:
+    for sock in sockets:
+        # The plain socket's shutdown, also for a TLS socket: it wakes a read
+        # blocked in another thread, where close() would not. A socket closed
+        # since has no descriptor any more, and says so with an OSError.
+        with suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
