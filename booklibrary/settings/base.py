@@ -39,6 +39,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view or CSRF check reads a body: too large ones are refused.
+    "booklibrary.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -234,6 +236,13 @@ METADATA_IMAGE_HOSTS = env.list(
 
 # Barcode photos: the largest upload accepted, and the size decoded at.
 BARCODE_MAX_UPLOAD_BYTES = env.int("BARCODE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+# Request bodies (booklibrary.request_limits): a small limit for every view,
+# Django's own limit on form data the same; the photo views take a photo and a
+# form around it, for someone logged in.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+REQUEST_MAX_UPLOAD_BYTES = BARCODE_MAX_UPLOAD_BYTES + 1024 * 1024
+REQUEST_UPLOAD_VIEWS = ["catalog:add-photo", "catalog:book-cover", "catalog:book-add"]
 BARCODE_DECODERS = [
     "catalog.barcodes.ZxingCppDecoder",
     "catalog.barcodes.PyzbarDecoder",
