@@ -19,7 +19,7 @@ from catalog.metadata.base import ProviderError, Sleep
 from catalog.metadata.guard import BlockedAddress, Deadline, GuardedAdapter, refusal
 from catalog.metadata.http_errors import http_error, parse_retry_after
 
-__all__ = ["get_bytes", "get_json", "parse_retry_after", "session"]
+__all__ = ["ProviderTimeout", "get_bytes", "get_json", "parse_retry_after", "session"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ MAX_REDIRECTS = 4
 CHUNK_BYTES = 64 * 1024
 
 _local = threading.local()
+
+
+class ProviderTimeout(ProviderError):
+    """A provider call ran out of its deadline."""
 
 
 def session() -> requests.Session:
@@ -131,7 +135,7 @@ def _get(
 ) -> tuple[bytes, str] | None:
     """GET a body and its content type, retrying transient failures; None on 404."""
     seconds = settings.METADATA_DEADLINE_SECONDS if deadline is None else deadline
-    too_slow = ProviderError(
+    too_slow = ProviderTimeout(
         f"{label} did not answer in time", provider=provider, transient=True
     )
     with Deadline(seconds) as limit:

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from catalog import metadata, services
-from catalog.metadata import guard
+from catalog.metadata import covers, guard
 from catalog.models import Book, MetadataStatus
 from tests.fake_provider import make_cover_jpeg
 
@@ -111,6 +111,14 @@ def trickle(*, length: bool, every: float = 0.25) -> Route:
 def hang(handler: _Handler) -> None:
     """Accept the request and answer nothing until the test ends."""
     handler.server.owner.stopping.wait(60)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def no_slow_hosts():
+    """Forget the cover hosts that ran out of time (ports come round again)."""
+    covers._slow_hosts.clear()
+    yield
+    covers._slow_hosts.clear()
 
 
 @pytest.fixture
@@ -295,6 +303,18 @@ def test_a_job_is_not_held_by_a_trickling_provider(provider, settings, add):
     book = Book.objects.get_by_key(DUNE)
     assert book.metadata_status == MetadataStatus.FAILED
     assert "did not answer in time" in book.metadata_error
+
+
+def test_a_cover_host_out_of_time_is_not_waited_for_again_at_once(provider, settings):
+    settings.METADATA_DEADLINE_SECONDS = 1.0
+    provider.routes["/1.jpg"] = provider.routes["/2.jpg"] = hang
+    with pytest.raises(metadata.ProviderError, match=r"did not answer in time$"):
+        metadata.fetch_cover(f"{provider.url}/1.jpg")
+    started = time.monotonic()
+    with pytest.raises(metadata.ProviderError, match="a moment ago"):
+        metadata.fetch_cover(f"{provider.url}/2.jpg")
+    assert time.monotonic() - started < 0.5
+    assert provider.requests == ["/1.jpg"]
 
 
 def test_an_answer_over_the_byte_cap_is_refused(provider, settings):
