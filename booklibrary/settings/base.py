@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view or CSRF check reads a body: too large ones are refused.
+    "booklibrary.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -256,9 +258,38 @@ METADATA_USER_AGENT = f"BookLibrary/{VERSION} ({CONTACT_EMAIL})"
 METADATA_HTTP_BACKOFF_SECONDS = env.float("METADATA_HTTP_BACKOFF_SECONDS", default=0.5)
 # Longest wait for a provider's Retry-After before handing the retry to the job.
 METADATA_MAX_RETRY_AFTER = env.float("METADATA_MAX_RETRY_AFTER", default=10.0)
+# One deadline per provider call: connecting, headers and body, retries
+# included. A job can wait longer than a page (gunicorn kills a worker at 30 s).
+METADATA_DEADLINE_SECONDS = env.float("METADATA_DEADLINE_SECONDS", default=10.0)
+METADATA_SEARCH_DEADLINE_SECONDS = env.float(
+    "METADATA_SEARCH_DEADLINE_SECONDS", default=4.0
+)
+# Largest provider answers read: a JSON document, a cover image.
+METADATA_JSON_MAX_BYTES = env.int("METADATA_JSON_MAX_BYTES", default=5 * 1024 * 1024)
+METADATA_COVER_MAX_BYTES = env.int("METADATA_COVER_MAX_BYTES", default=10 * 1024 * 1024)
+# Besides the hosts of the URLs above, the only hosts covers are fetched from
+# (and redirected to): the providers' documented image hosts. Open Library's
+# covers redirect to the Internet Archive. A leading dot: any subdomain.
+METADATA_IMAGE_HOSTS = env.list(
+    "METADATA_IMAGE_HOSTS",
+    default=[
+        "covers.openlibrary.org",
+        "archive.org",
+        ".archive.org",
+        "books.google.com",
+        "books.googleusercontent.com",
+    ],
+)
 
 # Barcode photos: the largest upload accepted, and the size decoded at.
 BARCODE_MAX_UPLOAD_BYTES = env.int("BARCODE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+# Request bodies (booklibrary.request_limits): a small limit for every view,
+# Django's own limit on form data the same; the photo views take a photo and a
+# form around it, for someone logged in.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+REQUEST_MAX_UPLOAD_BYTES = BARCODE_MAX_UPLOAD_BYTES + 1024 * 1024
+REQUEST_UPLOAD_VIEWS = ["catalog:add-photo", "catalog:book-cover", "catalog:book-add"]
 BARCODE_DECODERS = [
     "catalog.barcodes.ZxingCppDecoder",
     "catalog.barcodes.PyzbarDecoder",

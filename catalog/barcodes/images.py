@@ -11,9 +11,17 @@ from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
 from catalog.barcodes.base import BarcodeError
 
 MEGABYTE = 1024 * 1024
-# Phone cameras shoot up to about 50 megapixels; a grayscale copy that size is
-# 50 MB of memory, which a small worker (or a 512 MB Lambda) can still afford.
+# Phone cameras shoot up to about 50 megapixels. A JPEG that size is decoded
+# reduced (see DECODE_SIDE), so it costs a small worker (or a 512 MB Lambda) a
+# few tens of MB; the limit is checked from the header, before decoding.
 DEFAULT_MAX_PIXELS = 64_000_000
+# Other formats (PNG, GIF, WebP) cannot be decoded reduced: a 24-megapixel PNG
+# is 96 MB as RGBA, about what a JPEG twice its size costs after reduction.
+DEFAULT_MAX_PIXELS_UNREDUCED = 24_000_000
+# A JPEG is decoded at 1/2, 1/4 or 1/8 of its size (libjpeg's scaled decoding,
+# at a fraction of the memory and time), to no less than this longest side:
+# barcodes keep 2+ px per bar at 4000 px, and a cover is stored at 900 px.
+DECODE_SIDE = {"L": 4000, "RGB": 2000}
 # The first pass decodes at this size: phone photos are 3000-8000 px wide, and a
 # book barcode filling a fifth of the frame still has 2+ px per bar at 1600 px.
 WORKING_SIDE = 1600
@@ -80,15 +88,40 @@ def _stream_size(data: BinaryIO) -> int | None:
 
 
 def open_grayscale(raw: bytes, max_pixels: int) -> Image.Image:
-    """Open image bytes upright (EXIF orientation applied) as grayscale, or raise."""
+    """Open image bytes upright (EXIF orientation applied) as grayscale, or raise.
+
+    A large JPEG is decoded reduced to about ``DECODE_SIDE["L"]`` pixels.
+    """
     # For a JPEG, decode straight to grayscale: a third of the memory and time
     # of RGB.
     return _to_gray(_open_upright(raw, max_pixels, draft="L"))
 
 
 def open_rgb(raw: bytes, max_pixels: int) -> Image.Image:
-    """Open image bytes upright as RGB on white (for a cover photo), or raise."""
+    """Open image bytes upright as RGB on white (for a cover photo), or raise.
+
+    A large JPEG is decoded reduced to about ``DECODE_SIDE["RGB"]`` pixels.
+    """
     return _on_paper(_open_upright(raw, max_pixels, draft="RGB")).convert("RGB")
+
+
+def check_pixels(image: Image.Image, max_pixels: int) -> None:
+    """Refuse an opened (not yet decoded) image with too many pixels to decode.
+
+    Image.open reads only the header, so this costs nothing; formats that
+    cannot be decoded reduced get the lower of the two limits.
+    """
+    limit = max_pixels
+    if image.format != "JPEG":
+        limit = min(max_pixels, DEFAULT_MAX_PIXELS_UNREDUCED)
+    if image.width * image.height > limit:
+        raise BarcodeError(TOO_MANY_PIXELS)
+
+
+def reduced_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size to ask ``Image.draft`` for: ``size`` scaled to fit ``side``."""
+    scale = min(1.0, side / max(size))
+    return (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
 
 
 def _open_upright(raw: bytes, max_pixels: int, *, draft: str) -> Image.Image:
@@ -99,9 +132,10 @@ def _open_upright(raw: bytes, max_pixels: int, *, draft: str) -> Image.Image:
             # warning is as much a refusal here as its error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw))
-            if image.width * image.height > max_pixels:
-                raise BarcodeError(TOO_MANY_PIXELS)
-            image.draft(draft, image.size)  # JPEG only; other formats ignore it
+            check_pixels(image, max_pixels)
+            # JPEG only (other formats ignore it): decode at the smallest
+            # scale that is still at least this size.
+            image.draft(draft, reduced_size(image.size, DECODE_SIDE[draft]))
             image.load()
             return ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -6,6 +6,7 @@ Base URLs, timeouts and the User-Agent come from settings, read per call.
 
 from catalog.metadata.base import BookMetadata, Provider, ProviderError
 from catalog.metadata.chain import LookupResult, default_providers, lookup
+from catalog.metadata.covers import fetch_cover
 from catalog.metadata.googlebooks import GoogleBooks
 from catalog.metadata.http import get_bytes, get_json
 from catalog.metadata.openlibrary import OpenLibrary, SearchHit, search
@@ -19,6 +20,7 @@ __all__ = [
     "ProviderError",
     "SearchHit",
     "default_providers",
+    "fetch_cover",
     "get_bytes",
     "get_json",
     "lookup",

@@ -1,34 +1,39 @@
-"""HTTP for the metadata providers: polite headers, timeouts, retries, backoff.
+"""HTTP for the metadata providers: polite headers, deadlines, retries, backoff.
 
 Every provider call goes through ``get_json`` (API answers) or ``get_bytes``
 (cover images), so rate limits and outages are handled the same way
 everywhere and end as a ``ProviderError`` with a message a person can read.
 """
 
-import email.utils
+import json
 import logging
-import math
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
 
 from catalog.metadata.base import ProviderError, Sleep
+from catalog.metadata.guard import BlockedAddress, Deadline, GuardedAdapter, refusal
+from catalog.metadata.http_errors import http_error, parse_retry_after
+
+__all__ = ["ProviderTimeout", "get_bytes", "get_json", "parse_retry_after", "session"]
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 2
+# An error's explanation, when there is one, is short.
+ERROR_MAX_BYTES = 64 * 1024
+MAX_REDIRECTS = 4
 CHUNK_BYTES = 64 * 1024
-# Google reports quota trouble as 403 with one of these reasons.
-RATE_LIMIT_REASONS = frozenset(
-    {"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}
-)
 
 _local = threading.local()
+
+
+class ProviderTimeout(ProviderError):
+    """A provider call ran out of its deadline."""
 
 
 def session() -> requests.Session:
@@ -36,6 +41,12 @@ def session() -> requests.Session:
     current = getattr(_local, "session", None)
     if current is None:
         current = _local.session = requests.Session()
+        # No proxy or .netrc from the environment: requests go straight to the
+        # provider hosts, through connections that refuse private addresses.
+        current.trust_env = False
+        adapter = GuardedAdapter()
+        current.mount("http://", adapter)
+        current.mount("https://", adapter)
     return current
 
 
@@ -46,22 +57,28 @@ def get_json(
     provider: str,
     label: str = "",
     sleep: Sleep = time.sleep,
+    deadline: float | None = None,
 ) -> dict | list | None:
-    """GET a JSON document, retrying what may pass; None if it does not exist (404)."""
+    """GET a JSON document, retrying what may pass; None if it does not exist (404).
+
+    ``deadline`` (seconds, default METADATA_DEADLINE_SECONDS) bounds the whole
+    call, retries included; the body may be at most METADATA_JSON_MAX_BYTES.
+    """
     label = label or provider
-    response = _get(
+    answer = _get(
         url,
         params=params,
         accept="application/json",
-        stream=False,
+        max_bytes=settings.METADATA_JSON_MAX_BYTES,
         provider=provider,
         label=label,
         sleep=sleep,
+        deadline=deadline,
     )
-    if response is None:
+    if answer is None:
         return None
     try:
-        return response.json()
+        return json.loads(answer[0])
     except ValueError as exc:
         raise ProviderError(
             f"{label} returned a response that is not JSON",
@@ -77,47 +94,203 @@ def get_bytes(
     provider: str = "covers",
     label: str = "",
     sleep: Sleep = time.sleep,
+    deadline: float | None = None,
 ) -> bytes:
     """Download an image of at most ``max_bytes``, retrying what may pass."""
-    parts = urlsplit(url)
-    label = label or parts.hostname or provider
-    if parts.scheme not in ("http", "https"):
-        raise ProviderError(
-            f"Not a web address for an image: {url[:100]!r}",
-            provider=provider,
-            transient=False,
-        )
-    response = _get(
+    label = label or urlsplit(url).hostname or provider
+    answer = _get(
         url,
         params=None,
         accept="image/*",
-        stream=True,
+        max_bytes=max_bytes,
         provider=provider,
         label=label,
         sleep=sleep,
+        deadline=deadline,
     )
-    if response is None:
+    if answer is None:
         raise ProviderError(
             f"{label} has no image at this address", provider=provider, transient=False
         )
-    with response:
-        return _read_image(
-            response, max_bytes=max_bytes, provider=provider, label=label
-        )
-
-
-def _read_image(
-    response: requests.Response, *, max_bytes: int, provider: str, label: str
-) -> bytes:
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    body, content_type = answer
     if not content_type.lower().startswith("image/"):
         raise ProviderError(
             f"{label} sent {content_type or 'something untyped'} instead of an image",
             provider=provider,
             transient=False,
         )
+    return body
+
+
+def _get(
+    url: str,
+    *,
+    params: dict[str, Any] | None,
+    accept: str,
+    max_bytes: int,
+    provider: str,
+    label: str,
+    sleep: Sleep,
+    deadline: float | None,
+) -> tuple[bytes, str] | None:
+    """GET a body and its content type, retrying transient failures; None on 404."""
+    seconds = settings.METADATA_DEADLINE_SECONDS if deadline is None else deadline
+    too_slow = ProviderTimeout(
+        f"{label} did not answer in time", provider=provider, transient=True
+    )
+    with Deadline(seconds) as limit:
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return _attempt(
+                    url,
+                    params=params,
+                    accept=accept,
+                    max_bytes=max_bytes,
+                    limit=limit,
+                    provider=provider,
+                    label=label,
+                )
+            except ProviderError as exc:
+                error = too_slow if limit.passed() else exc
+            if not error.transient or attempt == MAX_RETRIES:
+                raise error
+            wait = error.retry_after
+            if wait is None:
+                wait = settings.METADATA_HTTP_BACKOFF_SECONDS * 2**attempt
+            if wait > settings.METADATA_MAX_RETRY_AFTER or wait >= limit.remaining():
+                # Too long to hold a worker or a page: the job retries later.
+                raise error
+            logger.info("%s; retrying in %.1f s", error, wait)
+            sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _attempt(
+    url: str,
+    *,
+    params: dict[str, Any] | None,
+    accept: str,
+    max_bytes: int,
+    limit: Deadline,
+    provider: str,
+    label: str,
+) -> tuple[bytes, str] | None:
+    """One try: the request, redirects within the provider hosts, and the body."""
+    response = _send(
+        url, params=params, accept=accept, limit=limit, provider=provider, label=label
+    )
+    with response:
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            try:
+                detail = _read(
+                    response,
+                    max_bytes=ERROR_MAX_BYTES,
+                    limit=limit,
+                    provider=provider,
+                    label=label,
+                )
+            except ProviderError:
+                detail = b""
+            raise http_error(response, detail, provider=provider, label=label)
+        body = _read(
+            response, max_bytes=max_bytes, limit=limit, provider=provider, label=label
+        )
+        content_type = response.headers.get("Content-Type", "")
+        return body, content_type.split(";")[0].strip()
+
+
+def _send(
+    url: str,
+    *,
+    params: dict[str, Any] | None,
+    accept: str,
+    limit: Deadline,
+    provider: str,
+    label: str,
+) -> requests.Response:
+    """Send the GET, following at most MAX_REDIRECTS redirects, each one checked."""
+    headers = {"User-Agent": settings.METADATA_USER_AGENT, "Accept": accept}
+    for _hop in range(MAX_REDIRECTS + 1):
+        if reason := refusal(url):
+            raise ProviderError(
+                f"Refused an address from {label}: {reason}",
+                provider=provider,
+                transient=False,
+            )
+        if limit.passed():
+            raise ProviderError("out of time", provider=provider, transient=True)
+        timeout = (
+            min(settings.METADATA_CONNECT_TIMEOUT, limit.remaining()),
+            min(settings.METADATA_READ_TIMEOUT, limit.remaining()),
+        )
+        response = _request(
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            provider=provider,
+            label=label,
+        )
+        if not response.is_redirect:
+            return response
+        with response:
+            url = urljoin(response.url, response.headers["Location"])
+        params = None  # already part of the address redirected from
+    raise ProviderError(
+        f"{label} redirected too many times", provider=provider, transient=False
+    )
+
+
+def _request(
+    url: str,
+    *,
+    params: dict[str, Any] | None,
+    headers: dict[str, str],
+    timeout: tuple[float, float],
+    provider: str,
+    label: str,
+) -> requests.Response:
+    try:
+        return session().get(
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+        )
+    except BlockedAddress as exc:
+        raise ProviderError(
+            f"Refused an address from {label}: {exc}",
+            provider=provider,
+            transient=False,
+        ) from exc
+    except requests.Timeout as exc:
+        raise _failure(f"{label} did not answer in time", provider, exc) from exc
+    except requests.ConnectionError as exc:
+        raise _failure(f"{label} could not be reached", provider, exc) from exc
+    except requests.RequestException as exc:
+        # Not the exception's text: it may quote the URL with the API key.
+        raise ProviderError(
+            f"Could not ask {label}: check its address ({type(exc).__name__})",
+            provider=provider,
+            transient=False,
+        ) from exc
+
+
+def _read(
+    response: requests.Response,
+    *,
+    max_bytes: int,
+    limit: Deadline,
+    provider: str,
+    label: str,
+) -> bytes:
+    """The body, at most ``max_bytes`` of it, before the deadline."""
     too_big = ProviderError(
-        f"The image from {label} is larger than {max_bytes // 1024} KB",
+        f"The answer from {label} is larger than {max_bytes // 1024} KB",
         provider=provider,
         transient=False,
     )
@@ -132,132 +305,17 @@ def _read_image(
             if size > max_bytes:
                 raise too_big
             chunks.append(chunk)
-    except requests.RequestException as exc:
+    except (requests.RequestException, OSError) as exc:
         raise ProviderError(
-            f"{label} stopped sending the image half-way",
-            provider=provider,
-            transient=True,
+            f"{label} stopped sending half-way", provider=provider, transient=True
         ) from exc
+    if limit.passed():
+        # The watchdog's shutdown can look like the end of the body.
+        raise ProviderError("out of time", provider=provider, transient=True)
     return b"".join(chunks)
-
-
-def _get(
-    url: str,
-    *,
-    params: dict[str, Any] | None,
-    accept: str,
-    stream: bool,
-    provider: str,
-    label: str,
-    sleep: Sleep,
-) -> requests.Response | None:
-    """Send a GET, retrying transient failures; None on 404."""
-    headers = {"User-Agent": settings.METADATA_USER_AGENT, "Accept": accept}
-    timeout = (settings.METADATA_CONNECT_TIMEOUT, settings.METADATA_READ_TIMEOUT)
-    for attempt in range(MAX_RETRIES + 1):
-        try:
-            response = session().get(
-                url, params=params, headers=headers, timeout=timeout, stream=stream
-            )
-        except requests.Timeout as exc:
-            error = _failure(f"{label} did not answer in time", provider, exc)
-        except requests.ConnectionError as exc:
-            error = _failure(f"{label} could not be reached", provider, exc)
-        except requests.RequestException as exc:
-            # Not the exception's text: it may quote the URL with the API key.
-            raise ProviderError(
-                f"Could not ask {label}: check its address ({type(exc).__name__})",
-                provider=provider,
-                transient=False,
-            ) from exc
-        else:
-            if response.status_code < 400:
-                return response
-            with response:
-                if response.status_code == 404:
-                    return None
-                error = _http_error(response, provider=provider, label=label)
-        if not error.transient or attempt == MAX_RETRIES:
-            raise error
-        wait = error.retry_after
-        if wait is None:
-            wait = settings.METADATA_HTTP_BACKOFF_SECONDS * 2**attempt
-        if wait > settings.METADATA_MAX_RETRY_AFTER:
-            # Too long to hold a worker: the job retries later instead.
-            raise error
-        logger.info("%s; retrying in %.1f s", error, wait)
-        sleep(wait)
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _failure(message: str, provider: str, cause: Exception) -> ProviderError:
     error = ProviderError(message, provider=provider, transient=True)
     error.__cause__ = cause
     return error
-
-
-def _http_error(
-    response: requests.Response, *, provider: str, label: str
-) -> ProviderError:
-    status = response.status_code
-    reasons, detail = _api_error(response)
-    if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS):
-        wait = parse_retry_after(response.headers.get("Retry-After"))
-        message = f"{label} is rate-limiting us"
-        if wait is not None:
-            message += f"; try again in {math.ceil(wait)} s"
-        return ProviderError(
-            message, provider=provider, transient=True, retry_after=wait
-        )
-    if status >= 500 or status == 408:
-        return ProviderError(
-            f"{label} is having trouble (HTTP {status}); try again later",
-            provider=provider,
-            transient=True,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-    suffix = f": {detail}" if detail else ""
-    return ProviderError(
-        f"{label} refused the request (HTTP {status}{suffix})",
-        provider=provider,
-        transient=False,
-    )
-
-
-def _api_error(response: requests.Response) -> tuple[set[str], str]:
-    """Google-style ``{"error": {"message", "errors": [{"reason"}]}}``, if any."""
-    if "json" not in response.headers.get("Content-Type", ""):
-        return set(), ""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError, requests.RequestException):
-        return set(), ""
-    if not isinstance(error, dict):
-        return set(), str(error or "")[:200]
-    reasons = {
-        str(item.get("reason"))
-        for item in error.get("errors") or []
-        if isinstance(item, dict)
-    }
-    return reasons, str(error.get("message") or "")[:200]
-
-
-def parse_retry_after(
-    value: str | None, *, now: datetime | None = None
-) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if not value or not value.strip():
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)

@@ -163,6 +163,8 @@ def search(
         provider=NAME,
         label=LABEL,
         sleep=sleep,
+        # Someone is waiting for this page.
+        deadline=settings.METADATA_SEARCH_DEADLINE_SECONDS,
     )
     docs = data.get("docs") if isinstance(data, dict) else None
     hits = [_hit(doc) for doc in docs or [] if isinstance(doc, dict)]

@@ -6,7 +6,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from catalog import metadata
 from catalog.metadata import LookupResult, ProviderError
@@ -26,7 +26,6 @@ METADATA_FIELDS = (
     "description",
     "subjects",
 )
-COVER_MAX_BYTES = 5 * 1024 * 1024
 COVER_SIZES = {"cover": (600, 900), "cover_thumb": (200, 300)}
 
 
@@ -120,17 +119,9 @@ def _apply(book: Book, result: LookupResult) -> None:
 def _store_cover(book: Book, url: str) -> None:
     """Download the cover into media storage at two sizes (never hot-linked)."""
     try:
-        data = metadata.get_bytes(url, max_bytes=COVER_MAX_BYTES, provider="covers")
-        with Image.open(BytesIO(data)) as image:
-            image.load()
-            source = image.convert("RGB")
-    except (
-        ProviderError,
-        UnidentifiedImageError,
-        OSError,
-        Image.DecompressionBombError,
-    ):
-        logger.warning("Cover for %s could not be downloaded from %s", book.pk, url)
+        source = metadata.fetch_cover(url)
+    except ProviderError as exc:
+        logger.warning("No cover for %s from %s: %s", book.pk, url, exc)
         return
     if source.width < 10 or source.height < 10:
         return  # a 1x1 "no cover" placeholder

@@ -13,6 +13,7 @@ from catalog import barcodes, metadata, services
 from catalog import isbn as isbn_tools
 from catalog.backends.base import AlreadyInLibrary
 from catalog.forms import PhotoForm, ScannerForm
+from catalog.metadata.openlibrary import LABEL as SEARCH_LABEL
 from catalog.models import UserBook
 
 
@@ -26,14 +27,26 @@ def search(request):
         try:
             hits = metadata.search(query, limit=12)
         except metadata.ProviderError as exc:
-            error = (
-                f"The book search is not answering right now ({exc}). "
-                "Try again in a minute, or add the book by its ISBN."
-            )
+            error = _search_failed(exc)
     keys = [isbn for hit in hits for isbn in hit.isbns]
     owned = UserBook.objects.for_keys(request.user, keys)
     context = {"query": query, "hits": hits, "error": error, "owned": owned}
     return render(request, "catalog/add_search.html", context)
+
+
+def _search_failed(exc: metadata.ProviderError) -> str:
+    """What to tell someone whose search the provider did not answer."""
+    if exc.transient:
+        # Slow, down or rate-limiting: the search is bounded by a deadline
+        # (METADATA_SEARCH_DEADLINE_SECONDS), so the page answers regardless.
+        return (
+            f"{SEARCH_LABEL} is not answering right now; try again in a minute "
+            "or add the book by its ISBN."
+        )
+    return (
+        f"{SEARCH_LABEL} could not run this search ({exc}). Try other words, or "
+        "add the book by its ISBN."
+    )
 
 
 @login_required

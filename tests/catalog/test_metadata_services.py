@@ -114,9 +114,9 @@ def test_many_books_share_one_batched_lookup(
 
 
 def test_a_cover_that_is_not_an_image_is_skipped(add, fake_provider, monkeypatch):
-    from catalog import metadata
+    from catalog.metadata import covers
 
-    monkeypatch.setattr(metadata, "get_bytes", lambda *a, **k: b"<html>nope</html>")
+    monkeypatch.setattr(covers, "get_bytes", lambda *a, **k: b"<html>nope</html>")
     add(DUNE)
     book = Book.objects.get_by_key(DUNE)
     assert book.metadata_status == MetadataStatus.COMPLETE and not book.cover
