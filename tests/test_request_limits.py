@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from catalog.models import Book
+from catalog.models import UserBook
 from tests.barcode_images import ean13_image, to_bytes
 from tests.factories import UserBookFactory
 
@@ -53,12 +53,13 @@ def test_an_upload_view_takes_no_large_body_from_someone_logged_out(client):
 
 
 def test_a_logged_in_reader_posts_only_small_bodies_outside_the_photo_views(
-    user_client, user
+    user_client, user, settings
 ):
     record = UserBookFactory(user=user)
     body = UnreadBody()
     url = reverse("catalog:book-detail", args=[record.book_id])
-    response = post_declaring(user_client, url, 2_000_000, body)
+    length = settings.REQUEST_MAX_BODY_BYTES + 1
+    response = post_declaring(user_client, url, length, body)
     assert response.status_code == 413 and body.reads == 0
 
 
@@ -72,7 +73,7 @@ def test_a_photo_over_the_upload_limit_is_refused_unread(user_client, settings):
 
 def _large_barcode_photo(settings) -> bytes:
     """A real JPEG photo of a barcode, larger than the small body limit."""
-    photo = Image.effect_noise((2000, 1500), 64).convert("RGB")
+    photo = Image.effect_noise((2400, 1800), 64).convert("RGB")
     photo.paste(ean13_image(DUNE), (300, 300))
     data = to_bytes(photo, "JPEG", quality=95)
     assert len(data) > settings.REQUEST_MAX_BODY_BYTES
@@ -88,7 +89,7 @@ def test_a_logged_in_reader_still_uploads_a_real_photo(
     assert f'value="{DUNE}"' in response.content.decode()
 
 
-def test_adding_by_hand_takes_a_large_cover_photo(user_client, settings):
+def test_adding_by_hand_takes_a_large_cover_photo(user_client, user, settings):
     photo = SimpleUploadedFile("c.jpg", _large_barcode_photo(settings), "image/jpeg")
     response = user_client.post(
         reverse("catalog:book-add"),
@@ -100,10 +101,31 @@ def test_adding_by_hand_takes_a_large_cover_photo(user_client, settings):
         },
     )
     assert response.status_code == 302
-    book = Book.objects.get_by_key(response["Location"].rstrip("/").split("/")[-1])
-    assert book.cover
+    key = response["Location"].rstrip("/").split("/")[-1]
+    assert UserBook.objects.get_for_user(user, key).shown.cover
 
 
 def test_django_form_data_limit_matches_the_small_body_limit(settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == settings.REQUEST_MAX_BODY_BYTES
     assert settings.REQUEST_MAX_UPLOAD_BYTES > settings.BARCODE_MAX_UPLOAD_BYTES
+
+
+def test_notes_over_their_limit_in_any_script_get_the_forms_message_not_a_413(
+    user_client, user
+):
+    from urllib.parse import urlencode
+
+    from tests.html_forms import form_values
+
+    record = UserBookFactory(user=user)
+    url = reverse("catalog:book-detail", args=[record.book_id])
+    values = form_values(user_client.get(url).content.decode(), "userbook-form")
+    # 100,000 four-byte characters: twice the notes limit, 1.2 MB once encoded.
+    values["notes"] = "\U0001f4da" * 100_000
+    body = urlencode(values)
+    assert len(body) > 1024 * 1024
+    response = user_client.post(
+        url, body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert "50,000" in response.content.decode()

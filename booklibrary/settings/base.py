@@ -285,8 +285,11 @@ METADATA_IMAGE_HOSTS = env.list(
 BARCODE_MAX_UPLOAD_BYTES = env.int("BARCODE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 # Request bodies (booklibrary.request_limits): a small limit for every view,
 # Django's own limit on form data the same; the photo views take a photo and a
-# form around it, for someone logged in.
-REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+# form around it, for someone logged in. 3 MB holds the largest form a reader may
+# send (50,000 characters of notes at up to 4 UTF-8 bytes each, percent-encoded,
+# with the rest of the page's fields), so a text over a field's limit gets the
+# form's message with the text kept, not a 413 page.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=3 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 REQUEST_MAX_UPLOAD_BYTES = BARCODE_MAX_UPLOAD_BYTES + 1024 * 1024
 REQUEST_UPLOAD_VIEWS = ["catalog:add-photo", "catalog:book-cover", "catalog:book-add"]
