@@ -35,15 +35,15 @@ from tests.factories import UserFactory  # noqa: E402
 
 PAGES = [
     "/",
-    "/books",
-    "/books?sort=title",
-    "/books?sort=author&status=read",
-    "/books?sort=rating",
-    "/books/{isbn}",
-    "/profile",
+    "/books/",
+    "/books/?sort=title",
+    "/books/?sort=author&status=read",
+    "/books/?sort=rating",
+    "/books/{isbn}/",
+    "/profile/",
 ]
 # Search filters the user's partition: its calls grow with the library.
-SEARCHES = ["/books?q=Author+7", "/books?q=Title+00001"]
+SEARCHES = ["/books/?q=Author+7", "/books/?q=Title+00001"]
 
 
 def measure(client: Client, calls: list[str], url: str, repeat: int):

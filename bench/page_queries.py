@@ -27,12 +27,12 @@ from catalog.models import Book, UserBook  # noqa: E402
 
 PAGES = [
     "/",
-    "/books",
-    "/books?sort=title",
-    "/books?sort=author&status=read",
-    "/books?sort=rating",
-    "/books?q=tolkien",
-    "/books?q=book+1234",
+    "/books/",
+    "/books/?sort=title",
+    "/books/?sort=author&status=read",
+    "/books/?sort=rating",
+    "/books/?q=tolkien",
+    "/books/?q=book+1234",
 ]
 AUTHORS = [
     "J. R. R. Tolkien",

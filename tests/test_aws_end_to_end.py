@@ -345,7 +345,7 @@ def test_a_reader_signs_up_adds_a_book_and_the_worker_fills_it_in(
 
     # Sign up: signed in at once, each cookie set once (not Zappa's twice).
     signup = browser.post(
-        "/signup",
+        "/signup/",
         {
             "username": "Ada",
             "email": "ada@example.com",
@@ -360,25 +360,25 @@ def test_a_reader_signs_up_adds_a_book_and_the_worker_fills_it_in(
     assert all("Secure" in header for header in browser.last_set_cookies)
 
     # Log out and in again: the session comes back through event.cookies.
-    assert browser.post("/logout", {})["statusCode"] == 302
-    assert _location(browser.get("/books")).startswith("/login")
+    assert browser.post("/logout/", {})["statusCode"] == 302
+    assert _location(browser.get("/books/")).startswith("/login")
     browser.get("/login")
     login = browser.post("/login", {"username": "ada", "password": PASSWORD})
     assert login["statusCode"] == 302, _body(login)[:3000]
     names = _cookie_names(browser.last_set_cookies)
     assert "sessionid" in names and len(names) == len(set(names)), names
-    books = browser.get("/books")
+    books = browser.get("/books/")
     assert books["statusCode"] == 200, "the session cookie did not log in"
     assert "Your library is empty" in _body(books)
 
     # Add a book by ISBN: saved at once, its details pending, a job on SQS.
     added = browser.post(
-        "/books/add",
+        "/books/add/",
         {"mode": "isbn", "isbn-isbn": "0-441-17271-7", "isbn-status": "reading"},
     )
     assert added["statusCode"] == 302, _body(added)[:3000]
-    assert _location(added) == f"/books/{DUNE}"
-    pending = _body(browser.get(f"/books/{DUNE}"))
+    assert _location(added) == f"/books/{DUNE}/"
+    pending = _body(browser.get(f"/books/{DUNE}/"))
     assert "Fetching details" in pending
 
     # The SQS event source hands the job to the worker function.
@@ -387,7 +387,7 @@ def test_a_reader_signs_up_adds_a_book_and_the_worker_fills_it_in(
     assert provider.requests, "the worker never asked the provider"
 
     # The book page shows what the worker found; the cover went to S3.
-    page = browser.get(f"/books/{DUNE}")
+    page = browser.get(f"/books/{DUNE}/")
     assert page["statusCode"] == 200
     assert "Dune" in _body(page) and "Frank Herbert" in _body(page)
     keys = [

@@ -288,7 +288,7 @@ def test_logging_in_over_http_api_sets_each_cookie_once_in_order(web, user):
     # The session cookie works: the profile page answers, not the login page.
     session = _value(response["cookies"], "sessionid")
     profile = entry.lambda_handler(
-        http_api_event("/profile", cookies=[f"sessionid={session}"]), None
+        http_api_event("/profile/", cookies=[f"sessionid={session}"]), None
     )
     assert profile["statusCode"] == 200
     assert user.username in profile["body"]

@@ -32,7 +32,7 @@ def test_head_answers_like_get_on_every_page(client, user, route):
 
 
 @pytest.mark.parametrize(
-    "url", ["/health", "/login", "/signup", "/password/reset", "/admin/login/"]
+    "url", ["/health", "/login", "/signup/", "/password/reset/", "/admin/login/"]
 )
 def test_head_works_for_anonymous_pages(client, url):
     assert client.head(url).status_code == 200

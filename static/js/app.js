@@ -32,7 +32,7 @@
     const pending = document.querySelectorAll("[data-card-key][data-pending]");
     if (!pending.length) return false;
     const keys = Array.from(pending, (card) => card.dataset.cardKey);
-    const url = "/books/cards?keys=" + encodeURIComponent(keys.join(","));
+    const url = "/books/cards/?keys=" + encodeURIComponent(keys.join(","));
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) return true;
     const cards = fragment(await response.text());

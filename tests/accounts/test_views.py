@@ -28,11 +28,11 @@ def _signup(client, username="Reader", email="reader@example.com", **extra):
 def test_signup_logs_in_and_goes_home(client):
     response = _signup(client)
     assert response.status_code == 302 and response["Location"] == "/"
-    assert client.get("/books").status_code == 200
+    assert client.get("/books/").status_code == 200
 
 
 def test_signup_honours_a_safe_next_only(client):
-    assert _signup(client, next="/books/add")["Location"] == "/books/add"
+    assert _signup(client, next="/books/add/")["Location"] == "/books/add/"
     client.logout()
     response = _signup(client, "Other", "o@example.com", next="https://evil.test/")
     assert response["Location"] == "/"
@@ -71,10 +71,10 @@ def test_the_database_refuses_case_variants_too():
 def test_login_ignores_username_case_and_returns_to_next(client):
     UserFactory(username="Mixed", password=PASSWORD)
     response = client.post(
-        "/login?next=/books",
-        {"username": "mIXED", "password": PASSWORD, "next": "/books"},
+        "/login/?next=/books/",
+        {"username": "mIXED", "password": PASSWORD, "next": "/books/"},
     )
-    assert response.status_code == 302 and response["Location"] == "/books"
+    assert response.status_code == 302 and response["Location"] == "/books/"
 
 
 def test_wrong_password_says_so(client):
@@ -85,9 +85,9 @@ def test_wrong_password_says_so(client):
 
 
 def test_logout_is_post_only(user_client):
-    assert user_client.get("/logout").status_code == 405
-    assert user_client.post("/logout").status_code == 302
-    assert user_client.get("/books").status_code == 302
+    assert user_client.get("/logout/").status_code == 405
+    assert user_client.post("/logout/").status_code == 302
+    assert user_client.get("/books/").status_code == 302
 
 
 def test_password_change(client):

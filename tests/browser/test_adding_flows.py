@@ -29,10 +29,10 @@ def test_details_arrive_from_the_worker_without_reloading(
     fake_provider.slow_isbns.add(DUNE)
     fake_provider.delay = 2.0
     user = _log_in(page, live_server)
-    page.goto("/books/add")
+    page.goto("/books/add/")
     page.locator("#id_isbn-isbn").fill(DUNE)
     page.get_by_role("button", name="Add book", exact=True).click()
-    expect(page).to_have_url(re.compile(rf"/books/{DUNE}$"))
+    expect(page).to_have_url(re.compile(rf"/books/{DUNE}/$"))
     expect(page.get_by_text("Fetching details")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
     expect(page.locator("#book-title")).to_have_text("Dune", timeout=30_000)
@@ -50,13 +50,13 @@ def test_upload_a_barcode_photo_and_add_the_book(
     user = _log_in(page, live_server)
     photo = tmp_path / "back-cover.jpg"
     photo.write_bytes(to_bytes(ean13_image(FOX), "JPEG", quality=80))
-    page.goto("/books/add/photo")
+    page.goto("/books/add/photo/")
     page.get_by_label("Photo of the barcode").set_input_files(str(photo))
     page.get_by_role("button", name="Read the barcode").click()
     expect(page.get_by_text("Found 1 ISBN")).to_be_visible()
     expect(page.locator("#photo-results")).to_contain_text("Fantastic Mr. Fox")
     page.get_by_role("button", name="Add the ticked books").click()
-    expect(page).to_have_url(re.compile(rf"/books/{FOX}$"))
+    expect(page).to_have_url(re.compile(rf"/books/{FOX}/$"))
     expect(page.locator("#book-title")).to_have_text("Fantastic Mr. Fox")
     assert UserBook.objects.status_counts(user)["all"] == 1
 
@@ -65,7 +65,7 @@ def test_scanner_mode_adds_three_books_from_the_keyboard(
     page, live_server, fake_provider
 ):
     user = _log_in(page, live_server)
-    page.goto("/books/add/scanner")
+    page.goto("/books/add/scanner/")
     field = page.get_by_label("Scan or type an ISBN")
     for isbn in (DUNE, FOX, "0-306-40615-2"):
         expect(field).to_be_focused()

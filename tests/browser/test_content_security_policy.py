@@ -40,7 +40,7 @@ def _log_in(page):
 
 def test_the_camera_page_compiles_the_barcode_reader_under_the_policy(page):
     _log_in(page)
-    response = page.goto("/books/add/camera")
+    response = page.goto("/books/add/camera/")
     assert "'wasm-unsafe-eval'" in response.headers["content-security-policy"]
     assert page.evaluate(DETECT_ON_A_BLANK_FRAME) == "found 0"
 
@@ -58,7 +58,7 @@ def test_without_wasm_unsafe_eval_the_browser_refuses_the_reader(page):
         route.fulfill(response=response, headers=headers)
 
     page.route("**/books/add/camera", strip_wasm)
-    page.goto("/books/add/camera")
+    page.goto("/books/add/camera/")
     outcome = page.evaluate(DETECT_ON_A_BLANK_FRAME)
     assert outcome.startswith("error"), outcome
     assert any("CompileError" in text for text in page.csp_violations)

@@ -20,10 +20,10 @@ def test_correct_a_not_found_book_and_see_it_in_the_library(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Your library")).to_be_visible()
 
-    page.goto("/books/add")
+    page.goto("/books/add/")
     page.locator("#id_isbn-isbn").fill(UNKNOWN)
     page.get_by_role("button", name="Add book", exact=True).click()
-    expect(page).to_have_url(re.compile(rf"/books/{UNKNOWN}$"))
+    expect(page).to_have_url(re.compile(rf"/books/{UNKNOWN}/$"))
     # Not found: the page asks for the title and authors, the form open.
     expect(page.locator("#needs-details")).to_contain_text("No details were found")
     expect(page.locator("#id_fix-title")).to_be_visible()

@@ -37,7 +37,7 @@ def test_photo_with_two_barcodes_offers_both_and_marks_the_owned_one(
 def test_photo_then_add_the_found_book(user_client, user, fake_provider):
     user_client.post(reverse("catalog:add-photo"), {"photo": _photo(ean13_image(DUNE))})
     response = user_client.post(reverse("catalog:add-many"), {"isbns": [DUNE]})
-    assert response["Location"] == f"/books/{DUNE}"
+    assert response["Location"] == f"/books/{DUNE}/"
     assert UserBook.objects.get_for_user(user, DUNE).book.title == "Dune"
 
 
@@ -151,7 +151,7 @@ def test_pending_books_carry_the_refresh_hooks(user_client, user):
     record = UserBookFactory(user=user, book=BookFactory(metadata_status="pending"))
     detail = user_client.get(record.get_absolute_url()).content.decode()
     assert "data-refresh-url" in detail and "Fetching details" in detail
-    listing = user_client.get("/books").content.decode()
+    listing = user_client.get("/books/").content.decode()
     assert "data-pending" in listing
 
 

@@ -16,10 +16,18 @@ def test_smoke_checks_of_the_original_system(client):
     assert client.get("/login").status_code == 200
 
 
+def test_urls_end_with_a_slash_and_the_bare_ones_redirect(user_client, user):
+    record = UserBookFactory(user=user)
+    assert user_client.get("/books/").status_code == 200
+    for bare in ("/books", f"/books/{record.book_id}", "/books/add", "/profile"):
+        response = user_client.get(bare)
+        assert response.status_code == 301 and response["Location"] == bare + "/"
+
+
 def test_library_pages_need_login(client):
-    response = client.get("/books")
+    response = client.get("/books/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/login?next=/books")
+    assert response["Location"].startswith("/login/?next=/books/")
 
 
 def test_dashboard_shows_counts_reading_and_recent(user_client, user):
@@ -44,10 +52,10 @@ def test_add_by_isbn_then_see_it_in_the_library(user_client, user):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == "/books/9780306406157"
+    assert response["Location"] == "/books/9780306406157/"
     detail = user_client.get(response["Location"])
     assert "Fetching details" in detail.content.decode()
-    listing = user_client.get("/books").content.decode()
+    listing = user_client.get("/books/").content.decode()
     assert "ISBN 9780306406157" in listing
 
 
@@ -75,7 +83,7 @@ def test_adding_a_book_already_owned_links_to_it(user_client, user):
     )
     body = response.content.decode()
     assert "is already in your library" in body
-    assert f'href="/books/{record.book_id}"' in body
+    assert f'href="/books/{record.book_id}/"' in body
 
 
 def test_add_and_add_another_returns_to_the_form(user_client):
@@ -182,7 +190,7 @@ def test_remove_asks_then_removes(user_client, user):
     url = reverse("catalog:book-remove", kwargs={"key": record.book_id})
     assert "cannot be undone" in user_client.get(url).content.decode()
     response = user_client.post(url)
-    assert response["Location"] == "/books"
+    assert response["Location"] == "/books/"
     assert user_client.get(record.get_absolute_url()).status_code == 404
 
 
@@ -195,29 +203,29 @@ def test_library_search_filter_sort_and_pages(user_client, user, settings):
         ("Delta", "want"),
     ]:
         UserBookFactory(user=user, status=status, book=BookFactory(title=title))
-    first = user_client.get("/books", {"status": "read", "sort": "title"})
+    first = user_client.get("/books/", {"status": "read", "sort": "title"})
     body = first.content.decode()
     assert "Alpha" in body and "Beta" in body and "Gamma" not in body
     cursor = first.context["page"].next_cursor
     second = user_client.get(
-        "/books", {"status": "read", "sort": "title", "cursor": cursor}
+        "/books/", {"status": "read", "sort": "title", "cursor": cursor}
     ).content.decode()
     assert "Gamma" in second and "Alpha" not in second and "First page" in second
-    found = user_client.get("/books", {"q": "delt"}).content.decode()
+    found = user_client.get("/books/", {"q": "delt"}).content.decode()
     assert "Delta" in found and "Alpha" not in found
-    assert "No books match" in user_client.get("/books", {"q": "zzz"}).content.decode()
+    assert "No books match" in user_client.get("/books/", {"q": "zzz"}).content.decode()
 
 
 def test_a_broken_page_link_shows_the_first_page_with_a_message(user_client, user):
     UserBookFactory(user=user, book=BookFactory(title="Still here"))
-    response = user_client.get("/books", {"cursor": "garbage"})
+    response = user_client.get("/books/", {"cursor": "garbage"})
     body = response.content.decode()
     assert response.status_code == 200
     assert "no longer valid" in body and "Still here" in body
 
 
 def test_unknown_filter_values_fall_back_to_defaults(user_client):
-    response = user_client.get("/books", {"status": "bogus", "sort": "nope"})
+    response = user_client.get("/books/", {"status": "bogus", "sort": "nope"})
     assert response.status_code == 200
     assert response.context["sort"] == "added" and response.context["status"] == ""
 
