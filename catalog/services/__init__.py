@@ -2,6 +2,7 @@
 
 from catalog.services.library import (
     AddManyResult,
+    InvalidStatus,
     book_lookup,
     userbook_add,
     userbook_add_manual,
@@ -21,6 +22,7 @@ from catalog.services.metadata import (
 __all__ = [
     "AddManyResult",
     "CoverTaken",
+    "InvalidStatus",
     "MetadataUnavailable",
     "book_lookup",
     "book_request_metadata",

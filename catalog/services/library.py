@@ -27,6 +27,16 @@ BOOK_FIELDS = (
 )
 
 
+class InvalidStatus(ValueError):
+    """Raised for a reading status that is not one of the four."""
+
+
+def _check_status(status: str) -> None:
+    if status not in ReadingStatus.values:
+        choices = ", ".join(label for _, label in ReadingStatus.choices)
+        raise InvalidStatus(f"Choose a reading status: {choices}.")
+
+
 def _dates_for_status(
     status: str, started_on: date | None, finished_on: date | None
 ) -> dict[str, date | None]:
@@ -52,6 +62,7 @@ def userbook_add(
     Raises ``InvalidISBN`` for a malformed ISBN and ``AlreadyInLibrary`` when
     the user already has it. A new edition starts with metadata "pending".
     """
+    _check_status(status)
     isbn13 = isbn_tools.to_isbn13(isbn)
     candidate = Book(key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING)
     return _add(user, candidate, status=status, owned=owned, location=location)
@@ -83,6 +94,7 @@ def userbook_add_manual(
     With an ISBN the edition is shared: if it is already known, the known
     record is used; otherwise the typed fields are kept as edited by hand.
     """
+    _check_status(status)
     fields = {k: v for k, v in book_fields.items() if k in BOOK_FIELDS and v}
     if isbn:
         isbn13 = isbn_tools.to_isbn13(isbn)
@@ -135,6 +147,7 @@ def userbook_add_many(
     *, user, isbns: list[str], status: str = ReadingStatus.WANT, owned: bool = True
 ) -> "AddManyResult":
     """Add several ISBNs at once; details for the new ones come in one batched job."""
+    _check_status(status)
     result = AddManyResult()
     to_fetch = []
     for raw in dict.fromkeys(isbns):
