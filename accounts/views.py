@@ -30,8 +30,11 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("catalog:home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (user := form.save_unless_taken())
+    ):
         login(request, user, backend="accounts.auth_backends.ManagerBackend")
         messages.success(request, f"Welcome, {user.username}! Add your first book.")
         return redirect(_safe_next(request) or "catalog:home")
@@ -92,8 +95,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 def profile(request):
     """Show the account and its library totals; edit name and email."""
     form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and form.is_valid() and form.save_unless_taken():
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
     counts = UserBook.objects.status_counts(request.user)

@@ -1,8 +1,9 @@
 """The DynamoDB user backend (AWS mode), on the ``BookLibrary-Users-{env}`` table.
 
 An account is the item ``USER#<id>``; its username and email are claimed by
-the sentinel items ``USERNAME#<lower>`` and ``EMAIL#<lower>``, written in the
-same transaction with ``attribute_not_exists`` so two accounts can never share
+the sentinel items ``USERNAME#<key>`` and ``EMAIL#<key>`` (the folded forms of
+``accounts.keys``, the same the SQL table keeps unique), written in the same
+transaction with ``attribute_not_exists`` so two accounts can never share
 either, whatever the case. Ids come from the atomic counter ``COUNTER#users``.
 """
 
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from accounts.backends.base import UserBackend, UsernameOrEmailTaken
+from accounts.keys import fill_keys, fold, key_matches
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import scan_all
 
@@ -29,6 +31,8 @@ FIELDS = (
     "is_superuser",
     "date_joined",
     "last_login",
+    "username_key",
+    "email_key",
 )
 _DATES = {"date_joined", "last_login"}
 _FLAGS = {"is_active", "is_staff", "is_superuser"}
@@ -38,8 +42,10 @@ def _user_key(pk: int) -> dict:
     return {"pk": {"S": f"USER#{pk}"}}
 
 
-def _sentinel(kind: str, value: str) -> dict:
-    return {"pk": {"S": f"{kind}#{value.casefold()}"}}
+def _sentinel(kind: str, value: str, key: str = "") -> dict:
+    # A stored key (see accounts.keys) wins: a copied legacy account keeps its own.
+    key = key if key and key_matches(key, value) else fold(value)
+    return {"pk": {"S": f"{kind}#{key}"}}
 
 
 def _encode(name: str, value: Any) -> dict:
@@ -59,10 +65,13 @@ def user_to_item(user) -> dict:
 
 def sentinel_items(user) -> list[dict]:
     """Return the items that claim the account's username and email."""
-    claims = [("USERNAME", user.username), ("EMAIL", user.email)]
+    claims = [
+        ("USERNAME", user.username, user.username_key),
+        ("EMAIL", user.email, user.email_key),
+    ]
     return [
-        {**_sentinel(kind, value), "user_id": {"N": str(user.pk)}}
-        for kind, value in claims
+        {**_sentinel(kind, value, key), "user_id": {"N": str(user.pk)}}
+        for kind, value, key in claims
         if value
     ]
 
@@ -80,6 +89,7 @@ def _decode(item: dict) -> "Any":
         else:
             values[name] = raw.get("S", "")
     user = User(id=int(item["id"]["N"]), **values)
+    fill_keys(user)
     user._state.adding = False
     # The catalog's per-status counters live on the same item: kept, so that a
     # page needs no second read of it (see catalog.backends.dynamodb).
@@ -142,6 +152,9 @@ class DynamoUserBackend(UserBackend):
         return [user] if user.is_active else []
 
     def save(self, user, *, update_fields=None):
+        changed = fill_keys(user)
+        if changed and update_fields is not None:
+            update_fields = [*update_fields, *changed]
         if user.pk is None:
             self._create(user)
         else:
@@ -167,8 +180,10 @@ class DynamoUserBackend(UserBackend):
             }
         }
 
-    def _release(self, kind: str, value: str) -> dict:
-        return {"Delete": {"TableName": self._table(), "Key": _sentinel(kind, value)}}
+    def _release(self, kind: str, value: str, key: str) -> dict:
+        return {
+            "Delete": {"TableName": self._table(), "Key": _sentinel(kind, value, key)}
+        }
 
     def _create(self, user) -> None:
         user.pk = self._next_id()
@@ -201,11 +216,12 @@ class DynamoUserBackend(UserBackend):
             stored = self.get_by_id(user.pk)
             for kind, field in (("USERNAME", "username"), ("EMAIL", "email")):
                 old, new = getattr(stored, field), getattr(user, field)
-                if old.casefold() != new.casefold():
+                if fold(old) != fold(new):
                     if new:
                         actions.append(self._claim(kind, new, user.pk))
                     if old:
-                        actions.append(self._release(kind, old))
+                        old_key = getattr(stored, f"{field}_key")
+                        actions.append(self._release(kind, old, old_key))
         placeholders = {f"#{n}": n for n in names}
         values = {f":{n}": _encode(n, getattr(user, n)) for n in names}
         actions.insert(
@@ -242,10 +258,10 @@ class DynamoUserBackend(UserBackend):
     def delete(self, user):
         actions = [
             {"Delete": {"TableName": self._table(), "Key": _user_key(user.pk)}},
-            self._release("USERNAME", user.username),
+            self._release("USERNAME", user.username, user.username_key),
         ]
         if user.email:
-            actions.append(self._release("EMAIL", user.email))
+            actions.append(self._release("EMAIL", user.email, user.email_key))
         dynamodb.client().transact_write_items(TransactItems=actions)
 
     def all_users(self):
