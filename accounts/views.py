@@ -15,8 +15,9 @@ from catalog.models import UserBook
 
 
 def _safe_next(request) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path only: redirect() would take any other word for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

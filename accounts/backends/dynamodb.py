@@ -35,6 +35,7 @@ FIELDS = (
     "email_key",
 )
 _DATES = {"date_joined", "last_login"}
+_KEY_MAX_BYTES = 2048  # DynamoDB's limit for a partition key
 _FLAGS = {"is_active", "is_staff", "is_superuser"}
 
 
@@ -121,10 +122,18 @@ class DynamoUserBackend(UserBackend):
             raise User.DoesNotExist(f"No user {pk}")
         return _decode(item)
 
+    def _claim_of(self, kind: str, value: str) -> dict | None:
+        """Return the item claiming this name or email, if any."""
+        key = _sentinel(kind, value)
+        # Text too long to be a key (typed into the login form, say) is no one's.
+        if not value or len(key["pk"]["S"].encode()) > _KEY_MAX_BYTES:
+            return None
+        return self._get(key)
+
     def _by_sentinel(self, kind: str, value: str):
         from accounts.models import User
 
-        sentinel = self._get(_sentinel(kind, value)) if value else None
+        sentinel = self._claim_of(kind, value)
         if sentinel is None:
             raise User.DoesNotExist(f"No user with that {kind.lower()}")
         return self.get_by_id(int(sentinel["user_id"]["N"]))
@@ -133,7 +142,7 @@ class DynamoUserBackend(UserBackend):
         return self._by_sentinel("USERNAME", username)
 
     def _taken(self, kind: str, value: str, exclude_pk: int | None) -> bool:
-        sentinel = self._get(_sentinel(kind, value)) if value else None
+        sentinel = self._claim_of(kind, value)
         return sentinel is not None and int(sentinel["user_id"]["N"]) != exclude_pk
 
     def username_taken(self, username, *, exclude_pk):

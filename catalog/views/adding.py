@@ -136,7 +136,10 @@ def _count(records: list) -> str:
 
 def _back(request) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    # A path only: redirect() would take any other word for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}
+    ):
         return target
     return reverse("catalog:book-add")
 

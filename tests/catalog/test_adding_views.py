@@ -192,3 +192,14 @@ def test_camera_page_serves_the_vendored_polyfill_and_wasm(user_client):
     assert "vendor/barcode-detector/polyfill.js" in body
     assert "vendor/zxing-wasm/zxing_reader.wasm" in body
     assert "cdn" not in body.lower()
+
+
+@pytest.mark.parametrize("target", ["0", "home", "catalog:book-list"])
+def test_add_many_with_a_next_that_is_not_a_path_goes_to_the_add_page(
+    user_client, target
+):
+    response = user_client.post(
+        reverse("catalog:add-many"), {"isbns": [" "], "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("catalog:book-add")
