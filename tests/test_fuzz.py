@@ -128,7 +128,8 @@ def _digits_in(script_zero: str, text: str) -> str:
     return "".join(chr(ord(script_zero) + int(c)) if c.isdigit() else c for c in text)
 
 
-nasty_piece = st.one_of(st.sampled_from(NASTY_CHARS), st.characters())
+# Any character a request can carry (UTF-8 has no lone surrogates).
+nasty_piece = st.one_of(st.sampled_from(NASTY_CHARS), st.characters(codec="utf-8"))
 nasty_text = st.one_of(
     st.lists(nasty_piece, max_size=25).map("".join),
     st.sampled_from(MALFORMED),
