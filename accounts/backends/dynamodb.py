@@ -35,8 +35,8 @@ FIELDS = (
     "email_key",
 )
 _DATES = {"date_joined", "last_login"}
-_KEY_MAX_BYTES = 2048  # DynamoDB's limit for a partition key
 _FLAGS = {"is_active", "is_staff", "is_superuser"}
+_KEY_MAX_BYTES = 2048  # DynamoDB's limit for a partition key
 
 
 def _user_key(pk: int) -> dict:
