@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 
 User = get_user_model()
 
@@ -23,7 +24,13 @@ class UniqueThroughManagerMixin:
 
 
 class AccountFieldsMixin(UniqueThroughManagerMixin):
-    """Username and email checked for case-insensitive uniqueness by the manager."""
+    """Username and email checked for case-insensitive uniqueness by the manager.
+
+    The check is a courtesy: the store itself refuses a taken name or email
+    (unique keys on SQL, claim items on DynamoDB), and ``save_unless_taken``
+    turns that refusal, when someone else got there between the check and the
+    save, into the same message next to the field.
+    """
 
     username_taken_message = (
         "That username is taken (usernames ignore case). Try another one."
@@ -41,6 +48,32 @@ class AccountFieldsMixin(UniqueThroughManagerMixin):
         if email and User.objects.email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError(self.email_taken_message, code="unique")
         return email
+
+    def save_unless_taken(self):
+        """Save and return the user, or None with the field's error if taken."""
+        try:
+            # A savepoint: a refused insert must not spoil a surrounding transaction.
+            with transaction.atomic():
+                return self.save()
+        except IntegrityError as exc:
+            field = getattr(exc, "field", None) or self._taken_field()
+            if field is None:
+                raise
+            message = getattr(self, f"{field}_taken_message")
+            target = field if field in self.fields else None
+            self.add_error(target, forms.ValidationError(message, code="unique"))
+            return None
+
+    def _taken_field(self) -> str | None:
+        pk = self.instance.pk
+        data = self.cleaned_data
+        if "username" in data and User.objects.username_taken(
+            data["username"], exclude_pk=pk
+        ):
+            return "username"
+        if data.get("email") and User.objects.email_taken(data["email"], exclude_pk=pk):
+            return "email"
+        return None
 
 
 class SignupForm(AccountFieldsMixin, auth_forms.UserCreationForm):

@@ -1,11 +1,15 @@
-"""The user model: usernames and emails are unique whatever their case."""
+"""The user model: usernames and emails are unique whatever their case.
+
+"Whatever their case" is Unicode's: the folded keys (``accounts.keys``) are
+what the store keeps unique, on SQL and on DynamoDB alike.
+"""
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models.functions import Lower
 
 from accounts.backends import get_user_backend
+from accounts.keys import fill_keys
 
 
 class UserManager(DjangoUserManager):
@@ -50,12 +54,19 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     """A person with a library."""
 
+    # The folded username and email (see accounts.keys), unique in the table.
+    username_key = models.TextField(editable=False, default="")
+    email_key = models.TextField(editable=False, default="", blank=True)
+
     objects = UserManager()
 
     def save(self, *args, **kwargs):
         """Store the user through the configured backend (SQL or DynamoDB)."""
         backend = get_user_backend()
         if backend.uses_orm:
+            changed = fill_keys(self)
+            if changed and kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], *changed}
             return super().save(*args, **kwargs)
         return backend.save(self, update_fields=kwargs.get("update_fields"))
 
@@ -70,14 +81,14 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
-                Lower("username"),
-                name="accounts_user_username_ci_unique",
+                fields=["username_key"],
+                name="accounts_user_username_key_unique",
                 violation_error_message="A user with that username already exists.",
             ),
             models.UniqueConstraint(
-                Lower("email"),
-                condition=~models.Q(email=""),
-                name="accounts_user_email_ci_unique",
+                fields=["email_key"],
+                condition=~models.Q(email_key=""),
+                name="accounts_user_email_key_unique",
                 violation_error_message="A user with that email already exists.",
             ),
         ]

@@ -26,6 +26,11 @@ class SessionStore(SessionBase):
     def _table(self) -> str:
         return dynamodb.table_name(dynamodb.USERS)
 
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Keys are 32 characters; a cookie much longer names no session, and
+        # DynamoDB would refuse it as a key (a server error on every page).
+        return bool(super()._validate_session_key(key)) and len(key) <= 64
+
     def _read(self, session_key: str) -> dict | None:
         item = (
             dynamodb.client()

@@ -11,7 +11,9 @@ urlpatterns = [
     path("login", views.LoginView.as_view(), name="login-alias"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
-    path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path(
+        "password/change/", views.PasswordChangeView.as_view(), name="password-change"
+    ),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password/reset/sent/",

@@ -19,8 +19,9 @@ from catalog.models import UserBook
 
 
 def _safe_next(request) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path only: redirect() would take any other word for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -34,8 +35,12 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("catalog:home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and _signup_allowed(request, form) and form.is_valid():
-        user = form.save()
+    if (
+        request.method == "POST"
+        and _signup_allowed(request, form)
+        and form.is_valid()
+        and (user := form.save_unless_taken())
+    ):
         login(request, user, backend="accounts.auth_backends.ManagerBackend")
         messages.success(request, f"Welcome, {user.username}! Add your first book.")
         return redirect(_safe_next(request) or "catalog:home")
@@ -138,8 +143,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 def profile(request):
     """Show the account and its library totals; edit name and email."""
     form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and form.is_valid() and form.save_unless_taken():
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
     counts = UserBook.objects.status_counts(request.user)

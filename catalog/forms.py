@@ -112,6 +112,27 @@ def _split_authors(text: str) -> list[str]:
     return [name.strip() for name in re.split(r"[;\n]+", text or "") if name.strip()]
 
 
+# Limits that keep a record or a book well inside DynamoDB's 400 KB per item.
+AUTHORS_MAX = 50
+AUTHOR_MAX_LENGTH = 300
+
+
+def validate_authors(authors: list[str]) -> None:
+    """Refuse more authors, or longer names, than any book has."""
+    if len(authors) > AUTHORS_MAX:
+        raise forms.ValidationError(
+            f"Up to {AUTHORS_MAX} authors, please; this has {len(authors)}.",
+            code="too_many_authors",
+        )
+    for name in authors:
+        if len(name) > AUTHOR_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"An author's name has at most {AUTHOR_MAX_LENGTH} characters; "
+                f"one here has {len(name)}. One name per line, please.",
+                code="author_too_long",
+            )
+
+
 class ManualBookForm(ShelfFieldsMixin):
     """Add a book by hand, for books without an ISBN or not found online."""
 
@@ -149,7 +170,9 @@ class ManualBookForm(ShelfFieldsMixin):
     ]
 
     def clean_authors(self) -> list[str]:
-        return _split_authors(self.cleaned_data.get("authors", ""))
+        authors = _split_authors(self.cleaned_data.get("authors", ""))
+        validate_authors(authors)
+        return authors
 
     def book_fields(self) -> dict:
         keys = ("title", "subtitle", "authors", "publisher", "publish_date")

@@ -2,11 +2,17 @@
 
 Accepts ISBN-10 (with a final X) and ISBN-13, with or without hyphens and
 spaces, and returns the canonical ISBN-13. Every rejection says what is wrong.
+
+Digits may be typed in any script (Arabic-Indic, Devanagari, full-width,
+superscript...): they are read as the ASCII digits they stand for, so one
+edition always has one key, whatever keyboard typed it.
 """
 
 import re
+import unicodedata
 
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 ISBN13_PREFIXES = ("978", "979")
 
 
@@ -25,11 +31,27 @@ def _isbn13_check_digit(first12: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def _ascii_digit(char: str) -> str:
+    value = unicodedata.decimal(char, None)
+    return char if value is None else str(value)
+
+
 def clean(raw: str) -> str:
-    """Strip separators and an "ISBN" label; upper-case a final x."""
-    text = (raw or "").strip()
+    """Strip separators and an "ISBN" label; read any script's digits as ASCII.
+
+    NFKC first turns compatibility forms (full-width, superscript, circled)
+    into plain ones; then every decimal digit of any script becomes its ASCII
+    digit. Anything else is left for the checks to refuse with a message.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = "".join(_ascii_digit(char) for char in text)
     text = re.sub(r"^isbn(?:-1[03])?:?", "", text, flags=re.IGNORECASE)
     return _SEPARATORS.sub("", text).upper()
+
+
+def _is_digits(text: str) -> bool:
+    # str.isdigit() accepts "²" and other digits int() cannot always read.
+    return _ASCII_DIGITS.fullmatch(text) is not None
 
 
 def to_isbn13(raw: str) -> str:
@@ -44,7 +66,8 @@ def to_isbn13(raw: str) -> str:
     bad = re.sub(r"[0-9X]", "", digits)
     if bad:
         raise InvalidISBN(
-            f"An ISBN has only digits (and a final X on ISBN-10); found {bad[:10]!r}."
+            "An ISBN has only the digits 0-9 (and a final X on ISBN-10); "
+            f"found {bad[:10]!r}."
         )
     raise InvalidISBN(
         f"An ISBN has 10 or 13 digits; this one has {len(digits)}. "
@@ -54,7 +77,7 @@ def to_isbn13(raw: str) -> str:
 
 def _from_isbn10(digits: str) -> str:
     body, check = digits[:9], digits[9]
-    if not body.isdigit() or not (check.isdigit() or check == "X"):
+    if not _is_digits(body) or not (_is_digits(check) or check == "X"):
         raise InvalidISBN(
             f"An ISBN-10 has nine digits followed by a digit or X; {digits!r} does not."
         )
@@ -69,7 +92,7 @@ def _from_isbn10(digits: str) -> str:
 
 
 def _check_isbn13(digits: str) -> str:
-    if not digits.isdigit():
+    if not _is_digits(digits):
         raise InvalidISBN(f"An ISBN-13 has only digits; {digits!r} does not.")
     if not digits.startswith(ISBN13_PREFIXES):
         raise InvalidISBN(

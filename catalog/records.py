@@ -171,7 +171,7 @@ def _check_status(value: Any) -> str | None:
     if value in ReadingStatus.values:
         return None
     labels = ", ".join(str(label) for label in ReadingStatus.labels)
-    return f"Choose one of: {labels}."
+    return f"Choose a reading status: {labels}."
 
 
 def _check_rating(value: Any) -> str | None:

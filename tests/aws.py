@@ -48,6 +48,53 @@ def refuse_local_only_tables(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
+# The largest key values DynamoDB takes (UTF-8 bytes); an empty one is refused too.
+KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
+
+
+def _keys_named(operation: str, params: dict):
+    """(table, key) for every key a read, update or delete call names."""
+    if operation in ("GetItem", "DeleteItem", "UpdateItem"):
+        yield params["TableName"], params["Key"]
+    elif operation == "BatchGetItem":
+        for table, request in params["RequestItems"].items():
+            for key in request["Keys"]:
+                yield table, key
+    elif operation in ("TransactWriteItems", "TransactGetItems"):
+        for action in params["TransactItems"]:
+            for kind in ("Get", "Update", "Delete", "ConditionCheck"):
+                if kind in action:
+                    yield action[kind]["TableName"], action[kind]["Key"]
+    elif operation == "BatchWriteItem":
+        for table, requests in params["RequestItems"].items():
+            for request in requests:
+                if "DeleteRequest" in request:
+                    yield table, request["DeleteRequest"]["Key"]
+
+
+def refuse_keys_dynamodb_refuses(params, model, **kwargs):
+    """Fail a call with a key real DynamoDB refuses (moto checks only puts).
+
+    A key over the size limit or an empty one is a ValidationException on AWS:
+    a server error for whoever typed it.
+    """
+    from booklibrary import dynamodb
+
+    schemas = {
+        dynamodb.table_name(kind): schema["KeySchema"]
+        for kind, schema in dynamodb.table_schemas().items()
+    }
+    for table, key in _keys_named(model.name, params):
+        for part in schemas.get(table, []):
+            text = key.get(part["AttributeName"], {}).get("S")
+            size = None if text is None else len(text.encode())
+            if size is not None and not 0 < size <= KEY_BYTES[part["KeyType"]]:
+                raise AssertionError(
+                    f"DynamoDB refuses this {model.name} key: "
+                    f"{part['AttributeName']} of {size} bytes ({text[:40]!r})"
+                )
+
+
 @pytest.fixture
 def dynamo_mode(aws_tables, settings):
     """Users, sessions and the catalog in DynamoDB, as on AWS (and no SQL there)."""
@@ -55,8 +102,11 @@ def dynamo_mode(aws_tables, settings):
 
     for name, value in DYNAMO_MODE.items():
         setattr(settings, name, value)
+    events = aws_tables.meta.events
+    events.register("before-parameter-build.dynamodb.*", refuse_keys_dynamodb_refuses)
     with connection.execute_wrapper(refuse_local_only_tables):
         yield aws_tables
+    events.unregister("before-parameter-build.dynamodb.*", refuse_keys_dynamodb_refuses)
 
 
 @pytest.fixture(params=["orm", "dynamodb"])

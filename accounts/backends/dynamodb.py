@@ -1,8 +1,9 @@
 """The DynamoDB user backend (AWS mode), on the ``BookLibrary-Users-{env}`` table.
 
 An account is the item ``USER#<id>``; its username and email are claimed by
-the sentinel items ``USERNAME#<lower>`` and ``EMAIL#<lower>``, written in the
-same transaction with ``attribute_not_exists`` so two accounts can never share
+the sentinel items ``USERNAME#<key>`` and ``EMAIL#<key>`` (the folded forms of
+``accounts.keys``, the same the SQL table keeps unique), written in the same
+transaction with ``attribute_not_exists`` so two accounts can never share
 either, whatever the case. Ids come from the atomic counter ``COUNTER#users``.
 """
 
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from accounts.backends.base import UserBackend, UsernameOrEmailTaken
+from accounts.keys import fill_keys, fold, key_matches
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import scan_all
 
@@ -29,17 +31,22 @@ FIELDS = (
     "is_superuser",
     "date_joined",
     "last_login",
+    "username_key",
+    "email_key",
 )
 _DATES = {"date_joined", "last_login"}
 _FLAGS = {"is_active", "is_staff", "is_superuser"}
+_KEY_MAX_BYTES = 2048  # DynamoDB's limit for a partition key
 
 
 def _user_key(pk: int) -> dict:
     return {"pk": {"S": f"USER#{pk}"}}
 
 
-def _sentinel(kind: str, value: str) -> dict:
-    return {"pk": {"S": f"{kind}#{value.casefold()}"}}
+def _sentinel(kind: str, value: str, key: str = "") -> dict:
+    # A stored key (see accounts.keys) wins: a copied legacy account keeps its own.
+    key = key if key and key_matches(key, value) else fold(value)
+    return {"pk": {"S": f"{kind}#{key}"}}
 
 
 def _encode(name: str, value: Any) -> dict:
@@ -59,10 +66,13 @@ def user_to_item(user) -> dict:
 
 def sentinel_items(user) -> list[dict]:
     """Return the items that claim the account's username and email."""
-    claims = [("USERNAME", user.username), ("EMAIL", user.email)]
+    claims = [
+        ("USERNAME", user.username, user.username_key),
+        ("EMAIL", user.email, user.email_key),
+    ]
     return [
-        {**_sentinel(kind, value), "user_id": {"N": str(user.pk)}}
-        for kind, value in claims
+        {**_sentinel(kind, value, key), "user_id": {"N": str(user.pk)}}
+        for kind, value, key in claims
         if value
     ]
 
@@ -80,6 +90,7 @@ def _decode(item: dict) -> "Any":
         else:
             values[name] = raw.get("S", "")
     user = User(id=int(item["id"]["N"]), **values)
+    fill_keys(user)
     user._state.adding = False
     # The catalog's per-status counters live on the same item: kept, so that a
     # page needs no second read of it (see catalog.backends.dynamodb).
@@ -111,10 +122,18 @@ class DynamoUserBackend(UserBackend):
             raise User.DoesNotExist(f"No user {pk}")
         return _decode(item)
 
+    def _claim_of(self, kind: str, value: str) -> dict | None:
+        """Return the item claiming this name or email, if any."""
+        key = _sentinel(kind, value)
+        # Text too long to be a key (typed into the login form, say) is no one's.
+        if not value or len(key["pk"]["S"].encode()) > _KEY_MAX_BYTES:
+            return None
+        return self._get(key)
+
     def _by_sentinel(self, kind: str, value: str):
         from accounts.models import User
 
-        sentinel = self._get(_sentinel(kind, value)) if value else None
+        sentinel = self._claim_of(kind, value)
         if sentinel is None:
             raise User.DoesNotExist(f"No user with that {kind.lower()}")
         return self.get_by_id(int(sentinel["user_id"]["N"]))
@@ -123,7 +142,7 @@ class DynamoUserBackend(UserBackend):
         return self._by_sentinel("USERNAME", username)
 
     def _taken(self, kind: str, value: str, exclude_pk: int | None) -> bool:
-        sentinel = self._get(_sentinel(kind, value)) if value else None
+        sentinel = self._claim_of(kind, value)
         return sentinel is not None and int(sentinel["user_id"]["N"]) != exclude_pk
 
     def username_taken(self, username, *, exclude_pk):
@@ -142,6 +161,9 @@ class DynamoUserBackend(UserBackend):
         return [user] if user.is_active else []
 
     def save(self, user, *, update_fields=None):
+        changed = fill_keys(user)
+        if changed and update_fields is not None:
+            update_fields = [*update_fields, *changed]
         if user.pk is None:
             self._create(user)
         else:
@@ -167,8 +189,10 @@ class DynamoUserBackend(UserBackend):
             }
         }
 
-    def _release(self, kind: str, value: str) -> dict:
-        return {"Delete": {"TableName": self._table(), "Key": _sentinel(kind, value)}}
+    def _release(self, kind: str, value: str, key: str) -> dict:
+        return {
+            "Delete": {"TableName": self._table(), "Key": _sentinel(kind, value, key)}
+        }
 
     def _create(self, user) -> None:
         user.pk = self._next_id()
@@ -201,11 +225,12 @@ class DynamoUserBackend(UserBackend):
             stored = self.get_by_id(user.pk)
             for kind, field in (("USERNAME", "username"), ("EMAIL", "email")):
                 old, new = getattr(stored, field), getattr(user, field)
-                if old.casefold() != new.casefold():
+                if fold(old) != fold(new):
                     if new:
                         actions.append(self._claim(kind, new, user.pk))
                     if old:
-                        actions.append(self._release(kind, old))
+                        old_key = getattr(stored, f"{field}_key")
+                        actions.append(self._release(kind, old, old_key))
         placeholders = {f"#{n}": n for n in names}
         values = {f":{n}": _encode(n, getattr(user, n)) for n in names}
         actions.insert(
@@ -242,10 +267,10 @@ class DynamoUserBackend(UserBackend):
     def delete(self, user):
         actions = [
             {"Delete": {"TableName": self._table(), "Key": _user_key(user.pk)}},
-            self._release("USERNAME", user.username),
+            self._release("USERNAME", user.username, user.username_key),
         ]
         if user.email:
-            actions.append(self._release("EMAIL", user.email))
+            actions.append(self._release("EMAIL", user.email, user.email_key))
         dynamodb.client().transact_write_items(TransactItems=actions)
 
     def all_users(self):

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from catalog import isbn as isbn_tools
 from catalog.backends.base import AlreadyInLibrary
 from catalog.forms import PhotoForm, ScannerForm
 from catalog.metadata.openlibrary import LABEL as SEARCH_LABEL
-from catalog.models import UserBook
+from catalog.models import Book, UserBook
 
 
 @login_required
@@ -121,16 +122,21 @@ def add_many(request):
     if not isbns:
         messages.warning(request, "Choose at least one book to add.")
         return redirect(_back(request))
-    result = services.userbook_add_many(
-        user=request.user, isbns=isbns, status=status, shown=_shown(request, isbns)
-    )
+    try:
+        result = services.userbook_add_many(
+            user=request.user, isbns=isbns, status=status, shown=_shown(request, isbns)
+        )
+    except ValidationError as exc:
+        reasons = " ".join(m for ms in exc.message_dict.values() for m in ms)
+        messages.error(request, f"Nothing was added. {reasons}")
+        return redirect(_back(request))
     if result.added:
         messages.success(request, f"Added {_count(result.added)} to your library.")
     if result.already:
         titles = ", ".join(r.shown.display_title for r in result.already)
         messages.info(request, f"Already in your library: {titles}.")
     for raw, reason in result.invalid:
-        messages.error(request, f"{raw}: {reason}")
+        messages.error(request, f"{_shorten(raw)}: {reason}")
     if len(result.added) == 1 and not (result.already or result.invalid):
         return redirect(result.added[0])
     return redirect("catalog:book-list")
@@ -149,26 +155,46 @@ def _shown(request, isbns: list[str]) -> dict[str, dict]:
     }
 
 
+def _shorten(text: str, limit: int = 40) -> str:
+    # Echoed back in a message (kept in the session): never a whole pasted page.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _count(records: list) -> str:
     return "1 book" if len(records) == 1 else f"{len(records)} books"
 
 
 def _back(request) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    # A path only: redirect() would take any other word for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}
+    ):
         return target
     return reverse("catalog:book-add")
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def book_lookup(request):
-    """JSON for one scanned ISBN: its title as soon as known, and if it is owned."""
-    raw = request.GET.get("isbn", "")
+    """JSON for one scanned ISBN: its title as soon as known, and if it is owned.
+
+    POST (the camera's first look at an ISBN) stores the edition and asks for
+    its details; GET (the polling that follows) only reads what is known.
+    """
+    raw = (request.POST if request.method == "POST" else request.GET).get("isbn", "")
     try:
-        book = services.book_lookup(isbn=raw)
+        if request.method == "POST":
+            book = services.book_lookup(isbn=raw)
+        else:
+            book = Book.objects.get_by_key(isbn_tools.to_isbn13(raw))
     except isbn_tools.InvalidISBN as exc:
-        return JsonResponse({"isbn": raw, "error": str(exc)}, status=400)
+        return JsonResponse({"isbn": _shorten(raw), "error": str(exc)}, status=400)
+    except Book.DoesNotExist:
+        return JsonResponse(
+            {"isbn": isbn_tools.to_isbn13(raw), "error": "Not looked up yet."},
+            status=404,
+        )
     owned = UserBook.objects.for_keys(request.user, [book.pk])
     return JsonResponse(
         {

@@ -51,12 +51,28 @@
     return item;
   }
 
+  // The first look stores the edition and asks for its details (a POST, with
+  // the page's CSRF token); the polling after it only reads.
+  function lookup(isbn, attempt) {
+    const url = root.dataset.lookupUrl;
+    if (attempt > 0) {
+      return fetch(url + "?isbn=" + encodeURIComponent(isbn), { credentials: "same-origin" });
+    }
+    const token = document.querySelector("#camera-queue-form [name=csrfmiddlewaretoken]");
+    const body = new URLSearchParams({ isbn: isbn });
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token ? token.value : "" },
+      body: body,
+    });
+  }
+
   async function describe(item, attempt) {
     const isbn = item.dataset.isbn;
-    const url = root.dataset.lookupUrl + "?isbn=" + encodeURIComponent(isbn);
     let data;
     try {
-      const response = await fetch(url, { credentials: "same-origin" });
+      const response = await lookup(isbn, attempt);
       data = await response.json();
     } catch (error) {
       data = null;

@@ -76,3 +76,57 @@ def test_scanner_mode_adds_three_books_from_the_keyboard(
     assert sorted(
         r.book_id for r in UserBook.objects.page_for_user(user).items
     ) == sorted([DUNE, FOX, NMR])
+
+
+# A camera that "sees" the given barcodes one after another: BarcodeDetector
+# and getUserMedia replaced before the page's scripts run (the polyfill keeps
+# an existing BarcodeDetector).
+FAKE_CAMERA = """
+(() => {
+  const codes = %s;
+  window.BarcodeDetector = class {
+    async detect() {
+      return codes.splice(0, 1).map((rawValue) => ({ rawValue }));
+    }
+  };
+  navigator.mediaDevices.getUserMedia = async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64;
+    canvas.height = 48;
+    const context = canvas.getContext("2d");
+    let shade = 0;
+    window.setInterval(() => {
+      shade = (shade + 40) %% 256;
+      context.fillStyle = `rgb(${shade}, ${shade}, ${shade})`;
+      context.fillRect(0, 0, 64, 48);
+    }, 50);
+    return canvas.captureStream(20);
+  };
+})();
+"""
+
+
+def test_camera_queue_looks_up_titles_and_adds_the_ticked_books(
+    page, live_server, fake_provider
+):
+    from tests.factories import BookFactory, UserBookFactory
+
+    user = _log_in(page, live_server)
+    UserBookFactory(
+        user=user, book=BookFactory(key=FOX, isbn13=FOX, title="Fantastic Mr. Fox")
+    )
+    page.add_init_script(FAKE_CAMERA % f'["{DUNE}", "{FOX}"]')
+    page.goto("/books/add/camera")
+    page.get_by_role("button", name="Start the camera").click()
+    queue = page.locator("#camera-queue")
+    expect(queue.locator(f'li[data-isbn="{DUNE}"]')).to_contain_text(
+        "Dune — Frank Herbert"
+    )
+    owned = queue.locator(f'li[data-isbn="{FOX}"]')
+    expect(owned).to_contain_text("already in your library")
+    expect(owned.locator("input")).to_be_disabled()
+    expect(page.locator("#camera-count")).to_have_text("2")
+    page.get_by_role("button", name="Add the ticked books").click()
+    expect(page).to_have_url(re.compile(rf"/books/{DUNE}$"))
+    expect(page.locator("#book-title")).to_have_text("Dune")
+    assert UserBook.objects.status_counts(user)["all"] == 2

@@ -85,14 +85,46 @@ def test_scanner_mode_keeps_a_misread_and_says_why(user_client):
 
 def test_lookup_reports_title_and_ownership(user_client, user, fake_provider):
     url = reverse("catalog:book-lookup")
-    data = user_client.get(url, {"isbn": DUNE}).json()
+    data = user_client.post(url, {"isbn": DUNE}).json()
     assert (data["isbn"], data["title"], data["owned"]) == (DUNE, "Dune", False)
     assert Book.objects.get_by_key(DUNE)  # cached for when it is added
     assert UserBook.objects.status_counts(user)["all"] == 0
     UserBookFactory(user=user, book=Book.objects.get_by_key(DUNE))
     assert user_client.get(url, {"isbn": DUNE}).json()["owned"] is True
-    bad = user_client.get(url, {"isbn": "12"})
+    bad = user_client.post(url, {"isbn": "12"})
     assert bad.status_code == 400 and "10 or 13 digits" in bad.json()["error"]
+
+
+def test_looking_up_by_get_only_reads(user_client, fake_provider):
+    url = reverse("catalog:book-lookup")
+    unknown = user_client.get(url, {"isbn": "0-441-17271-7"})
+    assert unknown.status_code == 404
+    assert unknown.json() == {"isbn": DUNE, "error": "Not looked up yet."}
+    with pytest.raises(Book.DoesNotExist):
+        Book.objects.get_by_key(DUNE)
+    assert fake_provider.requests == []
+    assert user_client.get(url, {"isbn": "12"}).status_code == 400
+
+
+def test_add_many_refuses_a_status_that_is_not_one_of_the_four(user_client, user):
+    response = user_client.post(
+        reverse("catalog:add-many"),
+        {"isbns": [DUNE], "status": "lost", "next": reverse("catalog:add-camera")},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("catalog:add-camera")
+    assert "Nothing was added. Choose a reading status" in response.content.decode()
+    counts = UserBook.objects.status_counts(user)
+    assert counts["all"] == 0 and "lost" not in counts
+
+
+def test_add_many_echoes_a_long_paste_shortened(user_client, user):
+    response = user_client.post(
+        reverse("catalog:add-many"), {"isbns": ["9" * 5000]}, follow=True
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "9" * 39 + "…" in body
+    assert "9" * 41 not in body
 
 
 def test_add_many_reports_added_owned_and_invalid(user_client, user, fake_provider):
@@ -160,3 +192,14 @@ def test_camera_page_serves_the_vendored_polyfill_and_wasm(user_client):
     assert "vendor/barcode-detector/polyfill.js" in body
     assert "vendor/zxing-wasm/zxing_reader.wasm" in body
     assert "cdn" not in body.lower()
+
+
+@pytest.mark.parametrize("target", ["0", "home", "catalog:book-list"])
+def test_add_many_with_a_next_that_is_not_a_path_goes_to_the_add_page(
+    user_client, target
+):
+    response = user_client.post(
+        reverse("catalog:add-many"), {"isbns": [" "], "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("catalog:book-add")

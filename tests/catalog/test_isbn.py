@@ -1,3 +1,6 @@
+import re
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,10 +72,74 @@ def test_known_isbns(raw, expected):
         ("5901234123457", "starts with 978 or 979"),
         ("97803064O6157", "only digits"),
         ("03064X6152", "nine digits followed by"),
-        ("abc", "only digits"),
+        ("abc", "only the digits 0-9"),
     ],
 )
 def test_rejections_say_what_is_wrong(raw, message):
     with pytest.raises(isbn.InvalidISBN, match=message):
         isbn.to_isbn13(raw)
     assert not isbn.is_valid(raw)
+
+
+# Every script's ten decimal digits, zero first (Arabic-Indic, Devanagari, ...).
+SCRIPT_ZEROS = sorted(
+    {
+        chr(code)
+        for code in range(0x110000)
+        if unicodedata.decimal(chr(code), None) == 0
+        and all(unicodedata.decimal(chr(code + n), None) == n for n in range(10))
+    }
+)
+
+
+def _in_script(ascii_digits: str, zero: str) -> str:
+    return "".join(chr(ord(zero) + int(d)) if d.isdigit() else d for d in ascii_digits)
+
+
+def test_every_script_with_decimal_digits_is_covered():
+    assert len(SCRIPT_ZEROS) > 50
+    assert {"٠", "۰", "०", "০", "０", "𝟎"} <= set(SCRIPT_ZEROS)
+
+
+@given(digits, st.sampled_from(SCRIPT_ZEROS))
+def test_digits_of_any_script_read_as_the_same_isbn(body, zero):
+    ten = _isbn10(body)
+    thirteen = isbn.to_isbn13(ten)
+    assert isbn.to_isbn13(_in_script(ten, zero)) == thirteen
+    assert isbn.to_isbn13(_in_script(thirteen, zero)) == thirteen
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "97804411727¹9",  # superscript one
+        "９７８０４４１１７２７１９",  # full-width
+        "٩٧٨٠٤٤١١٧٢٧١٩",  # Arabic-Indic
+        "978⁰441172719",  # superscript zero
+        "978−0441172719",  # minus sign as a separator
+    ],
+)
+def test_compatibility_and_script_digits_give_the_plain_isbn(raw):
+    assert isbn.to_isbn13(raw) == "9780441172719"
+
+
+def test_a_superscript_misprint_is_a_checksum_message_not_a_crash():
+    with pytest.raises(isbn.InvalidISBN, match="should be 6, not 9"):
+        isbn.to_isbn13("97804411727²9")
+
+
+@pytest.mark.parametrize("raw", ["978044117271፩", "97804411727𐩀9", "978044117271Ⅸ"])
+def test_digits_without_a_decimal_value_are_refused_with_a_message(raw):
+    with pytest.raises(isbn.InvalidISBN, match="only"):
+        isbn.to_isbn13(raw)
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_an_ascii_isbn13_or_a_message(raw):
+    try:
+        result = isbn.to_isbn13(raw)
+    except isbn.InvalidISBN as exc:
+        assert str(exc)
+    else:
+        assert re.fullmatch(r"97[89][0-9]{10}", result)
+        assert isbn.to_isbn13(result) == result

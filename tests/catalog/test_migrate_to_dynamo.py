@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
 
 from accounts.models import User
 from booklibrary import dynamodb
@@ -134,3 +135,17 @@ def test_parity_sees_a_readers_corrections(aws_tables, local_library):
         f"user books {record.user_id}/{record.book_id}: differs"
     ]
     assert "user books: wrote 1, unchanged 39" in _run()
+
+
+def test_copied_accounts_are_claimed_by_their_folded_names(aws_tables, settings):
+    elise = UserFactory(username="Élise", email="elise@exämple.com", password=PASSWORD)
+    _run()
+    table = dynamodb.table_name(dynamodb.USERS)
+    for key in ("USERNAME#élise", "EMAIL#elise@exämple.com"):
+        item = aws_tables.get_item(TableName=table, Key={"pk": {"S": key}})["Item"]
+        assert item["user_id"] == {"N": str(elise.pk)}
+    for name, value in DYNAMO_MODE.items():
+        setattr(settings, name, value)
+    assert authenticate(username="ÉLISE", password=PASSWORD).pk == elise.pk
+    with pytest.raises(IntegrityError):
+        User.objects.create_user("élise", "other@example.com", PASSWORD)

@@ -1,12 +1,13 @@
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from catalog import services
 from catalog.backends.base import AlreadyInLibrary, StaleEdit
 from catalog.isbn import InvalidISBN
-from catalog.models import Book, MetadataStatus, UserBook
+from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from tests.factories import BookFactory, UserBookFactory, isbn13_for
 
 # On the ORM backends and on DynamoDB (moto), with the same assertions.
@@ -114,3 +115,28 @@ def test_remove(user):
     services.userbook_remove(user=user, book_key=record.book_id)
     assert UserBook.objects.status_counts(user)["all"] == 0
     assert Book.objects.get_by_key(record.book_id)
+
+
+@pytest.mark.parametrize(
+    "add",
+    [
+        lambda user, status: services.userbook_add(
+            user=user, isbn=isbn13_for(7), status=status
+        ),
+        lambda user, status: services.userbook_add_manual(
+            user=user, book_fields={"title": "Typed"}, status=status
+        ),
+        lambda user, status: services.userbook_add_many(
+            user=user, isbns=[isbn13_for(7), isbn13_for(8)], status=status
+        ),
+    ],
+    ids=["isbn", "manual", "many"],
+)
+@pytest.mark.parametrize("status", ["lost", "", "WANT", "want "])
+def test_every_add_refuses_a_status_that_is_not_one_of_the_four(user, add, status):
+    with pytest.raises(ValidationError, match="Choose a reading status"):
+        add(user, status)
+    counts = UserBook.objects.status_counts(user)
+    assert counts["all"] == 0 and set(counts) == {"all", *ReadingStatus.values}
+    with pytest.raises(Book.DoesNotExist):
+        Book.objects.get_by_key(isbn13_for(7))

@@ -152,7 +152,9 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
         self, user: Any, keys: list[str], *, consistent: bool = False
     ) -> dict[str, UserBook]:
         """Fetch records with their books: one BatchGetItem for up to 50 keys."""
-        keys = list(dict.fromkeys(keys))
+        keys = codec.possible_book_keys(keys)
+        if not keys:
+            return {}
         books_table, records_table = _books_table(), _userbooks_table()
         found = batch_get(
             dynamodb.client(),

@@ -23,6 +23,8 @@ class DynamoBooks:
 
     def get_book(self, key: str) -> Book:
         """Return the book with this key or raise ``Book.DoesNotExist``."""
+        if not codec.possible_book_keys([key]):
+            raise Book.DoesNotExist(f"No book {key[:40]!r}.")
         answer = dynamodb.client().get_item(
             TableName=_books_table(), Key=codec.book_key(key)
         )
@@ -32,7 +34,7 @@ class DynamoBooks:
 
     def get_books(self, keys: list[str]) -> dict[str, Book]:
         """Return the books among these keys, by key (100 keys per call)."""
-        keys = list(dict.fromkeys(keys))
+        keys = codec.possible_book_keys(keys)
         if not keys:
             return {}
         table = _books_table()

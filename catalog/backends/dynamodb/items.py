@@ -83,6 +83,17 @@ def book_from_item(item: Item) -> Book:
     return book
 
 
+def possible_book_keys(keys: list[str]) -> list[str]:
+    """Return the keys that could name a book (once each), in order.
+
+    Text longer than a book key (an ISBN-13 or a generated key), or empty,
+    names no book; DynamoDB would refuse it as a key (over 1 KB, or empty)
+    instead of finding nothing.
+    """
+    longest = Book._meta.get_field("key").max_length
+    return [key for key in dict.fromkeys(keys) if 0 < len(key) <= longest]
+
+
 def book_key(key: str) -> Item:
     """Return the primary key of a Books-table item."""
     return {"key": {"S": key}}
