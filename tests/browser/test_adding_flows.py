@@ -127,6 +127,6 @@ def test_camera_queue_looks_up_titles_and_adds_the_ticked_books(
     expect(owned.locator("input")).to_be_disabled()
     expect(page.locator("#camera-count")).to_have_text("2")
     page.get_by_role("button", name="Add the ticked books").click()
-    expect(page).to_have_url(re.compile(rf"/books/{DUNE}$"))
+    expect(page).to_have_url(re.compile(rf"/books/{DUNE}/$"))
     expect(page.locator("#book-title")).to_have_text("Dune")
     assert UserBook.objects.status_counts(user)["all"] == 2

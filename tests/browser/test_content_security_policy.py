@@ -57,7 +57,7 @@ def test_without_wasm_unsafe_eval_the_browser_refuses_the_reader(page):
         )
         route.fulfill(response=response, headers=headers)
 
-    page.route("**/books/add/camera", strip_wasm)
+    page.route("**/books/add/camera/", strip_wasm)
     page.goto("/books/add/camera/")
     outcome = page.evaluate(DETECT_ON_A_BLANK_FRAME)
     assert outcome.startswith("error"), outcome
