@@ -21,7 +21,7 @@ from catalog.backends.base import (
     fold,
     listing_fields,
 )
-from catalog.models import Book, ReadingStatus, UserBook
+from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 
 # sort name -> (ordering column, descending?)
 _ORDERINGS = {
@@ -58,6 +58,18 @@ class OrmCatalogBackend(CatalogBackend):
             book.save()
             UserBook._base_manager.filter(book=book).update(**listing_fields(book))
         return book
+
+    def pending_metadata_books(self, due_by: datetime, limit: int) -> list[Book]:
+        pending = Book._base_manager.filter(metadata_status=MetadataStatus.PENDING)
+        due = pending.filter(
+            Q(metadata_check_at__lte=due_by)
+            | Q(metadata_check_at__isnull=True, created_at__lte=due_by)
+        )
+        return list(
+            due.annotate(check=Coalesce("metadata_check_at", "created_at")).order_by(
+                "check", "key"
+            )[:limit]
+        )
 
     def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
         record = UserBook(user=user, book=book, **fields, **listing_fields(book))
