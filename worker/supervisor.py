@@ -134,7 +134,7 @@ class Supervisor:
             service.process.send_signal(signal.SIGTERM)
         # Then the whole group: Celery's cold shutdown, gunicorn's quick one.
         for signum, at in (
-            (signal.SIGQUIT, 0.6 * self.stop_timeout),
+            (signal.SIGQUIT, 0.5 * self.stop_timeout),
             (signal.SIGKILL, self.stop_timeout - 0.5),
         ):
             self._wait_until(started + at)

@@ -35,6 +35,7 @@ HOBBIT = "9780261103344"
 ORWELL = "9780451524935"
 SAPIENS = "9780062316097"
 CATCHER = "9780316769488"
+TRICKLED = "9780547928227"
 PASSWORD = "drill-password-9"
 RECOVERY_LIMIT = 30.0  # seconds: a drill fails if its books take longer
 
@@ -88,6 +89,8 @@ class Library:
             "METADATA_SWEEP_INTERVAL_SECONDS": "1",
             "METADATA_RETRY_BASE_SECONDS": "1",
             "WEB_WORKERS": "1",
+            "JOB_SOFT_TIME_LIMIT": "6",
+            "JOB_TIME_LIMIT": "8",
             # A heartbeat that stops is noticed within the drills' run.
             "WORKER_STALE_AFTER": "15",
             "WORKER_LOG_LEVEL": "info",
@@ -252,8 +255,8 @@ class Library:
 @pytest.fixture(scope="module")
 def provider():
     with FakeProviderServer() as server:
-        server.delay = 3.0
-        for isbn in (HOBBIT, ORWELL, SAPIENS, CATCHER):
+        server.delay = 1.5
+        for isbn in (HOBBIT, ORWELL, SAPIENS, CATCHER, TRICKLED):
             server.add_book(isbn13=isbn, title=f"Drill book {isbn}", cover=False)
         yield server
 
@@ -391,6 +394,29 @@ def test_a_full_broker_disk_never_fails_an_add_and_work_resumes_with_space(libra
     print(f"\nDRILL full broker disk: 1 job recovered {recovered:.1f} s after space")
 
 
+def test_a_job_past_its_time_limit_is_stopped_and_the_book_completes_later(
+    library, slow, provider
+):
+    provider.delay = 60.0  # a provider trickling its answer
+    slow(TRICKLED)
+    assert library.add(TRICKLED).status_code == 302
+    library.wait_running(TRICKLED)
+    running = time.monotonic()
+    library.wait_for(
+        lambda: "SoftTimeLimitExceeded" in library.log(), 15, "the soft time limit"
+    )
+    stopped = time.monotonic() - running
+    assert library.status(TRICKLED) == "pending"
+    provider.delay = 1.5
+    provider.slow_isbns.clear()
+    library.wait_complete(TRICKLED)
+    recovered = time.monotonic() - running
+    print(
+        f"\nDRILL trickled answer: job stopped after {stopped:.1f} s (soft limit 6 s); "
+        f"the book completed {recovered:.1f} s after the job started"
+    )
+
+
 def test_ctrl_c_mid_job_stops_everything_within_10_s_and_the_job_completes(
     library, slow, provider
 ):
@@ -401,7 +427,7 @@ def test_ctrl_c_mid_job_stops_everything_within_10_s_and_the_job_completes(
     library.wait_running(book)
     took = library.stop()
     assert took < 10, library.log()[-3000:]
-    provider.delay = 3.0
+    provider.delay = 1.5
     provider.slow_isbns.clear()
     assert library.status(book) == "pending"
     library.start()
