@@ -425,6 +425,7 @@ def test_ctrl_c_mid_job_stops_everything_within_10_s_and_the_job_completes(
     slow(book)
     assert library.add(book).status_code == 302
     library.wait_running(book)
+    assert "is wedged" not in library.log()  # the heartbeat kept coming
     took = library.stop()
     assert took < 10, library.log()[-3000:]
     provider.delay = 1.5
@@ -483,6 +484,7 @@ def test_redis_stopped_mid_run_then_restarted_loses_nothing(
         back = time.monotonic()
         lib.wait_complete(DUNE, FOX)
         recovered = time.monotonic() - back
+        assert "is wedged" not in lib.log()
         print(
             f"\nDRILL Redis down: the add answered in {add_seconds:.1f} s; "
             f"2 jobs recovered {recovered:.1f} s after Redis came back"
