@@ -362,7 +362,7 @@ def test_kill_9_of_the_worker_main_process_mid_job_loses_nothing(library, slow):
 
 def test_a_full_broker_disk_never_fails_an_add_and_work_resumes_with_space(library):
     if not library.broker_on_tmpfs:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
+        pytest.skip("cannot mount a tmpfs here (needs root and mount rights)")
     queue = library.data_dir / "broker" / "queue"
     main = library.worker_main()
     filler = library.data_dir / "broker" / "filler"
