@@ -9,10 +9,12 @@ starts each service in a process group of its own and keeps it running:
 * a service with a heartbeat file (the Celery worker touches one from its event
   loop, see ``booklibrary.celery``) that goes stale is taken as wedged: its
   whole process group is killed and it is started again;
-* SIGINT (Ctrl-C) or SIGTERM stops everything: SIGTERM to each group, then
-  SIGQUIT (Celery's cold shutdown) and finally SIGKILL, all within
-  ``--stop-timeout`` seconds. Jobs cut short are not lost: their books stay
-  pending and the sweep queues them again.
+* SIGINT (Ctrl-C) or SIGTERM stops everything within ``--stop-timeout``
+  seconds: SIGTERM to each service (graceful), at half time SIGQUIT (Celery's
+  cold shutdown cancels the running jobs and gives their messages back to the
+  queue), and last SIGKILL to whatever is left of each process group. A job cut
+  short is not lost either way: its book stays pending and the sweep queues it
+  again.
 """
 
 import argparse
@@ -132,15 +134,17 @@ class Supervisor:
         # TERM to the main process: gunicorn and Celery shut down gracefully.
         for service in self._running():
             service.process.send_signal(signal.SIGTERM)
-        # Then the whole group: Celery's cold shutdown, gunicorn's quick one.
-        for signum, at in (
-            (signal.SIGQUIT, 0.5 * self.stop_timeout),
-            (signal.SIGKILL, self.stop_timeout - 0.5),
-        ):
-            self._wait_until(started + at)
-            for service in self._running():
-                logger.warning("%s still running: %s", service.name, signum.name)
-                service.signal_group(signum)
+        # Then QUIT to the main process: Celery's cold shutdown cancels the
+        # running jobs and gives their messages back; gunicorn quits at once.
+        self._wait_until(started + 0.5 * self.stop_timeout)
+        for service in self._running():
+            logger.warning("%s still running: sending SIGQUIT", service.name)
+            service.process.send_signal(signal.SIGQUIT)
+        # Last, KILL the whole group, pool children included.
+        self._wait_until(started + self.stop_timeout - 0.5)
+        for service in self._running():
+            logger.warning("%s still running: sending SIGKILL", service.name)
+            service.signal_group(signal.SIGKILL)
         self._wait_until(started + self.stop_timeout)
         for service in self.services:
             service.signal_group(signal.SIGKILL)  # leftovers of any group

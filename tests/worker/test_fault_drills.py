@@ -9,7 +9,9 @@ sweep runs every second and re-queues a pending book after 4 s, so recovery
 is quick here; the defaults are a minute and three minutes.
 """
 
+import base64
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -445,6 +447,13 @@ def test_ctrl_c_mid_job_stops_everything_within_10_s_and_the_job_completes(
     library.wait_running(book)
     took = library.stop()
     assert took < 10, library.log()[-3000:]
+    # Celery's cold shutdown gave the job's message back to the queue.
+    queue = library.data_dir / "broker" / "queue"
+    bodies = [
+        base64.b64decode(json.loads(path.read_bytes())["body"])
+        for path in queue.glob("*.msg")
+    ]
+    assert any(book.encode() in body for body in bodies)
     provider.delay = 1.5
     provider.slow_isbns.clear()
     assert library.status(book) == "pending"
