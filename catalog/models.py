@@ -93,9 +93,11 @@ class Book(models.Model):
     @property
     def is_slow(self) -> bool:
         """Whether fetching its details is taking longer than it usually does."""
-        if not self.is_pending or self.metadata_requested_at is None:
+        if not self.is_pending:
             return False
-        waited = timezone.now() - self.metadata_requested_at
+        # Books pending from before requests were timed count from creation.
+        since = self.metadata_requested_at or self.created_at
+        waited = timezone.now() - since
         return waited.total_seconds() > settings.METADATA_SLOW_AFTER_SECONDS
 
     @property

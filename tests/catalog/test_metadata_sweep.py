@@ -175,3 +175,16 @@ def test_the_sweep_job_reports_what_it_did(
     settings.METADATA_SWEEP_AFTER_SECONDS = 0
     _add(user, FOX, django_capture_on_commit_callbacks)
     assert tasks.sweep_metadata.call() == {"requeued": [FOX], "failed": []}
+
+
+def test_a_book_pending_since_before_requests_were_timed_is_swept_and_slow(settings):
+    old = timezone.now() - timedelta(hours=1)
+    book, _ = Book.objects.get_or_create_book(
+        Book(key=DUNE, isbn13=DUNE, metadata_status="pending", created_at=old)
+    )
+    assert book.metadata_requested_at is None and book.metadata_check_at is None
+    assert book.is_slow and book.can_retry_metadata
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    assert services.books_sweep_metadata().requeued == [DUNE]
