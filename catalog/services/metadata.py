@@ -1,6 +1,7 @@
 """Metadata services: fetch a book's details from the providers and keep them."""
 
 import dataclasses
+import itertools
 import logging
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -31,6 +32,7 @@ METADATA_FIELDS = (
 )
 COVER_MAX_BYTES = 5 * 1024 * 1024
 COVER_SIZES = {"cover": (600, 900), "cover_thumb": (200, 300)}
+SWEEP_JOB_SIZE = 25
 
 
 class MetadataUnavailable(Exception):
@@ -118,8 +120,9 @@ def books_sweep_metadata(*, now: datetime | None = None) -> SweepResult:
             book.metadata_check_at = now + _sweep_wait(book.metadata_attempts)
             result.requeued.append(book.pk)
         Book.objects.save_book(book)
-    if result.requeued:
-        _enqueue_fetch(result.requeued)
+    # Jobs of the size one provider batch holds, each well within a job's time.
+    for chunk in itertools.batched(result.requeued, SWEEP_JOB_SIZE):
+        _enqueue_fetch(list(chunk))
     if result.requeued or result.failed:
         logger.warning(
             "Metadata sweep: queued %s again, gave up on %s",

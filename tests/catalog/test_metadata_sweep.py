@@ -188,3 +188,20 @@ def test_a_book_pending_since_before_requests_were_timed_is_swept_and_slow(setti
         "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
     }
     assert services.books_sweep_metadata().requeued == [DUNE]
+
+
+def test_the_sweep_queues_many_books_in_jobs_of_25(settings, monkeypatch):
+    from tests.factories import isbn13_for
+
+    keys = [isbn13_for(900 + n) for n in range(30)]
+    for key in keys:
+        Book.objects.get_or_create_book(
+            Book(key=key, isbn13=key, metadata_status="pending")
+        )
+    sent = []
+    monkeypatch.setattr(
+        "catalog.services.metadata._enqueue_fetch", lambda chunk: sent.append(chunk)
+    )
+    later = timezone.now() + timedelta(minutes=1)
+    assert sorted(services.books_sweep_metadata(now=later).requeued) == sorted(keys)
+    assert [len(chunk) for chunk in sent] == [25, 5]
