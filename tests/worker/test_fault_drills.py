@@ -71,6 +71,12 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def _clean_environment() -> dict[str, str]:
+    """The environment of a shell at home: none of what other tests may have set."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+    return {name: os.environ[name] for name in keep if name in os.environ}
+
+
 class Library:
     """`scripts/run-local` in its own data folder, and a reader using it over HTTP."""
 
@@ -79,7 +85,7 @@ class Library:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
-            **os.environ,
+            **_clean_environment(),
             "DJANGO_SETTINGS_MODULE": "booklibrary.settings.local",
             "DATA_DIR": str(data_dir),
             "PORT": str(self.port),
@@ -100,7 +106,6 @@ class Library:
             "WORKER_LOG_LEVEL": "info",
             **env,
         }
-        self.env.pop("DATABASE_URL", None)
         self.log_path = data_dir / "run.log"
         self.process: subprocess.Popen | None = None
         self.session = requests.Session()
@@ -197,7 +202,8 @@ class Library:
 
     def log_in(self) -> None:
         url = self.base + reverse("accounts:login")
-        self.session.get(url, timeout=10)
+        page = self.session.get(url, timeout=10)
+        assert "csrftoken" in self.session.cookies, (page.status_code, page.text[:3000])
         answer = self.session.post(
             url,
             data={
@@ -270,7 +276,7 @@ def static_files(tmp_path_factory, provider):
     """Collected once for every drill (gunicorn serves them through whitenoise)."""
     data = tmp_path_factory.mktemp("static-data")
     env = {
-        **os.environ,
+        **_clean_environment(),
         "DJANGO_SETTINGS_MODULE": "booklibrary.settings.local",
         "DATA_DIR": str(data),
     }
