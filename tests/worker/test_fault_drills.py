@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 
 from tests.fake_provider import FakeProviderServer
 
@@ -69,6 +69,16 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def _path(name: str) -> str:
+    """The URL path of a view as served at the root (not under a Lambda stage)."""
+    prefix = get_script_prefix()  # other tests may leave Zappa's "/dev/"
+    set_script_prefix("/")
+    try:
+        return reverse(name)
+    finally:
+        set_script_prefix(prefix)
 
 
 def _clean_environment() -> dict[str, str]:
@@ -201,7 +211,7 @@ class Library:
     # The reader -------------------------------------------------------------
 
     def log_in(self) -> None:
-        url = self.base + reverse("accounts:login")
+        url = self.base + _path("accounts:login")
         page = self.session.get(url, timeout=10)
         assert "csrftoken" in self.session.cookies, (page.status_code, page.text[:3000])
         answer = self.session.post(
@@ -217,7 +227,7 @@ class Library:
 
     def add(self, isbn: str) -> requests.Response:
         """Add a book through the add form, as a reader does; return the answer."""
-        url = self.base + reverse("catalog:book-add")
+        url = self.base + _path("catalog:book-add")
         self.session.get(url, timeout=10)
         return self.session.post(
             url,
