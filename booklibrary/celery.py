@@ -1,10 +1,20 @@
-"""The Celery application for local mode: `celery -A booklibrary worker`."""
+"""The Celery application for local mode: `celery -A booklibrary worker` and `beat`.
 
+Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
+prefetch 1, time limits: see the settings). Beat runs the metadata sweep
+(``CELERY_BEAT_SCHEDULE``). The worker touches a heartbeat file from its
+consumer loop, which ``scripts/run-local`` watches to restart a wedged worker.
+"""
+
+import logging
 import os
+from pathlib import Path
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booklibrary.settings.local")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("booklibrary")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -16,3 +26,45 @@ def run_job(message: dict) -> None:
     from worker import jobs
 
     jobs.run(message)
+
+
+@app.task(name="booklibrary.sweep", acks_late=True)
+def sweep() -> None:
+    """Run the metadata sweep here (beat sends this every interval)."""
+    from worker.tasks import sweep_metadata
+
+    sweep_metadata.call()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Touch ``WORKER_HEARTBEAT_FILE`` every few seconds while the consumer runs."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.timer_ref = None
+
+    def start(self, parent) -> None:
+        from django.conf import settings
+
+        path = Path(settings.WORKER_HEARTBEAT_FILE)
+
+        def beat() -> None:
+            try:
+                path.touch()
+            except OSError as exc:
+                logger.warning("Cannot touch the heartbeat file %s: %s", path, exc)
+
+        beat()
+        self.timer_ref = parent.timer.call_repeatedly(
+            settings.WORKER_HEARTBEAT_SECONDS, beat
+        )
+
+    def stop(self, parent) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
+
+
+app.steps["consumer"].add(Heartbeat)

@@ -13,7 +13,10 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   through the table's TTL attribute ``expires``) and ``CACHE#<key>`` (the
   shared cache's entries, ``booklibrary.dynamodb_cache``; the throttles count
   there), expiring likewise.
-* ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition.
+* ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition, with a
+  sparse GSI ``pending`` (partition ``pending``, a constant, sort
+  ``pending_check`` = ``<check time>\\x00<key>``) holding only the books whose
+  details are pending: the metadata sweep's work list, queried without a Scan.
 * ``BookLibrary-UserBooks-{env}``: ``user_id`` (N) + ``book_key`` (S), with a
   GSI per list order (``by-added``, ``by-title``, ``by-author``,
   ``by-rating``: partition ``user_id``), the same orders within one status
@@ -31,6 +34,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 USERS, BOOKS, USERBOOKS = "Users", "Books", "UserBooks"
+# The Books table's sparse index of books whose details are pending.
+PENDING_INDEX, PENDING_PARTITION, PENDING_SORT = "pending", "pending", "pending_check"
+PENDING_VALUE = "1"
 SORT_KEYS = {
     "added": "added_sk",
     "title": "title_sk",
@@ -86,7 +92,14 @@ def table_schemas() -> dict[str, dict[str, Any]]:
         },
         BOOKS: {
             "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "key", "AttributeType": "S"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "key", "AttributeType": "S"},
+                {"AttributeName": PENDING_PARTITION, "AttributeType": "S"},
+                {"AttributeName": PENDING_SORT, "AttributeType": "S"},
+            ],
+            "GlobalSecondaryIndexes": [
+                _gsi(PENDING_INDEX, PENDING_PARTITION, PENDING_SORT, "KEYS_ONLY")
+            ],
         },
         USERBOOKS: {
             "KeySchema": [

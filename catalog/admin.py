@@ -31,7 +31,16 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("metadata_status", "metadata_source", "language")
     search_fields = ("key", "isbn13", "title", "subtitle", "authors", "publisher")
-    readonly_fields = ("key", "created_at", "updated_at", "fetched_at")
+    # The sweep's bookkeeping is shown, never typed in.
+    readonly_fields = (
+        "key",
+        "created_at",
+        "updated_at",
+        "fetched_at",
+        "metadata_requested_at",
+        "metadata_check_at",
+        "metadata_attempts",
+    )
     date_hierarchy = "created_at"
     manager_list_filter = ("metadata_status",)
 

@@ -7,6 +7,8 @@ from django.db import models
 from catalog.backends.base import DEFAULT_SORT, Page
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from catalog.models import Book, UserBook
 
 
@@ -38,6 +40,10 @@ class BookManager(models.Manager):
     def save_book(self, book: "Book") -> "Book":
         """Write a book and refresh its owners' sort and search keys."""
         return _backend().save_book(book)
+
+    def pending_metadata_due(self, due_by: "datetime", limit: int) -> list["Book"]:
+        """Return pending books whose details are due a check by ``due_by``."""
+        return _backend().pending_metadata_books(due_by, limit)
 
     def owner_ids(self, key: str) -> list[int]:
         """Return the ids of the users who have this book in their library."""

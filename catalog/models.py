@@ -55,6 +55,12 @@ class Book(models.Model):
     metadata_source = models.CharField(max_length=100, blank=True)
     metadata_error = models.CharField(max_length=500, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True)
+    # The book record is the source of truth for metadata work: while pending,
+    # the sweep (``books_sweep_metadata``) queues the work again once
+    # ``metadata_check_at`` passes, ``metadata_attempts`` times at most.
+    metadata_requested_at = models.DateTimeField(null=True, blank=True)
+    metadata_check_at = models.DateTimeField(null=True, blank=True)
+    metadata_attempts = models.PositiveSmallIntegerField(default=0)
     edited_fields = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,6 +69,12 @@ class Book(models.Model):
 
     class Meta:
         ordering = ["title"]
+        indexes = [
+            models.Index(
+                fields=["metadata_status", "metadata_check_at"],
+                name="book_pending_check",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_title
@@ -80,8 +92,20 @@ class Book(models.Model):
         return self.metadata_status == MetadataStatus.PENDING
 
     @property
+    def is_slow(self) -> bool:
+        """Whether fetching its details is taking longer than it usually does."""
+        if not self.is_pending:
+            return False
+        # Books pending from before requests were timed count from creation.
+        since = self.metadata_requested_at or self.created_at
+        waited = timezone.now() - since
+        return waited.total_seconds() > settings.METADATA_SLOW_AFTER_SECONDS
+
     def can_retry_metadata(self) -> bool:
-        return bool(self.isbn13) and self.metadata_status in (
+        """Whether to offer "try again": the fetch failed, found nothing or is slow."""
+        if not self.isbn13:
+            return False
+        return self.is_slow or self.metadata_status in (
             MetadataStatus.FAILED,
             MetadataStatus.NOT_FOUND,
         )

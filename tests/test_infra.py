@@ -237,7 +237,7 @@ def test_the_worker_stage_fits_the_queue(template, zappa):
     assert timeout <= int(default)
     assert visibility >= 6 * timeout
 
-    (event,) = worker["events"]
+    (event,) = [e for e in worker["events"] if "event_source" in e]
     source = event["event_source"]
     queue_name = for_env(
         template["Resources"]["JobsQueue"]["Properties"]["QueueName"], "dev"
@@ -245,6 +245,21 @@ def test_the_worker_stage_fits_the_queue(template, zappa):
     assert source["arn"].split(":")[-1] == queue_name
     assert source["batch_size"] <= SQS_MAX_BATCH_SIZE
     assert event["function"] == "worker.sqs_handler.handle"
+
+
+def test_the_worker_stage_runs_the_metadata_sweep_on_a_schedule(zappa):
+    from zappa.core import Zappa
+
+    (event,) = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
+    assert event["function"] == "worker.sqs_handler.sweep"
+    (number,) = re.fullmatch(r"rate\((\d+) minutes?\)", event["expression"]).groups()
+    # Often enough that a lost job is queued again within a few minutes.
+    assert 1 <= int(number) <= 5
+    # Zappa's handler finds the function by the end of the rule's name.
+    rule = Zappa.get_scheduled_event_name(
+        Zappa, event, event["function"], "booklibrary-dev-worker"
+    )
+    assert rule.split("-")[-1] == "worker.sqs_handler.sweep"
 
 
 def test_failed_jobs_end_in_the_dead_letter_queue(template):

@@ -411,3 +411,51 @@ def test_forged_forwarded_for_headers_do_not_dodge_the_login_throttle(
     refused = log_in(user.username, PASSWORD, "6.6.6.3")
     assert refused["statusCode"] == 200
     assert "Too many attempts; try again in 15 minutes." in refused["body"]
+
+
+# The scheduled sweep on the worker function
+
+
+def scheduled_event(function: str) -> dict:
+    """The EventBridge event for a Zappa ``events`` schedule of ``function``."""
+    from zappa.core import Zappa
+
+    rule = Zappa.get_scheduled_event_name(
+        Zappa, {"function": function}, function, "booklibrary-dev-worker"
+    )
+    return {
+        "version": "0",
+        "id": "0b1d6a1e-8c1e-4bb4-9bd5-3b0d3b2b9e31",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-29T15:00:00Z",
+        "region": "us-west-2",
+        "resources": [f"arn:aws:events:us-west-2:123456789012:rule/{rule}"],
+        "detail": {},
+    }
+
+
+@pytest.mark.django_db
+def test_the_scheduled_event_runs_the_sweep_through_zappa(
+    worker, dynamo_mode, settings, fake_provider, django_capture_on_commit_callbacks
+):
+    from catalog import services
+    from catalog.models import Book
+    from tests.factories import UserFactory
+
+    dune = "9780441172719"
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
+    }
+    settings.METADATA_SWEEP_AFTER_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.userbook_add(user=UserFactory(), isbn=dune)  # its job is lost
+    assert Book.objects.get_by_key(dune).metadata_status == "pending"
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+    }
+    answer = entry.lambda_handler(scheduled_event("worker.sqs_handler.sweep"), None)
+    assert answer == {"requeued": [dune], "failed": []}
+    book = Book.objects.get_by_key(dune)
+    assert (book.metadata_status, book.title) == ("complete", "Dune")

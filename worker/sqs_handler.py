@@ -1,4 +1,4 @@
-"""The worker Lambda's SQS handler: run each job in a batch, report the failures.
+"""The worker Lambda's handlers: each job in an SQS batch, and the scheduled sweep.
 
 Zappa's handler (``zappa.handler.LambdaHandler``) receives the SQS batch as one
 event, finds this function in ``AWS_EVENT_MAPPING`` by the first record's
@@ -70,6 +70,21 @@ def run_record(record: dict[str, Any]) -> bool:
         return False
     logger.info("Job done: message %s (receive %s)", message_id, receives)
     return True
+
+
+def sweep(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
+    """Run the metadata sweep: the worker function's scheduled event.
+
+    ``events`` in ``zappa_settings.json`` schedules it (an EventBridge rule
+    named after this function); Zappa's handler finds the function by the
+    rule name at the end of ``event["resources"][0]`` and calls it here.
+    """
+    from worker.tasks import sweep_metadata
+
+    _setup_django()
+    result = sweep_metadata.call()
+    logger.info("Sweep done: %s", result)
+    return result
 
 
 def _setup_django() -> None:

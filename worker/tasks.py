@@ -33,8 +33,16 @@ def fetch_metadata(book_keys: list[str], attempt: int = 1) -> dict[str, str]:
         logger.info(
             "Retrying %s in %.0f s (attempt %d): %s", exc.keys, delay, attempt, exc
         )
+        services.books_metadata_retrying(book_keys=exc.keys, delay=delay)
         enqueue_later(fetch_metadata, delay, exc.keys, attempt + 1)
         return dict.fromkeys(exc.keys, "retrying")
+
+
+@task
+def sweep_metadata() -> dict[str, list[str]]:
+    """Queue again the books whose details are pending past their check time."""
+    result = services.books_sweep_metadata()
+    return {"requeued": result.requeued, "failed": result.failed}
 
 
 # SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.

@@ -215,16 +215,25 @@ def sqlite_for_several_processes(database: dict) -> dict:
 
 # Background jobs (seam 2): Django Tasks; each mode picks the backend.
 def filesystem_broker_options(folder: Path) -> dict:
-    """Kombu's filesystem transport in ``folder``: a broker that needs no server."""
-    for sub in ("queue", "control"):
+    """Kombu's filesystem transport in ``folder``: a broker that needs no server.
+
+    Used through ``worker.broker.Transport`` (``FILESYSTEM_BROKER_TRANSPORT``),
+    which writes messages atomically and quarantines unreadable ones.
+    """
+    for sub in ("queue", "control", "claimed", "quarantine"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "control_folder": str(folder / "control"),
+        "claimed_folder": str(folder / "claimed"),
+        "quarantine_folder": str(folder / "quarantine"),
         "store_processed": False,
         "polling_interval": 0.5,
     }
+
+
+FILESYSTEM_BROKER_TRANSPORT = "worker.broker:Transport"
 
 
 CELERY_TASK_IGNORE_RESULT = True
@@ -234,9 +243,48 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# A job that runs too long is stopped: SoftTimeLimitExceeded first, then the
+# pool child is killed. The book stays pending and the sweep queues it again.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("JOB_SOFT_TIME_LIMIT", default=100)
+CELERY_TASK_TIME_LIMIT = env.int("JOB_TIME_LIMIT", default=120)
+# Publishing never hangs a request: a broker that is down fails the send fast
+# (the book stays pending; the sweep queues it once the broker is back).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("BROKER_CONNECTION_TIMEOUT", default=2.0)
+# The worker touches this file while its consumer loop runs; `make run`
+# restarts a worker whose heartbeat goes stale (see worker.heartbeat).
+WORKER_HEARTBEAT_FILE = env.str(
+    "WORKER_HEARTBEAT_FILE", default=str(DATA_DIR / "worker.heartbeat")
+)
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
 # Jobs retry themselves with backoff (see worker.tasks); this caps a job's wait.
 METADATA_MAX_ATTEMPTS = env.int("METADATA_MAX_ATTEMPTS", default=5)
 METADATA_RETRY_BASE_SECONDS = env.float("METADATA_RETRY_BASE_SECONDS", default=30.0)
+# The sweep: a book still pending this long after its details were asked for
+# (longer than a job may run) is queued again, after twice as long the next
+# time, up to METADATA_SWEEP_MAX_ATTEMPTS times; then it is marked failed.
+METADATA_SWEEP_AFTER_SECONDS = env.float("METADATA_SWEEP_AFTER_SECONDS", default=180.0)
+METADATA_SWEEP_MAX_ATTEMPTS = env.int("METADATA_SWEEP_MAX_ATTEMPTS", default=5)
+METADATA_SWEEP_MAX_WAIT_SECONDS = 3600.0
+METADATA_SWEEP_BATCH = 100
+# How often the sweep runs (Celery beat locally; the worker function's
+# schedule expression in zappa_settings.json on AWS).
+METADATA_SWEEP_INTERVAL_SECONDS = env.float(
+    "METADATA_SWEEP_INTERVAL_SECONDS", default=60.0
+)
+# A book pending longer than this says so and offers "try again".
+METADATA_SLOW_AFTER_SECONDS = env.float("METADATA_SLOW_AFTER_SECONDS", default=180.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-metadata": {
+        "task": "booklibrary.sweep",
+        "schedule": METADATA_SWEEP_INTERVAL_SECONDS,
+    }
+}
 
 # AWS: region, stage (table names) and an endpoint override for local stand-ins.
 AWS_REGION = env.str("AWS_REGION", default="us-west-2")

@@ -5,6 +5,7 @@ import secrets
 from .base import *  # noqa: F403
 from .base import (
     DATA_DIR,
+    FILESYSTEM_BROKER_TRANSPORT,
     env,
     filesystem_broker_options,
     sqlite_for_several_processes,
@@ -35,5 +36,6 @@ TASKS = {"default": {"BACKEND": "worker.backends.celery.CeleryTaskBackend"}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(DATA_DIR / "broker")
+    CELERY_BROKER_TRANSPORT = FILESYSTEM_BROKER_TRANSPORT
     # Remote control would need its own fan-out folder; nothing here uses it.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

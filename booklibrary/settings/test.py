@@ -4,7 +4,12 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import env, filesystem_broker_options, sqlite_for_several_processes
+from .base import (
+    FILESYSTEM_BROKER_TRANSPORT,
+    env,
+    filesystem_broker_options,
+    sqlite_for_several_processes,
+)
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 # A file, so that a real worker process (browser and worker tests) can share
@@ -36,6 +41,7 @@ if env.str("CELERY_BROKER_DIR", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
         Path(env.str("CELERY_BROKER_DIR"))
     )
+    CELERY_BROKER_TRANSPORT = FILESYSTEM_BROKER_TRANSPORT
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 METADATA_RETRY_BASE_SECONDS = 0.0
 # No test reaches the internet: providers default to a closed local port, and

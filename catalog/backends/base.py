@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from catalog.shown import LISTING_FIELDS, ShownBook
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from accounts.models import User
     from catalog.models import Book, UserBook
 
@@ -132,6 +134,15 @@ class CatalogBackend:
 
     def save_book(self, book: "Book") -> "Book":
         """Write a book's fields and refresh its owners' sort and search keys."""
+        raise NotImplementedError
+
+    def pending_metadata_books(self, due_by: "datetime", limit: int) -> list["Book"]:
+        """Return up to ``limit`` pending books to check by ``due_by``, earliest first.
+
+        A pending book is due when its ``metadata_check_at`` (or, when unset,
+        its ``created_at``) is at or before ``due_by``. The sweep's access
+        pattern: never a table scan.
+        """
         raise NotImplementedError
 
     # A user's records ---------------------------------------------------------

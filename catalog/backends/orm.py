@@ -21,7 +21,7 @@ from catalog.backends.base import (
     fold,
     listing_fields,
 )
-from catalog.models import Book, ReadingStatus, UserBook
+from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 
 # sort name -> (ordering column, descending?)
 _ORDERINGS = {
@@ -75,6 +75,18 @@ class OrmCatalogBackend(CatalogBackend):
                     setattr(record, name, value)
                 changed.append(record)
         UserBook._base_manager.bulk_update(changed, names, batch_size=500)
+
+    def pending_metadata_books(self, due_by: datetime, limit: int) -> list[Book]:
+        pending = Book._base_manager.filter(metadata_status=MetadataStatus.PENDING)
+        due = pending.filter(
+            Q(metadata_check_at__lte=due_by)
+            | Q(metadata_check_at__isnull=True, created_at__lte=due_by)
+        )
+        return list(
+            due.annotate(check=Coalesce("metadata_check_at", "created_at")).order_by(
+                "check", "key"
+            )[:limit]
+        )
 
     def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
         own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))

@@ -20,9 +20,12 @@ from catalog.services.library import (
 )
 from catalog.services.metadata import (
     MetadataUnavailable,
+    SweepResult,
     book_request_metadata,
     books_mark_metadata_failed,
+    books_metadata_retrying,
     books_refresh_metadata,
+    books_sweep_metadata,
 )
 
 __all__ = [
@@ -31,10 +34,13 @@ __all__ = [
     "CorrectionConflict",
     "EditConflict",
     "MetadataUnavailable",
+    "SweepResult",
     "book_lookup",
     "book_request_metadata",
     "books_mark_metadata_failed",
+    "books_metadata_retrying",
     "books_refresh_metadata",
+    "books_sweep_metadata",
     "clean_corrections",
     "userbook_add",
     "userbook_add_manual",

@@ -1,8 +1,12 @@
 """Metadata services: fetch a book's details from the providers and keep them."""
 
+import dataclasses
+import itertools
 import logging
+from datetime import datetime, timedelta
 from io import BytesIO
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +31,7 @@ METADATA_FIELDS = (
     "subjects",
 )
 COVER_SIZES = {"cover": (600, 900), "cover_thumb": (200, 300)}
+SWEEP_JOB_SIZE = 25
 
 
 class MetadataUnavailable(Exception):
@@ -39,19 +44,102 @@ class MetadataUnavailable(Exception):
 
 
 def book_request_metadata(*, book_keys: list[str]) -> None:
-    """Mark books as fetching and fetch their details in the background."""
-    from worker.tasks import fetch_metadata
+    """Mark books as fetching and fetch their details in the background.
 
+    The book record is the source of truth: it is saved as pending with the
+    time its sweep check is due before anything is queued, so a job that is
+    lost (a queue that refused it, a worker killed mid-job) is queued again by
+    ``books_sweep_metadata``. Queuing happens after the commit and never fails
+    the caller.
+    """
     books = Book.objects.get_many(book_keys)
     keys = [key for key, book in books.items() if book.isbn13]
+    now = timezone.now()
     for key in keys:
         book = books[key]
-        if book.metadata_status != MetadataStatus.PENDING:
-            book.metadata_status = MetadataStatus.PENDING
-            book.metadata_error = ""
-            Book.objects.save_book(book)
+        book.metadata_status = MetadataStatus.PENDING
+        book.metadata_error = ""
+        book.metadata_requested_at = now
+        book.metadata_attempts = 0
+        book.metadata_check_at = now + _sweep_wait(0)
+        Book.objects.save_book(book)
     if keys:
-        transaction.on_commit(lambda: fetch_metadata.enqueue(keys))
+        transaction.on_commit(lambda: _enqueue_fetch(keys))
+
+
+def _enqueue_fetch(keys: list[str]) -> bool:
+    """Queue the fetch job for these books; log (never raise) when the queue fails."""
+    from worker.tasks import fetch_metadata
+
+    try:
+        fetch_metadata.enqueue(keys)
+    except Exception:
+        # The books stay pending with a check time: the sweep queues them again.
+        logger.exception(
+            "Could not queue fetching details for %s; the sweep will retry", keys
+        )
+        return False
+    return True
+
+
+def _sweep_wait(attempts: int) -> timedelta:
+    """How long after a (re)queue the sweep looks again: doubling, capped."""
+    wait = settings.METADATA_SWEEP_AFTER_SECONDS * 2**attempts
+    return timedelta(seconds=min(wait, settings.METADATA_SWEEP_MAX_WAIT_SECONDS))
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What one sweep did: the books queued again and those given up on."""
+
+    requeued: list[str] = dataclasses.field(default_factory=list)
+    failed: list[str] = dataclasses.field(default_factory=list)
+
+
+def books_sweep_metadata(*, now: datetime | None = None) -> SweepResult:
+    """Queue again the books whose details are still pending past their check time.
+
+    Each book is queued at most ``METADATA_SWEEP_MAX_ATTEMPTS`` times, waiting
+    twice as long each time; then it is marked failed with the reason, and the
+    reader is offered "try again".
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    due = Book.objects.pending_metadata_due(now, settings.METADATA_SWEEP_BATCH)
+    for book in due:
+        if book.metadata_attempts >= settings.METADATA_SWEEP_MAX_ATTEMPTS:
+            book.metadata_status = MetadataStatus.FAILED
+            book.metadata_error = (
+                f"the details were still not fetched after {book.metadata_attempts} "
+                "tries; the book services or the background worker may be down"
+            )
+            result.failed.append(book.pk)
+        else:
+            book.metadata_attempts += 1
+            book.metadata_check_at = now + _sweep_wait(book.metadata_attempts)
+            result.requeued.append(book.pk)
+        Book.objects.save_book(book)
+    # Jobs of the size one provider batch holds, each well within a job's time.
+    for chunk in itertools.batched(result.requeued, SWEEP_JOB_SIZE):
+        _enqueue_fetch(list(chunk))
+    if result.requeued or result.failed:
+        logger.warning(
+            "Metadata sweep: queued %s again, gave up on %s",
+            result.requeued,
+            result.failed,
+        )
+    return result
+
+
+def books_metadata_retrying(*, book_keys: list[str], delay: float) -> None:
+    """Push the sweep's next check past a retry the job itself scheduled."""
+    check_at = timezone.now() + timedelta(seconds=delay) + _sweep_wait(0)
+    for book in Book.objects.get_many(book_keys).values():
+        if book.is_pending and (
+            book.metadata_check_at is None or book.metadata_check_at < check_at
+        ):
+            book.metadata_check_at = check_at
+            Book.objects.save_book(book)
 
 
 def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:

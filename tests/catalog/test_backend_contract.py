@@ -48,6 +48,50 @@ class CatalogContract:
 
     # Books --------------------------------------------------------------------
 
+    def test_pending_metadata_due_lists_pending_books_past_their_check_earliest_first(
+        self,
+    ):
+        now = timezone.now()
+
+        def book(n, status, check_minutes):
+            isbn = isbn13_for(700 + n)
+            Book.objects.get_or_create_book(
+                Book(
+                    key=isbn,
+                    isbn13=isbn,
+                    metadata_status=status,
+                    metadata_check_at=now + timedelta(minutes=check_minutes),
+                )
+            )
+            return isbn
+
+        late = book(1, MetadataStatus.PENDING, -10)
+        later = book(2, MetadataStatus.PENDING, -1)
+        book(3, MetadataStatus.PENDING, 5)  # not due yet
+        book(4, MetadataStatus.COMPLETE, -20)  # done: never swept
+        book(5, MetadataStatus.FAILED, -20)
+        due = Book.objects.pending_metadata_due(now, 10)
+        assert [b.pk for b in due] == [late, later]
+        assert all(b.is_pending for b in due)
+        assert [b.pk for b in Book.objects.pending_metadata_due(now, 1)] == [late]
+
+    def test_a_book_leaves_the_pending_list_once_its_details_are_in(self):
+        now = timezone.now()
+        isbn = isbn13_for(710)
+        book, _ = Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, metadata_check_at=now - timedelta(minutes=1))
+        )
+        assert [b.pk for b in Book.objects.pending_metadata_due(now, 10)] == [isbn]
+        book.metadata_status = MetadataStatus.COMPLETE
+        Book.objects.save_book(book)
+        assert Book.objects.pending_metadata_due(now, 10) == []
+        book.metadata_status = MetadataStatus.PENDING
+        book.metadata_check_at = now + timedelta(minutes=3)
+        Book.objects.save_book(book)
+        assert Book.objects.pending_metadata_due(now, 10) == []
+        later = now + timedelta(minutes=4)
+        assert [b.pk for b in Book.objects.pending_metadata_due(later, 10)] == [isbn]
+
     def test_get_or_create_book_creates_once_then_returns_the_stored_one(self):
         isbn = isbn13_for(42)
         book, created = Book.objects.get_or_create_book(

@@ -441,3 +441,26 @@ def test_a_provider_outage_defers_a_retry_on_sqs_and_the_record_succeeds(
     assert json.loads(retry["MessageBody"])["args"] == [[DUNE], 2]
     assert (first["DelaySeconds"], retry["DelaySeconds"]) == (0, 30)
     assert depth(queues)["delayed"] == 1
+
+
+def test_a_queue_that_is_gone_never_fails_the_add_and_the_sweep_sends_it_later(
+    queues, dynamo_mode, user, settings, django_capture_on_commit_callbacks, caplog
+):
+    queues.sqs.delete_queue(QueueUrl=queues.url)
+    with (
+        caplog.at_level(logging.ERROR, logger="catalog.services.metadata"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.userbook_add(user=user, isbn=DUNE)
+    assert "Could not queue fetching details" in caplog.text
+    book = Book.objects.get_by_key(DUNE)
+    assert book.metadata_status == MetadataStatus.PENDING
+    # The queue is back (the stack redeployed): the sweep sends the job.
+    url = queues.sqs.create_queue(QueueName="BookLibrary-Jobs-test")["QueueUrl"]
+    settings.TASKS = {
+        "default": {"BACKEND": SQS_BACKEND, "OPTIONS": {"QUEUE_URL": url}}
+    }
+    result = services.books_sweep_metadata(now=book.metadata_check_at)
+    assert result.requeued == [DUNE]
+    (message,) = queues.sqs.receive_message(QueueUrl=url)["Messages"]
+    assert json.loads(message["Body"])["args"] == [[DUNE]]

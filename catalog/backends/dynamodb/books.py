@@ -1,5 +1,6 @@
 """Books in the DynamoDB catalog backend: one item per edition, keyed ``key``."""
 
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -43,6 +44,35 @@ class DynamoBooks:
         )[table]
         books = {item["key"]["S"]: codec.book_from_item(item) for item in found}
         return {key: books[key] for key in keys if key in books}
+
+    def pending_metadata_books(self, due_by: datetime, limit: int) -> list[Book]:
+        """Return pending books due a check: a Query on the sparse ``pending`` GSI."""
+        params: dict[str, Any] = {
+            "TableName": _books_table(),
+            "IndexName": dynamodb.PENDING_INDEX,
+            "KeyConditionExpression": "#p = :p AND #c <= :due",
+            "ExpressionAttributeNames": {
+                "#p": dynamodb.PENDING_PARTITION,
+                "#c": dynamodb.PENDING_SORT,
+            },
+            "ExpressionAttributeValues": {
+                ":p": {"S": dynamodb.PENDING_VALUE},
+                # The separator sorts below every key, so SEP + max key is
+                # above every entry at this very instant.
+                ":due": {"S": f"{codec.added_value(due_by)}{codec.SEP}\uffff"},
+            },
+            "Limit": limit,
+        }
+        keys: list[str] = []
+        while len(keys) < limit:
+            answer = dynamodb.client().query(**params)
+            keys += [item["key"]["S"] for item in answer.get("Items", [])]
+            if "LastEvaluatedKey" not in answer:
+                break
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        books = self.get_books(keys[:limit])
+        # The index is eventually consistent: keep only books still pending.
+        return [book for book in books.values() if book.is_pending]
 
     def get_or_create_book(self, book: Book) -> tuple[Book, bool]:
         """Store ``book`` unless one with its key exists; return (book, created)."""

@@ -14,7 +14,7 @@ from django.db import models
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import Item, from_attribute, to_attribute
 from catalog.backends.base import listing_fields
-from catalog.models import Book, UserBook
+from catalog.models import Book, MetadataStatus, UserBook
 
 # Joins a sort value to the book key that makes it unique. It sorts below every
 # character a sort value may hold, so "it" still comes before "it ends".
@@ -72,8 +72,25 @@ def _decode_fields(item: Item, fields: list) -> dict[str, Any]:
 
 
 def book_to_item(book: Book) -> Item:
-    """Return the Books-table item for a book."""
-    return _encode_model(book, _fields(Book))
+    """Return the Books-table item for a book (with its sweep keys while pending)."""
+    item = _encode_model(book, _fields(Book))
+    item.update(pending_keys(book))
+    return item
+
+
+def pending_keys(book: Book) -> Item:
+    """Return the sparse ``pending`` GSI's keys: present only while pending.
+
+    A whole-item PutItem writes every book, so the keys vanish as soon as a
+    book leaves "pending" and the index holds the sweep's work and no more.
+    """
+    if book.metadata_status != MetadataStatus.PENDING:
+        return {}
+    check = book.metadata_check_at or book.created_at
+    return {
+        dynamodb.PENDING_PARTITION: {"S": dynamodb.PENDING_VALUE},
+        dynamodb.PENDING_SORT: {"S": f"{added_value(check)}{SEP}{book.pk}"},
+    }
 
 
 def book_from_item(item: Item) -> Book:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_book_cover_thumb'),
+        ('catalog', '0003_book_metadata_attempts'),
     ]
 
     operations = [
