@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from accounts.backends import get_user_backend
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
-from booklibrary.manager_admin import ManagerAdminMixin
+from booklibrary.manager_admin import ManagerAdminMixin, SaveRefused
 
 # Kept in SQL tables of their own, which DynamoDB mode does not have.
 SQL_ONLY_FIELDS = {"groups", "user_permissions"}
@@ -41,6 +41,13 @@ class UserAdmin(ManagerAdminMixin, DjangoUserAdmin):
             (name, {**options, "fields": _without_sql_only(options["fields"])})
             for name, options in fieldsets
         ]
+
+    def save_model(self, request, obj, form, change):
+        # The form checked the folded username and email (``clean_username``);
+        # the store refuses a taken one too, when someone took it meanwhile.
+        if form.save_unless_taken() is None:
+            field, errors = next(iter(form.errors.as_data().items()))
+            raise SaveRefused([e.message for e in errors], field=field)
 
     def manager_objects(self, request) -> list[User]:
         return User.objects.all_users()

@@ -1,9 +1,13 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from booklibrary.manager_admin import ManagerAdminMixin
+from booklibrary.dynamo_utils import ItemTooLarge
+from booklibrary.manager_admin import ManagerAdminMixin, SaveRefused
+from catalog import services
+from catalog.admin_forms import STALE_MESSAGE, BookAdminForm, UserBookAdminForm
 from catalog.backends import get_backend
-from catalog.backends.base import listing_fields
+from catalog.backends.base import StaleEdit
 from catalog.models import Book, UserBook
 
 # How many of a protected book's owners the admin names before counting.
@@ -19,6 +23,7 @@ class CatalogAdminMixin(ManagerAdminMixin):
 
 @admin.register(Book)
 class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    form = BookAdminForm
     list_display = (
         "key",
         "title",
@@ -46,7 +51,10 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the manager, so owners' sort and search keys follow the edit.
-        Book.objects.save_book(obj)
+        try:
+            Book.objects.save_book(obj)
+        except ItemTooLarge as exc:
+            raise SaveRefused(str(exc)) from exc
 
     def manager_objects(self, request) -> list[Book]:
         return Book.objects.all_books()
@@ -91,9 +99,15 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "owned", "rating", "added_at")
     search_fields = ("book__title", "book__isbn13", "user__username", "location")
     list_select_related = ("book", "user")
-    raw_id_fields = ("book", "user")
+    form = UserBookAdminForm
+    # Whose record of which book, and when it was added, are facts of the
+    # record; the reader's own corrections are theirs to edit (their book page).
     readonly_fields = (
+        "user",
+        "book",
+        "added_at",
         "version",
+        "corrections",
         "sort_title",
         "sort_author",
         "search_text",
@@ -102,29 +116,33 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     date_hierarchy = "added_at"
     manager_list_filter = ("status", "owned", "added_at")
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if self.uses_orm():
-            return fields
-        # Records are keyed by owner and book in DynamoDB: neither can move.
-        return ("book", "user", *fields)
+    def has_add_permission(self, request, *args, **kwargs):
+        # A record is added by its reader (by ISBN, scan, photo or by hand),
+        # through the services that fetch the book's details; the admin only
+        # corrects and removes records.
+        return False
 
     def save_model(self, request, obj, form, change):
-        if not self.uses_orm():
-            changes = {name: getattr(obj, name) for name in form.changed_data}
-            if changes:
-                updated = UserBook.objects.update_for_user(
-                    obj.user, obj.book_id, version=obj.version, changes=changes
-                )
-                obj.version = updated.version
+        # The form checked the changes (``UserBookAdminForm.clean``); the
+        # service writes them at the version the page was opened with.
+        if not form.record_changes:
             return
-        own = listing_fields(obj.book, obj.corrections, obj.provisional)
-        for name, value in own.items():
-            setattr(obj, name, value)
-        if change:
-            # An admin edit makes any form open elsewhere stale, as a user's would.
-            obj.version += 1
-        super().save_model(request, obj, form, change)
+        try:
+            saved = services.userbook_update(
+                user=obj.user,
+                book_key=obj.book_id,
+                version=form.cleaned_data["loaded_version"],
+                changes=form.record_changes,
+            )
+        except StaleEdit as exc:  # changed between the form's check and now
+            raise SaveRefused(STALE_MESSAGE) from exc
+        except ItemTooLarge as exc:
+            raise SaveRefused(str(exc), field="notes") from exc
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise SaveRefused(messages, field=field) from exc
+        for name in (*form.record_changes, "version"):
+            setattr(obj, name, getattr(saved, name))
 
     # In DynamoDB a record's id is its owner's id and its book's key.
 

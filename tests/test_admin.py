@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from catalog.models import Book, UserBook
 from tests.factories import BookFactory, UserBookFactory, UserFactory
+from tests.html_forms import form_values
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
 PASSWORD = "an admin's long passphrase 1"
@@ -196,17 +197,11 @@ def test_user_books_list_edit_and_delete(admin_client, both_modes):
     )
     form = admin_client.get(change)
     assert "Kindred" in _body(form)
-    fields = form.context["adminform"].form.initial
     data = {
-        "user": ann.pk,
-        "book": record.book_id,
+        **form_values(_body(form), "userbook_form"),
         "status": "read",
         "rating": "4.5",
         "notes": "Read it in a weekend.",
-        "added_at_0": fields["added_at"].strftime("%Y-%m-%d"),
-        "added_at_1": fields["added_at"].strftime("%H:%M:%S"),
-        "location": "",
-        "owned": "on",
     }
     response = admin_client.post(change, data)
     assert response.status_code == 302, _body(response)[:3000]

@@ -7,6 +7,8 @@ templates and replaces only what would query SQL:
 * the change list reads the manager's whole-table listing (a Scan, which only
   the admin may make), then searches, filters, orders and pages it in Python;
 * one object is fetched, saved and deleted through the manager;
+* a save the store refuses after the form's checks (``SaveRefused``) shows the
+  form again with the message, on either backend;
 * the history goes to DynamoDB (``history``);
 * there are no bulk actions and no date drill-down, and the filters are the
   ones that need no query (choices, yes/no, dates).
@@ -16,6 +18,6 @@ to list, fetch and delete through the manager (``manager_*``).
 """
 
 from booklibrary.manager_admin.listing import ManagerChangeList
-from booklibrary.manager_admin.options import ManagerAdminMixin
+from booklibrary.manager_admin.options import ManagerAdminMixin, SaveRefused
 
-__all__ = ["ManagerAdminMixin", "ManagerChangeList"]
+__all__ = ["ManagerAdminMixin", "ManagerChangeList", "SaveRefused"]

@@ -15,6 +15,32 @@ from booklibrary.manager_admin import history
 from booklibrary.manager_admin.listing import ManagerChangeList
 
 
+class SaveRefused(Exception):
+    """The store refused what the form's checks allowed; nothing was saved.
+
+    Raised from ``save_model`` (a record changed, a name was taken between the
+    checks and the write, an item too large); the admin shows the form again
+    with ``messages`` next to ``field`` (or above the form when ``None``).
+    """
+
+    def __init__(self, messages: str | list[str], field: str | None = None):
+        super().__init__(messages)
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.field = field
+
+
+class _RefusedSaveForm:
+    """Show a refusal from the store as the form's own error, the typed text kept."""
+
+    refusal: SaveRefused
+
+    def clean(self):
+        data = super().clean()
+        field = self.refusal.field
+        self.add_error(field if field in self.fields else None, self.refusal.messages)
+        return data
+
+
 class ManagerAdminMixin:
     """Route a ModelAdmin's data access through the manager when not on SQL."""
 
@@ -72,9 +98,23 @@ class ManagerAdminMixin:
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_admin_save_refused", None)
+        if refusal is not None:
+            form = type(form.__name__, (_RefusedSaveForm, form), {"refusal": refusal})
         if self.uses_orm() or issubclass(form, UniqueThroughManagerMixin):
             return form
         return type(form.__name__, (UniqueThroughManagerMixin, form), {})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SaveRefused as refusal:
+            if getattr(request, "_admin_save_refused", None) is not None:
+                raise
+            # Django's view saves once the form is valid; the form shown again
+            # carries the refusal as an error, so nothing is saved the second time.
+            request._admin_save_refused = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_view_on_site_url(self, obj=None):
         # Django's "view on site" looks the object up in SQL.
