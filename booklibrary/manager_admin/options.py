@@ -36,8 +36,11 @@ class _RefusedSaveForm:
 
     def clean(self):
         data = super().clean()
-        field = self.refusal.field
-        self.add_error(field if field in self.fields else None, self.refusal.messages)
+        field = self.refusal.field if self.refusal.field in self.fields else None
+        shown = self.errors.get(field or "__all__", [])
+        new = [m for m in self.refusal.messages if m not in shown]
+        if new:
+            self.add_error(field, new)
         return data
 
 
