@@ -49,6 +49,12 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     manager_list_filter = ("metadata_status",)
 
+    def has_add_permission(self, request, *args, **kwargs):
+        # An edition comes in through the services (a reader adds it by ISBN or
+        # by hand), which key it by its ISBN and fetch its details; a book typed
+        # here would have no key.
+        return False
+
     def save_model(self, request, obj, form, change):
         # Through the manager, so owners' sort and search keys follow the edit.
         try:

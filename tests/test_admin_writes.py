@@ -171,9 +171,12 @@ def test_a_valid_admin_edit_is_saved_and_the_reader_sees_it(
     assert "Would lend again." in page and "Study, shelf 2" in page
 
 
-def test_records_are_added_by_readers_not_in_the_admin(admin_client):
-    response = admin_client.get(reverse("admin:catalog_userbook_add"))
+@pytest.mark.parametrize("model", ["userbook", "book"])
+def test_books_and_records_are_added_by_readers_not_in_the_admin(admin_client, model):
+    assert admin_client.get(reverse(f"admin:catalog_{model}_add")).status_code == 403
+    response = admin_client.post(reverse(f"admin:catalog_{model}_add"), {"title": "X"})
     assert response.status_code == 403
+    assert Book.objects.all_books() == []
 
 
 def _book_form(book: Book, **changes) -> dict[str, str]:
