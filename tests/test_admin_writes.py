@@ -112,7 +112,7 @@ def test_a_stale_admin_edit_is_refused_and_the_readers_edit_survives(
     response = admin_client.post(url, {**opened, "status": "read", "rating": "3"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert STALE_MESSAGE.replace("'", "&#x27;") in page or STALE_MESSAGE in page
+    assert STALE_MESSAGE in page
     assert response.context["adminform"].form["rating"].value() == "3.0"
     stored = _stored(record)
     assert (stored.notes, stored.status) == ("Signed by the author.", "want")
