@@ -101,6 +101,7 @@ class Book(models.Model):
         waited = timezone.now() - since
         return waited.total_seconds() > settings.METADATA_SLOW_AFTER_SECONDS
 
+    @property
     def can_retry_metadata(self) -> bool:
         """Whether to offer "try again": the fetch failed, found nothing or is slow."""
         if not self.isbn13:
