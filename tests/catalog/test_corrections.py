@@ -356,6 +356,8 @@ def test_a_book_with_no_details_asks_for_title_and_authors(user_client, user):
     user_client.post(_correct_url(UNKNOWN), values)
     body = user_client.get(record.get_absolute_url()).content.decode()
     assert "Found at last" in body and 'id="needs-details"' not in body
+    assert "the details shown are the ones you typed" in body
+    assert "Type its details yourself" not in body
     assert (
         "Found at last"
         in user_client.get(reverse("catalog:book-list")).content.decode()
