@@ -15,7 +15,7 @@ from accounts import throttling
 from accounts.forms import PasswordResetForm, ProfileForm, SignupForm, User
 from accounts.tasks import RESET_TEMPLATES, password_reset_mail
 from accounts.throttling import Counter, Throttled
-from catalog.models import UserBook
+from catalog.models import ReadingStatus, UserBook
 
 
 def _safe_next(request) -> str | None:
@@ -147,4 +147,7 @@ def profile(request):
         messages.success(request, "Your profile was saved.")
         return redirect("accounts:profile")
     counts = UserBook.objects.status_counts(request.user)
-    return render(request, "accounts/profile.html", {"form": form, "counts": counts})
+    # Every status, in the order of the choices, so the rows add up to the total.
+    status_counts = [(label, counts[value]) for value, label in ReadingStatus.choices]
+    context = {"form": form, "counts": counts, "status_counts": status_counts}
+    return render(request, "accounts/profile.html", context)

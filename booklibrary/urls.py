@@ -12,6 +12,8 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),

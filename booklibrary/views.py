@@ -4,10 +4,15 @@ import posixpath
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
-from django.utils.cache import patch_cache_control
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_response_headers
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
+ONE_DAY = 24 * 60 * 60
 # A reader's own files (their cover photos) live under private/<user id>/.
 PRIVATE_PREFIX = "private/"
 
@@ -16,6 +21,51 @@ PRIVATE_PREFIX = "private/"
 def health(request):
     """Answer the load balancer's and smoke checks' liveness probe."""
     return JsonResponse({"status": "healthy"})
+
+
+@require_safe
+def favicon(request):
+    """Send browsers that ask for /favicon.ico to the icon among the static files.
+
+    A temporary redirect, cached for a day: the static file's name changes
+    with its content on a deploy.
+    """
+    response = redirect(static("favicon.ico"))
+    patch_response_headers(response, cache_timeout=ONE_DAY)
+    return response
+
+
+@require_safe
+def manifest(request):
+    """The web-app manifest: name, colours and icons for "Add to home screen"."""
+    icons = [
+        {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}"}
+        for size in (192, 512)
+    ]
+    body = {
+        "name": "Book Library",
+        "short_name": "Library",
+        "description": "Your home library, cataloged.",
+        "start_url": reverse("catalog:home"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0d6efd",
+        "icons": [{**icon, "type": "image/png", "purpose": "any"} for icon in icons],
+    }
+    response = JsonResponse(body, content_type="application/manifest+json")
+    patch_response_headers(response, cache_timeout=ONE_DAY)
+    return response
+
+
+def csrf_failure(request, reason: str = ""):
+    """A refused form (its security token expired or missing) in the site's layout.
+
+    Used through settings.CSRF_FAILURE_VIEW; says what to do instead of
+    Django's technical page.
+    """
+    context = {"no_cookies": reason == REASON_NO_CSRF_COOKIE}
+    return render(request, "403_csrf.html", context, status=403)
 
 
 def may_read_media(user, path: str) -> bool:

@@ -118,6 +118,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused form gets a page in the site's layout that says what to do.
+CSRF_FAILURE_VIEW = "booklibrary.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -138,6 +140,7 @@ def content_security_policy(image_origins: list[str]) -> dict[str, list[str]]:
         "img-src": [CSP.SELF, "data:", "blob:", *image_origins],
         "connect-src": [CSP.SELF],
         "font-src": [CSP.SELF],
+        "manifest-src": [CSP.SELF],
         "media-src": [CSP.SELF, "blob:"],
         "form-action": [CSP.SELF],
         "frame-ancestors": [CSP.NONE],

@@ -24,16 +24,23 @@ def _get_userbook_or_404(user, key: str) -> UserBook:
 
 @require_safe
 def home(request):
-    """The dashboard: counts per status, currently reading, recently added."""
+    """The dashboard: counts per status, currently reading, recently added.
+
+    A reader with no books yet sees the ways to add one instead.
+    """
     if not request.user.is_authenticated:
         return render(request, "catalog/welcome.html")
     user = request.user
     counts = UserBook.objects.status_counts(user)
+    if counts["all"] == 0:
+        # A new reader gets the ways to add a first book, not a row of zeros.
+        return render(request, "catalog/home_first_run.html")
+    # Six of each: one row of covers beside the other on a wide screen.
     reading, recent = UserBook.objects.pages_for_user(
         user,
         [
             {"status": ReadingStatus.READING, "limit": 6},
-            {"sort": "added", "limit": 8},
+            {"sort": "added", "limit": 6},
         ],
     )
     context = {
