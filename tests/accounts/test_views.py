@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import UserBookFactory, UserFactory
 
 # Every account page, on the ORM backends and on DynamoDB (moto).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
@@ -156,3 +156,16 @@ def test_argon2_is_the_first_password_hasher():
 
     assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     assert django_settings.AUTH_USER_MODEL == "accounts.User"
+
+
+def test_profile_counts_every_status_and_they_add_up_to_the_total(user_client, user):
+    for status in ("want", "reading", "read", "dnf", "dnf"):
+        UserBookFactory(user=user, status=status)
+    body = user_client.get(reverse("accounts:profile")).content.decode()
+    rows = {
+        label.strip(): int(count)
+        for label, count in re.findall(r"\n\s*([^<>\n]+?) <span>(\d+)</span>", body)
+    }
+    assert rows["Books"] == 5 and rows["Did not finish"] == 2
+    statuses = ["Want to read", "Reading", "Read", "Did not finish"]
+    assert sum(rows[label] for label in statuses) == rows["Books"]

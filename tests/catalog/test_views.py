@@ -1,4 +1,8 @@
+import re
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -240,3 +244,30 @@ def test_posts_without_a_csrf_token_are_refused(user):
 def test_the_add_page_starts_without_errors(user_client):
     body = user_client.get(reverse("catalog:book-add")).content.decode()
     assert "is-invalid" not in body and "This field is required" not in body
+
+
+def test_a_new_readers_home_shows_the_ways_to_add_a_book_not_zeros(user_client):
+    body = user_client.get(reverse("catalog:home")).content.decode()
+    assert 'id="ways-to-add"' in body and "data-count" not in body
+    add = reverse("catalog:book-add")
+    for url in (
+        add,
+        reverse("catalog:add-camera"),
+        reverse("catalog:add-photo"),
+        reverse("catalog:add-scanner"),
+        reverse("catalog:add-search"),
+        f"{add}?mode=manual",
+    ):
+        assert f'href="{url}"' in body, url
+
+
+def test_the_home_uses_only_grid_classes_bootstrap_has(user_client, user):
+    for number in range(8):
+        UserBookFactory(user=user, book=BookFactory(title=f"Shelf {number}"))
+    body = user_client.get(reverse("catalog:home")).content.decode()
+    bootstrap = Path(finders.find("vendor/bootstrap/bootstrap.min.css")).read_text()
+    used = set(re.findall(r"\brow-cols-(?:[a-z]+-)?\d+\b", body))
+    assert used and all(f".{name}>" in bootstrap for name in used), used
+    # One row of six recent covers on a wide screen, like "Currently reading".
+    recent = body[body.index("Recently added") :]
+    assert recent.count("data-card-key") == 6
