@@ -187,3 +187,22 @@ def test_the_first_focusable_element_skips_to_the_main_landmark(user_client):
         "Skip to content</a>"
     )
     assert re.search(r'<main [^>]*id="main"', body)
+
+
+@pytest.mark.django_db
+def test_on_aws_the_favicon_and_manifest_point_at_collected_hashed_files(
+    client, settings, aws_static_root
+):
+    settings.STATIC_ROOT = aws_static_root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        },
+    }
+    icon = client.get("/favicon.ico")["Location"]
+    sources = [item["src"] for item in client.get(reverse("manifest")).json()["icons"]]
+    for url in (icon, *sources):
+        name = url.removeprefix("/static/")
+        assert re.search(r"\.[0-9a-f]{12}\.(ico|png)$", name), name
+        assert (aws_static_root / name).is_file(), name
