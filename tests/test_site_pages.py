@@ -84,7 +84,7 @@ def test_an_expired_form_token_gets_a_403_that_says_how_to_send_it_again():
     )
     assert response.status_code == 403
     body = _assert_in_layout(response)
-    assert "Nothing was saved" in body and "Back button" in body
+    assert "Nothing was saved" in body and "reload the page" in body
     assert "Allow cookies" not in body
 
 
