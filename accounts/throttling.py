@@ -24,6 +24,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 
+from accounts.keys import fold
+
 LOGIN_ACCOUNT = "login-account"
 LOGIN_CLIENT = "login-client"
 RESET_ADDRESS = "password-reset-address"
@@ -62,7 +64,9 @@ class Counter:
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(self.identity.strip().lower().encode()).hexdigest()
+        # Keyed like the accounts themselves (accounts.keys.fold), so every
+        # spelling that logs in to one account counts against that account.
+        digest = hashlib.sha256(fold(self.identity.strip()).encode()).hexdigest()
         return f"throttle:{self.rule}:{digest[:40]}"
 
 

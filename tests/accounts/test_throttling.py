@@ -189,3 +189,31 @@ def test_reset_does_the_same_work_in_the_request_for_known_and_unknown(
     for result in queued:
         result.task.call(*result.args, **result.kwargs)
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+
+
+def test_the_account_lock_holds_for_every_spelling_that_logs_in(client):
+    UserFactory(username="jessica", password=PASSWORD)
+    for _ in range(10):
+        _login(client, "jessica", "wrong")
+    # "jeßica" and "ＪＥＳＳＩＣＡ" fold to "jessica": the same account, the same lock.
+    for spelling in ("jeßica", "ＪＥＳＳＩＣＡ"):
+        response = _login(client, spelling, PASSWORD, addr="203.0.113.9")
+        assert TOO_MANY in response.content.decode()
+        assert "_auth_user_id" not in client.session
+
+
+def test_failures_under_another_spelling_count_against_the_account(client):
+    UserFactory(username="jessica", password=PASSWORD)
+    for n in range(10):
+        _login(client, "jeßica" if n % 2 else "JESSICA", "wrong")
+    assert TOO_MANY in _login(client, "jessica", PASSWORD).content.decode()
+
+
+def test_the_reset_limit_holds_for_every_spelling_of_the_address(client):
+    UserFactory(email="jessica@example.com", password=PASSWORD)
+    for n in range(3):
+        _reset(client, "jessica@example.com", addr=f"198.51.100.{n}")
+    # Full-width letters fold to ASCII: the same address, the same limit.
+    refused = _reset(client, "jessica@ｅｘａｍｐｌｅ.com", addr="203.0.113.9")
+    assert TOO_MANY in refused.content.decode()
+    assert len(mail.outbox) == 3
