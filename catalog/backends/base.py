@@ -130,6 +130,30 @@ class CatalogBackend:
         """Write a book's fields and refresh its owners' sort and search keys."""
         raise NotImplementedError
 
+    def mark_metadata_attempt(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        check_at: "datetime | None" = None,
+        requested_at: "datetime | None" = None,
+        only_if_pending: bool = True,
+    ) -> bool:
+        """Write only a book's metadata bookkeeping; return whether it was written.
+
+        Sets ``metadata_status`` and those of ``metadata_error``,
+        ``metadata_attempts``, ``metadata_check_at`` and
+        ``metadata_requested_at`` given (None leaves one as it is), and
+        ``updated_at``; never the details, so what a fetch stored meanwhile
+        stays. ``check_at`` is required for "pending" (the sweep's order).
+        With ``only_if_pending`` nothing is written unless the book is still
+        pending at the moment of writing: a fetch that finished wins. A
+        missing book is not created. The sweep's pending index follows.
+        """
+        raise NotImplementedError
+
     def pending_metadata_books(self, due_by: "datetime", limit: int) -> list["Book"]:
         """Return up to ``limit`` pending books to check by ``due_by``, earliest first.
 
@@ -223,3 +247,24 @@ class CatalogBackend:
     def remove_all_for_user(self, user: "User") -> int:
         """Remove every record of the user's library; return how many there were."""
         raise NotImplementedError
+
+
+def metadata_attempt_fields(
+    *,
+    status: str,
+    error: str | None,
+    attempts: int | None,
+    check_at: "datetime | None",
+    requested_at: "datetime | None",
+) -> dict[str, Any]:
+    """Return the Book fields ``mark_metadata_attempt`` writes (None: left alone)."""
+    if status == "pending" and check_at is None:
+        raise ValueError("A pending book needs the time its sweep check is due.")
+    given = {
+        "metadata_status": status,
+        "metadata_error": error,
+        "metadata_attempts": attempts,
+        "metadata_check_at": check_at,
+        "metadata_requested_at": requested_at,
+    }
+    return {name: value for name, value in given.items() if value is not None}
