@@ -13,7 +13,9 @@ support; ratelimit counts requests in clock-aligned windows and cannot say
 when a refusal ends.
 """
 
+import functools
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
+
+from accounts.keys import fold
 
 LOGIN_ACCOUNT = "login-account"
 LOGIN_CLIENT = "login-client"
@@ -62,7 +66,9 @@ class Counter:
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(self.identity.strip().lower().encode()).hexdigest()
+        # Keyed like the accounts themselves (accounts.keys.fold), so every
+        # spelling that logs in to one account counts against that account.
+        digest = hashlib.sha256(fold(self.identity.strip()).encode()).hexdigest()
         return f"throttle:{self.rule}:{digest[:40]}"
 
 
@@ -110,8 +116,39 @@ def reset(*counters: Counter) -> None:
 
 
 def client_address(request) -> str:
-    """The client's address as the server saw it (API Gateway's source IP on AWS)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address: the peer's, or what a trusted proxy says it saw.
+
+    Only a peer in ``TRUSTED_PROXIES`` is believed, and only for the entries
+    it and the trusted proxies before it appended: X-Forwarded-For is read
+    from the right, and the first address that is not a trusted proxy is the
+    client (the entries further left are whatever the client wrote). On AWS
+    REMOTE_ADDR is API Gateway's source IP and no proxy is trusted.
+    """
+    peer = request.META.get("REMOTE_ADDR") or "unknown"
+    if not _is_trusted_proxy(peer):
+        return peer
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted_proxy(hop):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+@functools.cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 class ThrottledLoginMixin:

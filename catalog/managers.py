@@ -41,6 +41,28 @@ class BookManager(models.Manager):
         """Write a book and refresh its owners' sort and search keys."""
         return _backend().save_book(book)
 
+    def mark_metadata_attempt(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        check_at: "datetime | None" = None,
+        requested_at: "datetime | None" = None,
+        only_if_pending: bool = True,
+    ) -> bool:
+        """Write only a book's metadata bookkeeping (see the backend); say if done."""
+        return _backend().mark_metadata_attempt(
+            key,
+            status=status,
+            error=error,
+            attempts=attempts,
+            check_at=check_at,
+            requested_at=requested_at,
+            only_if_pending=only_if_pending,
+        )
+
     def pending_metadata_due(self, due_by: "datetime", limit: int) -> list["Book"]:
         """Return pending books whose details are due a check by ``due_by``."""
         return _backend().pending_metadata_books(due_by, limit)

@@ -183,3 +183,17 @@ def test_aws_media_is_private_and_reached_by_signed_urls():
     )
     result = _run_settings("booklibrary.settings.aws", AWS_ENV, show)
     assert result.stdout.split() == ["None", "True", "3600", "False"], result.stderr
+
+
+def test_trusted_proxies_come_from_the_environment_and_are_checked(tmp_path):
+    show = "from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    env = {"DATA_DIR": str(tmp_path), "TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8"}
+    result = _run_settings("booklibrary.settings.local", env, show)
+    assert result.stdout.strip() == "['127.0.0.1', '10.0.0.0/8']", result.stderr
+    env["TRUSTED_PROXIES"] = "127.0.0.1,localhost"
+    refused = _run_settings("booklibrary.settings.local", env, show)
+    assert refused.returncode != 0
+    assert "TRUSTED_PROXIES: 'localhost' is not an IP address" in refused.stderr
+    # On AWS the client's address is API Gateway's source IP: no proxy is trusted.
+    aws = {**AWS_ENV, "TRUSTED_PROXIES": "0.0.0.0/0"}
+    assert _run_settings("booklibrary.settings.aws", aws, show).stdout.strip() == "[]"

@@ -134,6 +134,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# REMOTE_ADDR already is API Gateway's source IP (booklibrary.lambda_handler
+# makes X-Forwarded-For just that before Zappa reads it): no proxy to trust.
+TRUSTED_PROXIES: list[str] = []
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
 # The site's own host name and any below it (API Gateway's hosts have none);

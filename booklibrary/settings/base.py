@@ -1,8 +1,10 @@
 """Settings shared by every mode. The environment is read here and only here."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from booklibrary import __version__
@@ -169,6 +171,19 @@ THROTTLE_RULES = {
     "password-reset-client": (10, 60 * 60),  # reset requests per client
     "signup-client": (10, 60 * 60),  # sign-up attempts per client
 }
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+# e.g. 127.0.0.1 or 10.0.0.0/8): behind a local TLS proxy every request comes
+# from the proxy, so the throttles would count all clients as one. Empty: the
+# peer's own address (REMOTE_ADDR) is the client's.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from exc
 
 # The seams: each is a dotted path, resolved lazily.
 CATALOG_BACKEND = "catalog.backends.orm.OrmCatalogBackend"

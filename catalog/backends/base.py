@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from catalog.shown import LISTING_FIELDS, ShownBook
+from catalog.shown import ShownBook
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -101,12 +101,6 @@ def listing_fields(
     }
 
 
-def overrides_listing(record: "UserBook") -> bool:
-    """Whether the record's own values move it in the lists (see ``listing_fields``)."""
-    own = {**(record.provisional or {}), **(record.corrections or {})}
-    return any(own.get(name) for name in LISTING_FIELDS)
-
-
 def record_listing_fields(record: "UserBook") -> dict[str, str]:
     """Return the sort and search keys of one record, its own values counted."""
     return listing_fields(record.book, record.corrections, record.provisional)
@@ -134,6 +128,30 @@ class CatalogBackend:
 
     def save_book(self, book: "Book") -> "Book":
         """Write a book's fields and refresh its owners' sort and search keys."""
+        raise NotImplementedError
+
+    def mark_metadata_attempt(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        check_at: "datetime | None" = None,
+        requested_at: "datetime | None" = None,
+        only_if_pending: bool = True,
+    ) -> bool:
+        """Write only a book's metadata bookkeeping; return whether it was written.
+
+        Sets ``metadata_status`` and those of ``metadata_error``,
+        ``metadata_attempts``, ``metadata_check_at`` and
+        ``metadata_requested_at`` given (None leaves one as it is), and
+        ``updated_at``; never the details, so what a fetch stored meanwhile
+        stays. ``check_at`` is required for "pending" (the sweep's order).
+        With ``only_if_pending`` nothing is written unless the book is still
+        pending at the moment of writing: a fetch that finished wins. A
+        missing book is not created. The sweep's pending index follows.
+        """
         raise NotImplementedError
 
     def pending_metadata_books(self, due_by: "datetime", limit: int) -> list["Book"]:
@@ -229,3 +247,24 @@ class CatalogBackend:
     def remove_all_for_user(self, user: "User") -> int:
         """Remove every record of the user's library; return how many there were."""
         raise NotImplementedError
+
+
+def metadata_attempt_fields(
+    *,
+    status: str,
+    error: str | None,
+    attempts: int | None,
+    check_at: "datetime | None",
+    requested_at: "datetime | None",
+) -> dict[str, Any]:
+    """Return the Book fields ``mark_metadata_attempt`` writes (None: left alone)."""
+    if status == "pending" and check_at is None:
+        raise ValueError("A pending book needs the time its sweep check is due.")
+    given = {
+        "metadata_status": status,
+        "metadata_error": error,
+        "metadata_attempts": attempts,
+        "metadata_check_at": check_at,
+        "metadata_requested_at": requested_at,
+    }
+    return {name: value for name, value in given.items() if value is not None}

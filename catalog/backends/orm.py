@@ -20,6 +20,7 @@ from catalog.backends.base import (
     StaleEdit,
     fold,
     listing_fields,
+    metadata_attempt_fields,
 )
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 
@@ -75,6 +76,30 @@ class OrmCatalogBackend(CatalogBackend):
                     setattr(record, name, value)
                 changed.append(record)
         UserBook._base_manager.bulk_update(changed, names, batch_size=500)
+
+    def mark_metadata_attempt(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        check_at: datetime | None = None,
+        requested_at: datetime | None = None,
+        only_if_pending: bool = True,
+    ) -> bool:
+        fields = metadata_attempt_fields(
+            status=status,
+            error=error,
+            attempts=attempts,
+            check_at=check_at,
+            requested_at=requested_at,
+        )
+        books = Book._base_manager.filter(pk=key)
+        if only_if_pending:
+            books = books.filter(metadata_status=MetadataStatus.PENDING)
+        # One UPDATE ... WHERE: the check and the write cannot be split.
+        return books.update(**fields, updated_at=timezone.now()) == 1
 
     def pending_metadata_books(self, due_by: datetime, limit: int) -> list[Book]:
         pending = Book._base_manager.filter(metadata_status=MetadataStatus.PENDING)

@@ -53,16 +53,22 @@ def book_request_metadata(*, book_keys: list[str]) -> None:
     the caller.
     """
     books = Book.objects.get_many(book_keys)
-    keys = [key for key, book in books.items() if book.isbn13]
     now = timezone.now()
-    for key in keys:
-        book = books[key]
-        book.metadata_status = MetadataStatus.PENDING
-        book.metadata_error = ""
-        book.metadata_requested_at = now
-        book.metadata_attempts = 0
-        book.metadata_check_at = now + _sweep_wait(0)
-        Book.objects.save_book(book)
+    # Only the bookkeeping is written: details a job stores meanwhile stay.
+    keys = [
+        key
+        for key, book in books.items()
+        if book.isbn13
+        and Book.objects.mark_metadata_attempt(
+            key,
+            status=MetadataStatus.PENDING,
+            error="",
+            attempts=0,
+            check_at=now + _sweep_wait(0),
+            requested_at=now,
+            only_if_pending=False,
+        )
+    ]
     if keys:
         transaction.on_commit(lambda: _enqueue_fetch(keys))
 
@@ -107,18 +113,26 @@ def books_sweep_metadata(*, now: datetime | None = None) -> SweepResult:
     result = SweepResult()
     due = Book.objects.pending_metadata_due(now, settings.METADATA_SWEEP_BATCH)
     for book in due:
+        # Only the bookkeeping, and only while still pending: a fetch that
+        # finished since the books were read keeps its details and status.
         if book.metadata_attempts >= settings.METADATA_SWEEP_MAX_ATTEMPTS:
-            book.metadata_status = MetadataStatus.FAILED
-            book.metadata_error = (
-                f"the details were still not fetched after {book.metadata_attempts} "
-                "tries; the book services or the background worker may be down"
-            )
-            result.failed.append(book.pk)
-        else:
-            book.metadata_attempts += 1
-            book.metadata_check_at = now + _sweep_wait(book.metadata_attempts)
+            if Book.objects.mark_metadata_attempt(
+                book.pk,
+                status=MetadataStatus.FAILED,
+                error=(
+                    "the details were still not fetched after "
+                    f"{book.metadata_attempts} tries; the book services or the "
+                    "background worker may be down"
+                ),
+            ):
+                result.failed.append(book.pk)
+        elif Book.objects.mark_metadata_attempt(
+            book.pk,
+            status=MetadataStatus.PENDING,
+            attempts=book.metadata_attempts + 1,
+            check_at=now + _sweep_wait(book.metadata_attempts + 1),
+        ):
             result.requeued.append(book.pk)
-        Book.objects.save_book(book)
     # Jobs of the size one provider batch holds, each well within a job's time.
     for chunk in itertools.batched(result.requeued, SWEEP_JOB_SIZE):
         _enqueue_fetch(list(chunk))
@@ -138,8 +152,9 @@ def books_metadata_retrying(*, book_keys: list[str], delay: float) -> None:
         if book.is_pending and (
             book.metadata_check_at is None or book.metadata_check_at < check_at
         ):
-            book.metadata_check_at = check_at
-            Book.objects.save_book(book)
+            Book.objects.mark_metadata_attempt(
+                book.pk, status=MetadataStatus.PENDING, check_at=check_at
+            )
 
 
 def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
@@ -176,11 +191,10 @@ def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
 
 def books_mark_metadata_failed(*, book_keys: list[str], reason: str) -> None:
     """Record that fetching details gave up, with the reason shown to the user."""
-    for book in Book.objects.get_many(book_keys).values():
-        if book.metadata_status == MetadataStatus.PENDING:
-            book.metadata_status = MetadataStatus.FAILED
-            book.metadata_error = reason[:500]
-            Book.objects.save_book(book)
+    for key in book_keys:
+        Book.objects.mark_metadata_attempt(
+            key, status=MetadataStatus.FAILED, error=reason[:500]
+        )
 
 
 def _apply(book: Book, result: LookupResult) -> None:

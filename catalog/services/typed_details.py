@@ -3,17 +3,37 @@
 Until corrections lived on a reader's record, adding a book by hand with an
 ISBN wrote the typed fields (and a cover photo) into the shared ``Book``,
 marked in ``edited_fields``, where every later reader of that ISBN saw them.
-This moves them to the record of the reader who typed them (the edition's
-first owner: the hand entry created it) and lets the edition be fetched.
+This moves the typed fields to the record of the reader who typed them and
+lets the edition be fetched.
+
+The reader who typed them is the one whose hand entry created the edition:
+their record was added with it (within ``CREATOR_WINDOW``). When that record
+is gone (they removed the book), nobody else may receive their text, so the
+edition is left as it is and reported. A typed cover photo is never moved:
+it stays on the edition, reported, for an administrator to look at.
 """
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from dataclasses import dataclass
+from datetime import timedelta
 
 from accounts.models import User
 from catalog.models import Book, MetadataStatus, UserBook
 from catalog.services.metadata import book_request_metadata
-from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS
+from catalog.shown import CORRECTABLE_FIELDS
+
+# How long after the edition was created its creator's record was added (the
+# hand entry writes both in one request).
+CREATOR_WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TypedDetailsResult:
+    """What happened to one edition's typed details."""
+
+    record: UserBook | None  # the record that received them, if any
+    returned: bool  # the typed fields left the edition
+    no_creator: bool  # readers hold it, none of them created it: left as it is
+    cover_left: bool  # a typed cover stays on the edition for an administrator
 
 
 def books_with_typed_details() -> list[Book]:
@@ -26,61 +46,58 @@ def books_with_typed_details() -> list[Book]:
     ]
 
 
-def book_return_typed_details(*, book_key: str) -> UserBook | None:
-    """Move one edition's typed fields to its first owner's corrections.
+def book_return_typed_details(*, book_key: str) -> TypedDetailsResult:
+    """Move one edition's typed fields to its creator's corrections.
 
-    The edition keeps only fetched details and is fetched again. Returns the
-    record that received them (None when no library holds the book: the typed
-    fields are then simply dropped). Running it again does nothing.
+    The edition keeps only fetched details (and any typed cover) and is
+    fetched again. With no library holding the book the typed fields are
+    simply dropped; with readers but none who created it nothing changes.
+    Running it again does nothing more.
     """
     book = Book.objects.get_by_key(book_key)
     edited = set(book.edited_fields or [])
+    cover_left = "cover" in edited
     typed = {
         name: getattr(book, name)
         for name in CORRECTABLE_FIELDS
         if name in edited and getattr(book, name)
     }
-    record = _first_record(book)
-    if record is not None:
-        own = {**typed, **_own_cover(book, record, "cover" in edited)}
-        own.update(record.corrections or {})  # what they corrected since wins
+    typed_names = edited & set(CORRECTABLE_FIELDS)
+    if not typed_names:
+        return TypedDetailsResult(None, False, False, cover_left)
+    records = _records(book)
+    record = _creator_record(book, records)
+    if records and record is None:
+        return TypedDetailsResult(None, False, True, cover_left)
+    if record is not None and typed:
+        own = {**typed, **(record.corrections or {})}  # later corrections win
         UserBook.objects.update_for_user(
             record.user, book_key, version=record.version, changes={"corrections": own}
         )
-    for name in typed:
+    for name in typed_names:
         setattr(
             book, name, [] if name == "authors" else None if name == "pages" else ""
         )
-    if "cover" in edited:
-        for name in COVER_FIELDS:
-            getattr(book, name).delete(save=False)
-    book.edited_fields = sorted(edited - {*typed, "cover"})
+    book.edited_fields = sorted(edited - typed_names)
     book.metadata_status = MetadataStatus.PENDING
     Book.objects.save_book(book)
     book_request_metadata(book_keys=[book_key])
-    return record
+    return TypedDetailsResult(record, True, False, cover_left)
 
 
-def _first_record(book: Book) -> UserBook | None:
+def _records(book: Book) -> list[UserBook]:
     records = []
     for user_id in Book.objects.owner_ids(book.pk):
         user = User.objects.get_by_id(user_id)
         records.append(UserBook.objects.get_for_user(user, book.pk))
-    return min(records, key=lambda r: r.added_at, default=None)
+    return records
 
 
-def _own_cover(book: Book, record: UserBook, typed: bool) -> dict[str, str]:
-    """Copy a photo the reader gave the edition into their private covers."""
-    if not typed or not book.cover:
-        return {}
-    copied = {}
-    for name in COVER_FIELDS:
-        source = getattr(book, name)
-        if not source:
-            continue
-        with source.open("rb") as stored:
-            data = stored.read()
-        suffix = "" if name == "cover" else "-thumb"
-        target = f"private/{record.user_id}/covers/{book.pk}-typed{suffix}.jpg"
-        copied[name] = default_storage.save(target, ContentFile(data))
-    return copied
+def _creator_record(book: Book, records: list[UserBook]) -> UserBook | None:
+    """The record added with the edition (its hand entry), if still held."""
+    created = [
+        record
+        for record in records
+        if abs(record.added_at - book.created_at) <= CREATOR_WINDOW
+    ]
+    return min(created, key=lambda r: r.added_at, default=None)

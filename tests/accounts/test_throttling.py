@@ -189,3 +189,92 @@ def test_reset_does_the_same_work_in_the_request_for_known_and_unknown(
     for result in queued:
         result.task.call(*result.args, **result.kwargs)
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+
+
+def test_the_account_lock_holds_for_every_spelling_that_logs_in(client):
+    UserFactory(username="jessica", password=PASSWORD)
+    for _ in range(10):
+        _login(client, "jessica", "wrong")
+    # "jeßica" and "ＪＥＳＳＩＣＡ" fold to "jessica": the same account, the same lock.
+    for spelling in ("jeßica", "ＪＥＳＳＩＣＡ"):
+        response = _login(client, spelling, PASSWORD, addr="203.0.113.9")
+        assert TOO_MANY in response.content.decode()
+        assert "_auth_user_id" not in client.session
+
+
+def test_failures_under_another_spelling_count_against_the_account(client):
+    UserFactory(username="jessica", password=PASSWORD)
+    for n in range(10):
+        _login(client, "jeßica" if n % 2 else "JESSICA", "wrong")
+    assert TOO_MANY in _login(client, "jessica", PASSWORD).content.decode()
+
+
+def test_the_reset_limit_holds_for_every_spelling_of_the_address(client):
+    UserFactory(email="jessica@example.com", password=PASSWORD)
+    for n in range(3):
+        _reset(client, "jessica@example.com", addr=f"198.51.100.{n}")
+    # Full-width letters fold to ASCII: the same address, the same limit.
+    refused = _reset(client, "jessica@ｅｘａｍｐｌｅ.com", addr="203.0.113.9")
+    assert TOO_MANY in refused.content.decode()
+    assert len(mail.outbox) == 3
+
+
+def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(client, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.THROTTLE_RULES = {**settings.THROTTLE_RULES, "login-client": (2, 900)}
+    UserFactory(username="ann", password=PASSWORD)
+    for n in range(2):
+        client.post(
+            reverse("accounts:login"),
+            {"username": f"nobody{n}", "password": "wrong"},
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_X_FORWARDED_FOR=f"6.6.6.{n}",
+        )
+    refused = client.post(
+        reverse("accounts:login"),
+        {"username": "ann", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR="6.6.6.9",
+    )
+    assert TOO_MANY in refused.content.decode()
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(client, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+    settings.THROTTLE_RULES = {**settings.THROTTLE_RULES, "login-client": (2, 900)}
+    UserFactory(username="ann", password=PASSWORD)
+
+    def through_proxy(username, password, forwarded):
+        return client.post(
+            reverse("accounts:login"),
+            {"username": username, "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    # The client forges the left-most entry; the proxies append the real one.
+    for n in range(2):
+        through_proxy(f"nobody{n}", "wrong", f"6.6.6.{n}, 198.51.100.7, 10.1.2.3")
+    blocked = through_proxy("ann", PASSWORD, "6.6.6.9, 198.51.100.7, 10.1.2.3")
+    assert TOO_MANY in blocked.content.decode()
+    # Another client behind the same proxy is not locked out.
+    assert through_proxy("ann", PASSWORD, "203.0.113.9").status_code == 302
+
+
+def test_the_client_address_reads_forwarded_for_only_from_trusted_proxies(settings):
+    from django.test import RequestFactory
+
+    def address(peer, forwarded=None):
+        extra = {"REMOTE_ADDR": peer}
+        if forwarded is not None:
+            extra["HTTP_X_FORWARDED_FOR"] = forwarded
+        return throttling.client_address(RequestFactory().get("/", **extra))
+
+    settings.TRUSTED_PROXIES = []
+    assert address("127.0.0.1", "203.0.113.9") == "127.0.0.1"
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1", "10.0.0.0/8"]
+    assert address("198.51.100.7", "6.6.6.6") == "198.51.100.7"
+    assert address("127.0.0.1", "6.6.6.6, 203.0.113.9") == "203.0.113.9"
+    assert address("::1", "203.0.113.9, 10.0.0.2") == "203.0.113.9"
+    assert address("127.0.0.1", "10.0.0.3, 10.0.0.2") == "10.0.0.3"
+    assert address("127.0.0.1") == "127.0.0.1"

@@ -92,6 +92,94 @@ class CatalogContract:
         later = now + timedelta(minutes=4)
         assert [b.pk for b in Book.objects.pending_metadata_due(later, 10)] == [isbn]
 
+    def test_mark_metadata_attempt_writes_only_the_bookkeeping(self):
+        now = timezone.now()
+        isbn = isbn13_for(720)
+        book, _ = Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, metadata_check_at=now - timedelta(minutes=1))
+        )
+        # A fetch stores the details after the sweep read the book.
+        fetched = Book.objects.get_by_key(isbn)
+        fetched.title, fetched.authors = "Dune", ["Frank Herbert"]
+        Book.objects.save_book(fetched)
+        assert Book.objects.mark_metadata_attempt(
+            isbn,
+            status=MetadataStatus.PENDING,
+            attempts=2,
+            check_at=now + timedelta(minutes=5),
+        )
+        stored = Book.objects.get_by_key(isbn)
+        assert (stored.title, stored.authors) == ("Dune", ["Frank Herbert"])
+        assert stored.metadata_attempts == 2 and stored.is_pending
+        assert stored.metadata_check_at == now + timedelta(minutes=5)
+        assert stored.updated_at > book.updated_at
+        # The sweep's pending list follows the new check time.
+        assert Book.objects.pending_metadata_due(now, 10) == []
+        due = Book.objects.pending_metadata_due(now + timedelta(minutes=6), 10)
+        assert [b.pk for b in due] == [isbn]
+
+    def test_mark_metadata_attempt_only_if_pending_spares_a_finished_fetch(self):
+        now = timezone.now()
+        isbn = isbn13_for(721)
+        Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, metadata_check_at=now - timedelta(minutes=1))
+        )
+        done = Book.objects.get_by_key(isbn)
+        done.title, done.metadata_status = "Dune", MetadataStatus.COMPLETE
+        Book.objects.save_book(done)
+        assert not Book.objects.mark_metadata_attempt(
+            isbn, status=MetadataStatus.FAILED, error="gave up"
+        )
+        assert not Book.objects.mark_metadata_attempt(
+            isbn, status=MetadataStatus.PENDING, attempts=3, check_at=now
+        )
+        stored = Book.objects.get_by_key(isbn)
+        assert stored.metadata_status == MetadataStatus.COMPLETE
+        assert (stored.title, stored.metadata_error, stored.metadata_attempts) == (
+            "Dune",
+            "",
+            0,
+        )
+        # Asked for again regardless of its status, it is pending once more.
+        assert Book.objects.mark_metadata_attempt(
+            isbn,
+            status=MetadataStatus.PENDING,
+            error="",
+            attempts=0,
+            check_at=now - timedelta(seconds=1),
+            requested_at=now,
+            only_if_pending=False,
+        )
+        again = Book.objects.get_by_key(isbn)
+        assert again.is_pending and again.title == "Dune"
+        assert again.metadata_requested_at == now
+        assert [b.pk for b in Book.objects.pending_metadata_due(now, 10)] == [isbn]
+
+    def test_mark_metadata_attempt_failed_leaves_the_pending_list(self):
+        now = timezone.now()
+        isbn = isbn13_for(722)
+        Book.objects.get_or_create_book(
+            Book(key=isbn, isbn13=isbn, metadata_check_at=now - timedelta(minutes=1))
+        )
+        assert Book.objects.mark_metadata_attempt(
+            isbn, status=MetadataStatus.FAILED, error="gave up"
+        )
+        stored = Book.objects.get_by_key(isbn)
+        assert (stored.metadata_status, stored.metadata_error) == ("failed", "gave up")
+        assert Book.objects.pending_metadata_due(now + timedelta(days=1), 10) == []
+
+    def test_mark_metadata_attempt_never_creates_a_book(self):
+        isbn = isbn13_for(723)
+        for only_if_pending in (True, False):
+            assert not Book.objects.mark_metadata_attempt(
+                isbn,
+                status=MetadataStatus.PENDING,
+                check_at=timezone.now(),
+                only_if_pending=only_if_pending,
+            )
+        with pytest.raises(Book.DoesNotExist):
+            Book.objects.get_by_key(isbn)
+
     def test_get_or_create_book_creates_once_then_returns_the_stored_one(self):
         isbn = isbn13_for(42)
         book, created = Book.objects.get_or_create_book(

@@ -205,3 +205,72 @@ def test_the_sweep_queues_many_books_in_jobs_of_25(settings, monkeypatch):
     later = timezone.now() + timedelta(minutes=1)
     assert sorted(services.books_sweep_metadata(now=later).requeued) == sorted(keys)
     assert [len(chunk) for chunk in sent] == [25, 5]
+
+
+@pytest.fixture
+def details_arrive_after(monkeypatch):
+    """Make a fetch job finish right after a service first reads books by ``method``."""
+    from catalog.managers import BookManager
+
+    def arrange(method: str) -> None:
+        real = getattr(BookManager, method)
+        fired = []
+
+        def read_then_fetch(self, *args, **kwargs):
+            answer = real(self, *args, **kwargs)
+            if not fired:
+                fired.append(True)
+                services.books_refresh_metadata(book_keys=[DUNE])
+            return answer
+
+        monkeypatch.setattr(BookManager, method, read_then_fetch)
+
+    return arrange
+
+
+def _pending_dune(attempts: int = 0) -> None:
+    Book.objects.get_or_create_book(
+        Book(
+            key=DUNE,
+            isbn13=DUNE,
+            metadata_status=MetadataStatus.PENDING,
+            metadata_check_at=timezone.now() - timedelta(minutes=1),
+            metadata_attempts=attempts,
+        )
+    )
+
+
+@pytest.mark.parametrize("gives_up", [False, True], ids=["requeue", "give-up"])
+def test_details_fetched_while_the_sweep_runs_are_kept(
+    settings, lost_jobs, fake_provider, details_arrive_after, gives_up
+):
+    settings.METADATA_SWEEP_MAX_ATTEMPTS = 2
+    _pending_dune(attempts=2 if gives_up else 0)
+    details_arrive_after("pending_metadata_due")
+    result = services.books_sweep_metadata()
+    # The fetch finished first: nothing to queue again, nothing failed.
+    assert result == services.SweepResult()
+    book = Book.objects.get_by_key(DUNE)
+    assert book.metadata_status == MetadataStatus.COMPLETE
+    assert book.title == "Dune" and book.authors == ["Frank Herbert"]
+    assert book.cover and book.metadata_error == ""
+
+
+def test_details_fetched_while_a_fetch_is_requested_are_kept(
+    lost_jobs, fake_provider, details_arrive_after, django_capture_on_commit_callbacks
+):
+    _pending_dune()
+    details_arrive_after("get_many")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.book_request_metadata(book_keys=[DUNE])
+    book = Book.objects.get_by_key(DUNE)
+    assert book.title == "Dune" and book.authors == ["Frank Herbert"] and book.cover
+    assert book.is_pending and book.metadata_attempts == 0  # fetched once more
+
+
+def test_a_fetch_that_gave_up_leaves_a_finished_book_alone(lost_jobs, fake_provider):
+    _pending_dune()
+    services.books_refresh_metadata(book_keys=[DUNE])
+    services.books_mark_metadata_failed(book_keys=[DUNE], reason="timed out")
+    book = Book.objects.get_by_key(DUNE)
+    assert book.metadata_status == MetadataStatus.COMPLETE and book.title == "Dune"

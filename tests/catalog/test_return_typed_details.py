@@ -7,7 +7,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.utils import timezone
 
 from catalog.models import Book, MetadataStatus, UserBook
 from tests.factories import BookFactory, UserBookFactory
@@ -32,9 +31,11 @@ def poisoned(user, other_user):
     )
     book.cover.save(f"{DUNE}.jpg", ContentFile(make_cover_jpeg()), save=False)
     Book.objects.save_book(book)
-    now = timezone.now()
-    typist = UserBookFactory(user=user, book=book, added_at=now - timedelta(days=2))
-    UserBookFactory(user=other_user, book=book, added_at=now)
+    # The hand entry created the edition and its typist's record together.
+    typist = UserBookFactory(user=user, book=book, added_at=book.created_at)
+    UserBookFactory(
+        user=other_user, book=book, added_at=book.created_at + timedelta(days=2)
+    )
     return typist
 
 
@@ -49,20 +50,48 @@ def test_dry_run_lists_and_changes_nothing(poisoned):
     assert Book.objects.get_by_key(DUNE).title == EVIL
 
 
-def test_typed_details_go_to_the_first_reader_and_the_edition_is_fetched(
+def test_typed_details_go_to_their_typist_and_the_edition_is_fetched(
     poisoned, user, other_user, fake_provider, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         output = _run()
-    assert f"{DUNE}: authors, cover, title -> reader {user.pk}" in output
+    assert f"{DUNE}: authors, cover, title -> reader {user.pk}; typed cover" in output
     book = Book.objects.get_by_key(DUNE)
-    assert book.title == "Dune" and book.edited_fields == []
+    assert book.title == "Dune" and book.authors == ["Frank Herbert"]
     assert book.metadata_status == MetadataStatus.COMPLETE
+    # The typed cover is not moved: it stays for an administrator to judge.
+    assert book.edited_fields == ["cover"] and default_storage.exists(book.cover.name)
     mine = UserBook.objects.get_for_user(user, DUNE)
     assert mine.shown.title == EVIL and mine.shown.authors == ["Spam"]
-    assert mine.shown.cover.name.startswith(f"private/{user.pk}/covers/")
-    assert default_storage.exists(mine.shown.cover.name)
+    assert set(mine.corrections) == {"title", "authors"}  # no cover of theirs
     theirs = UserBook.objects.get_for_user(other_user, DUNE)
     assert theirs.shown.title == "Dune" and theirs.corrections == {}
     assert not UserBook.objects.page_for_user(other_user, query="evil").items
-    assert "0 shared editions" in _run()
+    again = _run()
+    assert f"{DUNE}: cover -> no typed fields; typed cover left" in again
+    assert UserBook.objects.get_for_user(user, DUNE).corrections == mine.corrections
+
+
+def test_when_the_typist_removed_the_book_no_other_reader_gets_their_details(
+    user, other_user, django_capture_on_commit_callbacks
+):
+    book = BookFactory(
+        key=DUNE,
+        isbn13=DUNE,
+        title=EVIL,
+        authors=["Spam"],
+        metadata_status=MetadataStatus.COMPLETE,
+        edited_fields=["authors", "title"],
+    )
+    # The typist's record is gone; a later reader holds the edition now.
+    UserBookFactory(
+        user=other_user, book=book, added_at=book.created_at + timedelta(hours=3)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        output = _run()
+    assert f"{DUNE}: authors, title -> skipped: the reader who typed them" in output
+    theirs = UserBook.objects.get_for_user(other_user, DUNE)
+    assert theirs.corrections == {}
+    unchanged = Book.objects.get_by_key(DUNE)
+    assert unchanged.title == EVIL and unchanged.edited_fields == ["authors", "title"]
+    assert user.pk not in Book.objects.owner_ids(DUNE)

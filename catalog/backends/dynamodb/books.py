@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_get, check_item_size, error_code
-from catalog.backends.base import listing_fields
+from catalog.backends.base import listing_fields, metadata_attempt_fields
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
-from catalog.models import Book
+from catalog.models import Book, MetadataStatus
 from catalog.shown import LISTING_FIELDS
 
 # A record's keys are recomputed this many times if its owner keeps editing.
@@ -73,6 +73,63 @@ class DynamoBooks:
         books = self.get_books(keys[:limit])
         # The index is eventually consistent: keep only books still pending.
         return [book for book in books.values() if book.is_pending]
+
+    def mark_metadata_attempt(
+        self,
+        key: str,
+        *,
+        status: str,
+        error: str | None = None,
+        attempts: int | None = None,
+        check_at: datetime | None = None,
+        requested_at: datetime | None = None,
+        only_if_pending: bool = True,
+    ) -> bool:
+        """One UpdateItem of the bookkeeping attributes, conditional on the item."""
+        fields = metadata_attempt_fields(
+            status=status,
+            error=error,
+            attempts=attempts,
+            check_at=check_at,
+            requested_at=requested_at,
+        )
+        if not codec.possible_book_keys([key]):
+            return False
+        fields["updated_at"] = timezone.now()
+        values = {name: codec.book_field_value(name, v) for name, v in fields.items()}
+        pending = [dynamodb.PENDING_PARTITION, dynamodb.PENDING_SORT]
+        if status == MetadataStatus.PENDING:
+            values.update(codec.pending_keys_at(key, check_at))
+        names = {"#k": "key"}
+        sets, attributes = [], {}
+        for i, (name, typed) in enumerate(values.items()):
+            names[f"#a{i}"] = name
+            attributes[f":a{i}"] = typed
+            sets.append(f"#a{i} = :a{i}")
+        update = "SET " + ", ".join(sets)
+        if status != MetadataStatus.PENDING:
+            # Out of the sweep's sparse index as soon as the book leaves pending.
+            names.update({"#p0": pending[0], "#p1": pending[1]})
+            update += " REMOVE #p0, #p1"
+        condition = "attribute_exists(#k)"
+        if only_if_pending:
+            condition += " AND #status = :pending"
+            names["#status"] = "metadata_status"
+            attributes[":pending"] = {"S": MetadataStatus.PENDING}
+        try:
+            dynamodb.client().update_item(
+                TableName=_books_table(),
+                Key=codec.book_key(key),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attributes,
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def get_or_create_book(self, book: Book) -> tuple[Book, bool]:
         """Store ``book`` unless one with its key exists; return (book, created)."""

@@ -86,11 +86,20 @@ def pending_keys(book: Book) -> Item:
     """
     if book.metadata_status != MetadataStatus.PENDING:
         return {}
-    check = book.metadata_check_at or book.created_at
+    return pending_keys_at(book.pk, book.metadata_check_at or book.created_at)
+
+
+def pending_keys_at(key: str, check: datetime) -> Item:
+    """Return the ``pending`` GSI's keys of a pending book due a check at ``check``."""
     return {
         dynamodb.PENDING_PARTITION: {"S": dynamodb.PENDING_VALUE},
-        dynamodb.PENDING_SORT: {"S": f"{added_value(check)}{SEP}{book.pk}"},
+        dynamodb.PENDING_SORT: {"S": f"{added_value(check)}{SEP}{key}"},
     }
+
+
+def book_field_value(name: str, value: Any) -> dict[str, Any] | None:
+    """Return the typed value of one Book field, or None when it is left out."""
+    return _encode(Book._meta.get_field(name), value)
 
 
 def book_from_item(item: Item) -> Book:

@@ -12,7 +12,10 @@ class Command(BaseCommand):
     help = (
         "Move the details readers typed into shared editions (books added by hand "
         "with an ISBN before corrections were kept per reader) to the record of "
-        "the reader who typed them, and fetch those editions again. Idempotent. "
+        "the reader who typed them (the one whose hand entry created the edition; "
+        "editions whose creator no longer holds them are skipped and listed), and "
+        "fetch those editions again. Typed covers are never moved: they are "
+        "listed for an administrator. Idempotent. "
         "Reads the whole Books table (a Scan on DynamoDB): run it once, off-peak."
     )
 
@@ -29,8 +32,28 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"  {book.pk}: {fields}")
                 continue
-            record = book_return_typed_details(book_key=book.pk)
-            owner = f"reader {record.user_id}" if record else "no library"
-            self.stdout.write(f"  [{n}/{len(books)}] {book.pk}: {fields} -> {owner}")
+            result = book_return_typed_details(book_key=book.pk)
+            self.stdout.write(
+                f"  [{n}/{len(books)}] {book.pk}: {fields} -> {_outcome(result)}"
+            )
         if not dry_run and books:
-            self.stdout.write(self.style.SUCCESS("Done; their details are fetched."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Done; editions whose typed details went home are fetched. "
+                    "Covers and skipped editions are left for an administrator."
+                )
+            )
+
+
+def _outcome(result) -> str:
+    if result.no_creator:
+        said = "skipped: the reader who typed them no longer holds the book"
+    elif result.record is not None:
+        said = f"reader {result.record.user_id}"
+    elif result.returned:
+        said = "no library"
+    else:
+        said = "no typed fields"
+    if result.cover_left:
+        said += "; typed cover left on the edition for an administrator"
+    return said
