@@ -127,9 +127,11 @@ def describe(name: str, value: Any) -> str:
     if name == "status":
         return str(ReadingStatus(value).label) if value in ReadingStatus.values else ""
     if name == "rating":
-        return "no rating" if value is None else stars(value)
+        if value is None:
+            return "no rating"
+        return stars(value) if value in RATINGS else "no valid rating"
     if name in ("started_on", "finished_on"):
-        return _day(value) if value else "no date"
+        return _day(value) if isinstance(value, date) else "no date"
     if name == "owned":
         return "owned" if value else "on the wishlist"
     if name == "location":
