@@ -10,6 +10,7 @@ from catalog.barcodes import BarcodeError
 from catalog.barcodes import images as photo_images
 from catalog.models import ReadingStatus, UserBook
 from catalog.record_form import UserBookForm
+from catalog.services.corrections import PAGES_RANGE, TEXT_LIMITS, validate_authors
 
 __all__ = [
     "AddByIsbnForm",
@@ -112,47 +113,28 @@ def _split_authors(text: str) -> list[str]:
     return [name.strip() for name in re.split(r"[;\n]+", text or "") if name.strip()]
 
 
-# Limits that keep a record or a book well inside DynamoDB's 400 KB per item.
-AUTHORS_MAX = 50
-AUTHOR_MAX_LENGTH = 300
-
-
-def validate_authors(authors: list[str]) -> None:
-    """Refuse more authors, or longer names, than any book has."""
-    if len(authors) > AUTHORS_MAX:
-        raise forms.ValidationError(
-            f"Up to {AUTHORS_MAX} authors, please; this has {len(authors)}.",
-            code="too_many_authors",
-        )
-    for name in authors:
-        if len(name) > AUTHOR_MAX_LENGTH:
-            raise forms.ValidationError(
-                f"An author's name has at most {AUTHOR_MAX_LENGTH} characters; "
-                f"one here has {len(name)}. One name per line, please.",
-                code="author_too_long",
-            )
-
-
 class ManualBookForm(ShelfFieldsMixin):
     """Add a book by hand, for books without an ISBN or not found online."""
 
-    title = forms.CharField(max_length=500)
-    subtitle = forms.CharField(max_length=500, required=False)
+    title = forms.CharField(max_length=TEXT_LIMITS["title"])
+    subtitle = forms.CharField(max_length=TEXT_LIMITS["subtitle"], required=False)
     authors = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line (or separated by semicolons).",
     )
     isbn = IsbnField(required=False, help_text="Leave empty if the book has none.")
-    publisher = forms.CharField(max_length=300, required=False)
+    publisher = forms.CharField(max_length=TEXT_LIMITS["publisher"], required=False)
     publish_date = forms.CharField(
-        max_length=50,
+        max_length=TEXT_LIMITS["publish_date"],
         required=False,
         label="Published",
         help_text="e.g. 1979 or May 2004.",
     )
-    pages = forms.IntegerField(required=False, min_value=1, max_value=100000)
-    language = forms.CharField(max_length=20, required=False)
+    pages = forms.IntegerField(
+        required=False, min_value=PAGES_RANGE[0], max_value=PAGES_RANGE[1]
+    )
+    language = forms.CharField(max_length=TEXT_LIMITS["language"], required=False)
     cover_photo = CoverPhotoField(required=False)
     field_order = [
         "title",
@@ -236,19 +218,26 @@ class CorrectionsForm(forms.Form):
     ``loaded`` carries the corrections the form started from, for merging.
     """
 
-    title = TextCorrectionField(max_length=500, required=False)
-    subtitle = TextCorrectionField(max_length=500, required=False)
+    title = TextCorrectionField(max_length=TEXT_LIMITS["title"], required=False)
+    subtitle = TextCorrectionField(max_length=TEXT_LIMITS["subtitle"], required=False)
     authors = AuthorsField(
         required=False, help_text="One per line (or separated by semicolons)."
     )
-    publisher = TextCorrectionField(max_length=300, required=False)
+    publisher = TextCorrectionField(max_length=TEXT_LIMITS["publisher"], required=False)
     publish_date = TextCorrectionField(
-        max_length=50, required=False, label="Published", help_text="e.g. 1979."
+        max_length=TEXT_LIMITS["publish_date"],
+        required=False,
+        label="Published",
+        help_text="e.g. 1979.",
     )
-    pages = forms.IntegerField(required=False, min_value=1, max_value=100000)
-    language = TextCorrectionField(max_length=20, required=False)
+    pages = forms.IntegerField(
+        required=False, min_value=PAGES_RANGE[0], max_value=PAGES_RANGE[1]
+    )
+    language = TextCorrectionField(max_length=TEXT_LIMITS["language"], required=False)
     description = TextCorrectionField(
-        max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+        max_length=TEXT_LIMITS["description"],
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
     loaded = forms.JSONField(widget=forms.HiddenInput, required=False)

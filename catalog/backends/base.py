@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from catalog.shown import LISTING_FIELDS, ShownBook
+from catalog.shown import ShownBook
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -99,12 +99,6 @@ def listing_fields(
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
         "search_text": fold(" ".join(s for s in searchable if s)),
     }
-
-
-def overrides_listing(record: "UserBook") -> bool:
-    """Whether the record's own values move it in the lists (see ``listing_fields``)."""
-    own = {**(record.provisional or {}), **(record.corrections or {})}
-    return any(own.get(name) for name in LISTING_FIELDS)
 
 
 def record_listing_fields(record: "UserBook") -> dict[str, str]:

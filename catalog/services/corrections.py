@@ -20,7 +20,8 @@ from catalog.models import UserBook
 from catalog.services.metadata import cover_sizes
 from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS, PROVISIONAL_FIELDS
 
-# The same limits as the book's own fields (authors and description: ours).
+# The limits of a book's details, wherever they are typed or fetched: the same
+# as the book's own fields (authors and description: ours). The forms use these.
 TEXT_LIMITS = {
     "title": 500,
     "subtitle": 500,
@@ -93,10 +94,7 @@ def _clean_one(name: str, value: Any) -> Any:
         return pages
     if name == "authors":
         names = [str(n).strip() for n in value if str(n).strip()]
-        if len(names) > AUTHORS_MAX:
-            raise ValidationError(f"At most {AUTHORS_MAX} authors.")
-        if any(len(n) > AUTHOR_LIMIT for n in names):
-            raise ValidationError(f"An author's name is at most {AUTHOR_LIMIT} long.")
+        validate_authors(names)
         return names
     text = str(value).replace("\r\n", "\n").strip()
     if len(text) > TEXT_LIMITS[name]:
@@ -104,6 +102,22 @@ def _clean_one(name: str, value: Any) -> Any:
             f"At most {TEXT_LIMITS[name]:,} characters (this has {len(text):,})."
         )
     return text
+
+
+def validate_authors(names: list[str]) -> None:
+    """Refuse more authors, or longer names, than any book has."""
+    if len(names) > AUTHORS_MAX:
+        raise ValidationError(
+            f"Up to {AUTHORS_MAX} authors, please; this has {len(names)}.",
+            code="too_many_authors",
+        )
+    for name in names:
+        if len(name) > AUTHOR_LIMIT:
+            raise ValidationError(
+                f"An author's name has at most {AUTHOR_LIMIT} characters; "
+                f"one here has {len(name)}. One name per line, please.",
+                code="author_too_long",
+            )
 
 
 def _full(corrections: dict[str, Any]) -> dict[str, Any]:

@@ -411,3 +411,19 @@ def test_a_record_sorts_by_its_correction_among_many(user):
     UserBook.objects.add(other, record.book)
     page = UserBook.objects.page_for_user(other, sort="title")
     assert page.items[0].shown.title == "Z last"
+
+
+@pytest.mark.parametrize(
+    "authors", [[f"Author {n}" for n in range(51)], ["A" * 301]], ids=["many", "long"]
+)
+def test_authors_past_the_limits_get_one_message_typed_or_corrected(user, authors):
+    from catalog.forms import ManualBookForm
+
+    record = UserBookFactory(user=user)
+    with pytest.raises(ValidationError) as refused:
+        _correct(user, record, authors=authors)
+    form = ManualBookForm(
+        data={"title": "Recipes", "authors": "\n".join(authors), "status": "want"}
+    )
+    assert not form.is_valid()
+    assert refused.value.message_dict["authors"] == form.errors["authors"]
