@@ -5,6 +5,7 @@ administrator edits); whatever a reader types or photographs goes to their
 ``UserBook.corrections`` and is shown to them alone (``catalog.shown``).
 """
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from catalog import records
 from catalog.backends.base import StaleEdit
 from catalog.merge import three_way
 from catalog.models import UserBook
@@ -22,15 +24,32 @@ from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS, PROVISIONAL_FIELDS
 
 # The limits of a book's details, wherever they are typed or fetched: the same
 # as the book's own fields (authors and description: ours). The forms use these.
+#
+# A reader's record is one DynamoDB item of at most 400 KB (409,600 bytes), and
+# its corrections, provisional values, notes and location are all in it. At
+# the worst, 4 bytes of UTF-8 a character, every field at its limit:
+#   notes (records.NOTES_MAX_CHARS)           50,000 chars    200,000 bytes
+#   location                                     200 chars        800
+#   corrections: title 500, subtitle 500, publisher 300, publish date 50,
+#     language 20, description 10,000, authors 50 x 200
+#                                             21,370 chars     85,480
+#   provisional: title 500, subtitle 500, authors 50 x 200
+#                                             11,000 chars     44,000
+#   listing keys: sort title 500, sort author 600, search text 2,000
+#     (backends.base.SEARCH_TEXT_MAX), two index keys of 960 bytes   14,320
+#   two cover paths, keys, dates, status, attribute names   under 2,000
+#   total                                             under 346,600 bytes
+# which is 85% of the item: the rest is room to spare. records.RECORD_MAX_BYTES
+# refuses, on both backends alike, any record these limits would let past.
 TEXT_LIMITS = {
     "title": 500,
     "subtitle": 500,
     "publisher": 300,
     "publish_date": 50,
     "language": 20,
-    "description": 20_000,
+    "description": 10_000,
 }
-AUTHOR_LIMIT = 300
+AUTHOR_LIMIT = 200
 AUTHORS_MAX = 50
 PAGES_RANGE = (1, 100_000)
 # A correction that loses a race with a concurrent edit is merged again.
@@ -165,10 +184,17 @@ def userbook_correct(
         _check_title(current, new)
         if new == (current.corrections or {}):
             return Corrected(current, merge.changed_elsewhere)
+        updated = copy.copy(current)
+        updated.corrections = new
+        records.check_size(updated)
         try:
-            record = UserBook.objects.update_for_user(
-                user, book_key, version=current.version, changes={"corrections": new}
-            )
+            with records.refusing_too_large(updated):
+                record = UserBook.objects.update_for_user(
+                    user,
+                    book_key,
+                    version=current.version,
+                    changes={"corrections": new},
+                )
         except StaleEdit as exc:
             current = exc.current
             continue

@@ -104,7 +104,7 @@ def test_a_correction_shows_for_its_reader_and_clearing_it_falls_back(user, othe
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("description", "x" * 20_001, "At most 20,000 characters"),
+        ("description", "x" * 10_001, "At most 10,000 characters"),
         ("pages", 0, "Pages are from 1 to 100,000"),
         ("pages", 100_001, "Pages are from 1 to 100,000"),
         ("title", "t" * 501, "At most 500 characters"),
