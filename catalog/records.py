@@ -27,7 +27,7 @@ FIELDS = ("status", "rating", "started_on", "finished_on", "location", "owned", 
 
 # At most 4 bytes of UTF-8 a character: 200 KB, half of DynamoDB's 400 KB item,
 # which leaves the rest of the record (and a reader's corrections) room to spare;
-# the whole record's worst case is added up next to services.corrections.TEXT_LIMITS.
+# the whole record's worst case is added up in catalog.services.limits.
 NOTES_MAX_CHARS = 50_000
 LOCATION_MAX_CHARS = 200
 # The UTF-8 bytes of a record's text (notes, location, corrections, provisional

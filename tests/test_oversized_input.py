@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from catalog.models import UserBook
 from catalog.records import NOTES_MAX_CHARS as NOTES_MAX_LENGTH
-from catalog.services.corrections import AUTHOR_LIMIT, AUTHORS_MAX
+from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX
 from tests.factories import BookFactory, UserBookFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]

@@ -427,3 +427,25 @@ def test_authors_past_the_limits_get_one_message_typed_or_corrected(user, author
     )
     assert not form.is_valid()
     assert refused.value.message_dict["authors"] == form.errors["authors"]
+
+
+def test_a_fetched_value_over_a_limit_does_not_block_another_correction(
+    user_client, user
+):
+    fetched = "A fetched description, far too long. " * 1_000  # 37,000 characters
+    book = BookFactory(title="Fetched", description=fetched, authors=["A" * 400])
+    UserBookFactory(user=user, book=book)
+    values = _form(user_client, _correct_url(book.pk))
+    assert values["fix-description"] == fetched
+    values["fix-title"] = "Mine"
+    response = user_client.post(_correct_url(book.pk), values)
+    assert response.status_code == 302
+    # Untouched fields are no corrections: only the title is written.
+    assert _record(user, book.pk).corrections == {"title": "Mine"}
+
+    values = _form(user_client, _correct_url(book.pk))
+    values["fix-description"] = fetched + " Edited."
+    refused = user_client.post(_correct_url(book.pk), values)
+    assert refused.status_code == 200
+    assert "at most 10000 characters" in refused.content.decode()
+    assert _record(user, book.pk).corrections == {"title": "Mine"}

@@ -8,7 +8,7 @@ from booklibrary import dynamo_utils
 from catalog import records, services
 from catalog.backends.base import SEARCH_TEXT_MAX, record_listing_fields
 from catalog.models import UserBook
-from catalog.services.corrections import AUTHOR_LIMIT, AUTHORS_MAX, TEXT_LIMITS
+from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX, TEXT_LIMITS
 from tests.factories import UserBookFactory, isbn13_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
