@@ -135,3 +135,24 @@ def test_an_item_the_table_refuses_is_a_message_on_dynamodb(
         _notes(user, record, WIDE * 2_500)
     assert refused.value.message_dict == {"notes": [TOO_LARGE]}
     assert _stored(user, record.book_id).notes == ""
+
+
+def test_a_correction_refused_for_the_notes_is_a_message_on_the_form(
+    user, user_client, monkeypatch
+):
+    record = UserBookFactory(user=user)
+    record = _notes(user, record, WIDE * 2_000)  # 8,000 bytes, location 800
+    monkeypatch.setattr(records, "RECORD_MAX_BYTES", 8_500)
+    url = reverse("catalog:book-correct", kwargs={"key": record.book_id})
+    response = user_client.post(
+        url,
+        {
+            "fix-version": record.version,
+            "fix-loaded": "{}",
+            "fix-publisher": "A publisher",
+            "initial-fix-publisher": "",
+        },
+    )
+    assert response.status_code == 200
+    assert TOO_LARGE in response.content.decode()
+    assert _stored(user, record.book_id).corrections == {}
