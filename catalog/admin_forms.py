@@ -15,7 +15,13 @@ from django.core.exceptions import ValidationError
 from catalog import records
 from catalog.models import Book, UserBook
 from catalog.record_form import RatingField
-from catalog.services.corrections import AUTHOR_LIMIT, AUTHORS_MAX, TEXT_LIMITS
+from catalog.services.limits import (
+    AUTHOR_LIMIT,
+    AUTHORS_MAX,
+    SUBJECT_LIMIT,
+    SUBJECTS_MAX,
+    TEXT_LIMITS,
+)
 
 STALE_MESSAGE = (
     "This record was changed since you opened it; reload to see the changes."
@@ -24,8 +30,6 @@ STALE_MESSAGE = (
 # A book's stored details, all fields together, as JSON text: three quarters of
 # DynamoDB's 400 KB item, the rest left to attribute names and bookkeeping.
 BOOK_MAX_BYTES = 300 * 1024
-SUBJECTS_MAX = 200
-SUBJECT_LIMIT = 300
 
 
 class UserBookAdminForm(forms.ModelForm):

@@ -10,7 +10,8 @@ from catalog.barcodes import BarcodeError
 from catalog.barcodes import images as photo_images
 from catalog.models import ReadingStatus, UserBook
 from catalog.record_form import UserBookForm
-from catalog.services.corrections import PAGES_RANGE, TEXT_LIMITS, validate_authors
+from catalog.services.corrections import validate_authors
+from catalog.services.limits import PAGES_RANGE, TEXT_LIMITS
 
 __all__ = [
     "AddByIsbnForm",
@@ -263,6 +264,15 @@ class CorrectionsForm(forms.Form):
         from catalog.shown import CORRECTABLE_FIELDS
 
         return CORRECTABLE_FIELDS
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        # A value the reader left as shown is no correction: a fetched value
+        # over a limit must not stop them correcting another field.
+        changed = set(self.changed_data)
+        for name in self.correctable():
+            if name not in changed and self._errors.pop(name, None):
+                self.cleaned_data.pop(name, None)
 
     def clean_loaded(self):
         loaded = self.cleaned_data.get("loaded") or {}

@@ -208,4 +208,5 @@ class UserBookForm(forms.Form):
         try:
             return field.clean(bound.data)
         except ValidationError:
-            return bound.data
+            # Not a value the form offers (an altered page): show none.
+            return None

@@ -5,8 +5,10 @@ refuse the same things with the same messages; the edit form carries a signed
 snapshot of the values it was loaded with, so a stale edit can be merged.
 """
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,15 +19,22 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from booklibrary.dynamo_utils import ItemTooLarge
 from catalog.models import ReadingStatus
 
 # The fields a reader edits, in the order the form shows them.
 FIELDS = ("status", "rating", "started_on", "finished_on", "location", "owned", "notes")
 
 # At most 4 bytes of UTF-8 a character: 200 KB, half of DynamoDB's 400 KB item,
-# which leaves the rest of the record (and a reader's corrections) room to spare.
+# which leaves the rest of the record (and a reader's corrections) room to spare;
+# the whole record's worst case is added up in catalog.services.limits.
 NOTES_MAX_CHARS = 50_000
 LOCATION_MAX_CHARS = 200
+# The UTF-8 bytes of a record's text (notes, location, corrections, provisional
+# values, sort and search keys) that any backend stores: DynamoDB's 400 KB item
+# less 20 KB for the keys, dates and attribute names. Within the fields' limits
+# a record stays under 346,600 bytes; this refuses alike on every backend.
+RECORD_MAX_BYTES = 380 * 1024
 MIN_YEAR = 1900
 
 RATINGS = tuple(Decimal(half) / 2 for half in range(1, 11))
@@ -127,9 +136,11 @@ def describe(name: str, value: Any) -> str:
     if name == "status":
         return str(ReadingStatus(value).label) if value in ReadingStatus.values else ""
     if name == "rating":
-        return "no rating" if value is None else stars(value)
+        if value is None:
+            return "no rating"
+        return stars(value) if value in RATINGS else "no valid rating"
     if name in ("started_on", "finished_on"):
-        return _day(value) if value else "no date"
+        return _day(value) if isinstance(value, date) else "no date"
     if name == "owned":
         return "owned" if value else "on the wishlist"
     if name == "location":
@@ -220,6 +231,68 @@ _CHECKS = {
     "finished_on": _check_date,
     "owned": _check_owned,
 }
+
+
+# The size of a whole record ------------------------------------------------------
+
+_DETAIL_NAMES = {"publish_date": "publication date", "cover_thumb": "cover"}
+
+
+def _bytes(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode())
+    return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+
+
+def _sizes(record: Any) -> dict[str, int]:
+    """The UTF-8 bytes of a record's text, by the field a reader would shorten."""
+    sizes = {
+        name: _bytes(getattr(record, name) or "") for name in ("notes", "location")
+    }
+    for own in (record.corrections or {}, record.provisional or {}):
+        for name, value in own.items():
+            sizes[name] = sizes.get(name, 0) + len(name) + _bytes(value)
+    return sizes
+
+
+def _listing_bytes(record: Any) -> int:
+    from catalog.backends.base import record_listing_fields
+
+    keys = record_listing_fields(record)
+    # The sort keys are stored twice on DynamoDB: as such and in the index keys.
+    return (
+        sum(_bytes(v) for v in keys.values())
+        + _bytes(keys["sort_title"])
+        + (_bytes(keys["sort_author"]))
+    )
+
+
+def _too_large(record: Any) -> ValidationError:
+    sizes = _sizes(record)
+    largest = max(sizes, key=sizes.__getitem__)
+    what = NAMES.get(largest) or _DETAIL_NAMES.get(largest, largest)
+    return ValidationError(
+        {largest: [f"This record is too large to store: shorten the {what}."]}
+    )
+
+
+def check_size(record: Any) -> None:
+    """Refuse a record whose text is over ``RECORD_MAX_BYTES``, naming its largest.
+
+    ``record`` is a UserBook as it would be stored (its book attached); the
+    same record is refused on every backend, before any of them is called.
+    """
+    if sum(_sizes(record).values()) + _listing_bytes(record) > RECORD_MAX_BYTES:
+        raise _too_large(record)
+
+
+@contextmanager
+def refusing_too_large(record: Any) -> Iterator[None]:
+    """Turn a backend's ``ItemTooLarge`` for ``record`` into a ``ValidationError``."""
+    try:
+        yield
+    except ItemTooLarge:
+        raise _too_large(record) from None
 
 
 # The snapshot an edit form carries ---------------------------------------------

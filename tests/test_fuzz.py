@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from accounts.keys import fold
 from accounts.models import User
 from catalog import isbn as isbn_tools
-from catalog.forms import UserBookForm, validate_authors
+from catalog.forms import UserBookForm
 from catalog.models import MANUAL_KEY_PREFIX, Book, ReadingStatus, UserBook
 from catalog.services import clean_corrections
+from catalog.services.corrections import validate_authors
 from catalog.shown import CORRECTABLE_FIELDS
 from tests.factories import BookFactory, UserBookFactory, UserFactory
 

@@ -7,9 +7,9 @@ real DynamoDB would refuse (see tests/aws.py), which moto lets through.
 import pytest
 from django.urls import reverse
 
-from catalog.forms import AUTHOR_MAX_LENGTH, AUTHORS_MAX
 from catalog.models import UserBook
 from catalog.records import NOTES_MAX_CHARS as NOTES_MAX_LENGTH
+from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX
 from tests.factories import BookFactory, UserBookFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
@@ -57,7 +57,7 @@ def test_notes_past_the_limit_are_refused_and_kept_in_the_form(
 @pytest.mark.parametrize(
     ("authors", "message"),
     [
-        (HUGE, f"at most {AUTHOR_MAX_LENGTH} characters"),
+        (HUGE, f"at most {AUTHOR_LIMIT} characters"),
         ("\n".join(f"Author {n}" for n in range(AUTHORS_MAX + 1)), "Up to 50 authors"),
     ],
 )

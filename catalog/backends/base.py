@@ -33,6 +33,11 @@ EDITABLE_FIELDS = frozenset(
 
 _LEADING_ARTICLES = ("the ", "a ", "an ")
 
+# Characters of a record's search text: words are matched in it, so it needs
+# no more than a book's title, authors and ISBN (at most 8 KB of UTF-8), and it
+# can never crowd a record out of DynamoDB's 400 KB item.
+SEARCH_TEXT_MAX = 2_000
+
 
 class AlreadyInLibrary(Exception):
     """The user already has this book; ``existing`` is their record of it."""
@@ -93,11 +98,12 @@ def listing_fields(
             title = title[len(article) :]
             break
     first_author = fold(_surname_first(book.authors[0])) if book.authors else ""
-    searchable = [book.title, book.subtitle, *(book.authors or []), book.isbn13]
+    # ISBN and title first: a cut never loses what is searched for most.
+    searchable = [book.isbn13, book.title, *(book.authors or []), book.subtitle]
     return {
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
-        "search_text": fold(" ".join(s for s in searchable if s)),
+        "search_text": fold(" ".join(s for s in searchable if s))[:SEARCH_TEXT_MAX],
     }
 
 

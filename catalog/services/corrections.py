@@ -5,6 +5,7 @@ administrator edits); whatever a reader types or photographs goes to their
 ``UserBook.corrections`` and is shown to them alone (``catalog.shown``).
 """
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,25 +15,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from catalog import records
 from catalog.backends.base import StaleEdit
 from catalog.merge import three_way
 from catalog.models import UserBook
+from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX, PAGES_RANGE, TEXT_LIMITS
 from catalog.services.metadata import cover_sizes
 from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS, PROVISIONAL_FIELDS
 
-# The limits of a book's details, wherever they are typed or fetched: the same
-# as the book's own fields (authors and description: ours). The forms use these.
-TEXT_LIMITS = {
-    "title": 500,
-    "subtitle": 500,
-    "publisher": 300,
-    "publish_date": 50,
-    "language": 20,
-    "description": 20_000,
-}
-AUTHOR_LIMIT = 300
-AUTHORS_MAX = 50
-PAGES_RANGE = (1, 100_000)
 # A correction that loses a race with a concurrent edit is merged again.
 _ATTEMPTS = 3
 
@@ -165,10 +155,17 @@ def userbook_correct(
         _check_title(current, new)
         if new == (current.corrections or {}):
             return Corrected(current, merge.changed_elsewhere)
+        updated = copy.copy(current)
+        updated.corrections = new
+        records.check_size(updated)
         try:
-            record = UserBook.objects.update_for_user(
-                user, book_key, version=current.version, changes={"corrections": new}
-            )
+            with records.refusing_too_large(updated):
+                record = UserBook.objects.update_for_user(
+                    user,
+                    book_key,
+                    version=current.version,
+                    changes={"corrections": new},
+                )
         except StaleEdit as exc:
             current = exc.current
             continue

@@ -1,5 +1,6 @@
 """Library services: every change a person makes to their own library."""
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -64,7 +65,9 @@ def userbook_add(
 def _add(user, candidate: Book, **shelf: Any) -> UserBook:
     """Store the edition unless known, add it, and fetch details it lacks."""
     shelf = records.clean(shelf)
-    with transaction.atomic():
+    proposed = UserBook(user=user, book=candidate, **shelf)
+    records.check_size(proposed)
+    with transaction.atomic(), records.refusing_too_large(proposed):
         book, created = Book.objects.get_or_create_book(candidate)
         record = UserBook.objects.add(
             user, book, **shelf, **_dates_for_status(shelf["status"], None, None)
@@ -207,9 +210,20 @@ def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> Us
         )
     if not writes:
         return current
-    return UserBook.objects.update_for_user(
-        user, book_key, version=current.version, changes=writes
-    )
+    updated = _checked_size(current, writes)
+    with records.refusing_too_large(updated):
+        return UserBook.objects.update_for_user(
+            user, book_key, version=current.version, changes=writes
+        )
+
+
+def _checked_size(current: UserBook, writes: dict[str, Any]) -> UserBook:
+    """The record as it would be stored, refused (``ValidationError``) if too large."""
+    updated = copy.copy(current)
+    for name, value in writes.items():
+        setattr(updated, name, value)
+    records.check_size(updated)
+    return updated
 
 
 def userbook_remove(*, user, book_key: str) -> None:
@@ -257,7 +271,10 @@ def userbook_add_many(
         candidate = Book(
             key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING
         )
-        with transaction.atomic():
+        provisional = provisional_values(shown.get(isbn13, {}))
+        proposed = UserBook(user=user, book=candidate, provisional=provisional)
+        records.check_size(proposed)
+        with transaction.atomic(), records.refusing_too_large(proposed):
             book, created = Book.objects.get_or_create_book(candidate)
             try:
                 record = UserBook.objects.add(
@@ -265,7 +282,7 @@ def userbook_add_many(
                     book,
                     status=status,
                     owned=owned,
-                    provisional=provisional_values(shown.get(isbn13, {})),
+                    provisional=provisional,
                     **_dates_for_status(status, None, None),
                 )
             except AlreadyInLibrary as exc:

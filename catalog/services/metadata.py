@@ -15,6 +15,7 @@ from PIL import Image
 from catalog import metadata
 from catalog.metadata import LookupResult, ProviderError
 from catalog.models import Book, MetadataStatus
+from catalog.services.limits import fit_fetched
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def _apply(book: Book, result: LookupResult) -> None:
         return
     edited = set(book.edited_fields or [])
     for field in METADATA_FIELDS:
-        value = getattr(found, field)
+        value = fit_fetched(field, getattr(found, field))
         if value and not (field in edited and getattr(book, field)):
             setattr(book, field, value)
     book.provider_ids = {**(book.provider_ids or {}), **found.provider_ids}

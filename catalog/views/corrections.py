@@ -33,7 +33,9 @@ def book_correct(request, key: str):
                     corrections=form.corrections(),
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                # A refusal of a field the form lacks (the notes) goes on top.
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
             except (services.CorrectionConflict, StaleEdit) as exc:
                 conflicts = getattr(exc, "conflicts", {})
                 record = exc.current

@@ -121,6 +121,9 @@ def book_add(request):
                 record = _add_from_form(request.user, mode, form)
             except AlreadyInLibrary as exc:
                 existing = exc.existing
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
             else:
                 messages.success(request, f"Added “{record.shown.display_title}”.")
                 if mode == "manual" and form.cleaned_data["cover_photo"]:

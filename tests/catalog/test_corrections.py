@@ -104,7 +104,7 @@ def test_a_correction_shows_for_its_reader_and_clearing_it_falls_back(user, othe
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("description", "x" * 20_001, "At most 20,000 characters"),
+        ("description", "x" * 10_001, "At most 10,000 characters"),
         ("pages", 0, "Pages are from 1 to 100,000"),
         ("pages", 100_001, "Pages are from 1 to 100,000"),
         ("title", "t" * 501, "At most 500 characters"),
@@ -413,3 +413,41 @@ def test_a_record_sorts_by_its_correction_among_many(user):
     UserBook.objects.add(other, record.book)
     page = UserBook.objects.page_for_user(other, sort="title")
     assert page.items[0].shown.title == "Z last"
+
+
+@pytest.mark.parametrize(
+    "authors", [[f"Author {n}" for n in range(51)], ["A" * 301]], ids=["many", "long"]
+)
+def test_authors_past_the_limits_get_one_message_typed_or_corrected(user, authors):
+    from catalog.forms import ManualBookForm
+
+    record = UserBookFactory(user=user)
+    with pytest.raises(ValidationError) as refused:
+        _correct(user, record, authors=authors)
+    form = ManualBookForm(
+        data={"title": "Recipes", "authors": "\n".join(authors), "status": "want"}
+    )
+    assert not form.is_valid()
+    assert refused.value.message_dict["authors"] == form.errors["authors"]
+
+
+def test_a_fetched_value_over_a_limit_does_not_block_another_correction(
+    user_client, user
+):
+    fetched = "A fetched description, far too long. " * 1_000  # 37,000 characters
+    book = BookFactory(title="Fetched", description=fetched, authors=["A" * 400])
+    UserBookFactory(user=user, book=book)
+    values = _form(user_client, _correct_url(book.pk))
+    assert values["fix-description"] == fetched
+    values["fix-title"] = "Mine"
+    response = user_client.post(_correct_url(book.pk), values)
+    assert response.status_code == 302
+    # Untouched fields are no corrections: only the title is written.
+    assert _record(user, book.pk).corrections == {"title": "Mine"}
+
+    values = _form(user_client, _correct_url(book.pk))
+    values["fix-description"] = fetched + " Edited."
+    refused = user_client.post(_correct_url(book.pk), values)
+    assert refused.status_code == 200
+    assert "at most 10000 characters" in refused.content.decode()
+    assert _record(user, book.pk).corrections == {"title": "Mine"}

@@ -120,3 +120,29 @@ def test_a_cover_that_is_not_an_image_is_skipped(add, fake_provider, monkeypatch
     add(DUNE)
     book = Book.objects.get_by_key(DUNE)
     assert book.metadata_status == MetadataStatus.COMPLETE and not book.cover
+
+
+def test_fetched_details_are_cut_to_the_books_limits(add, fake_provider):
+    from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX, TEXT_LIMITS
+
+    long_isbn = "9780306406157"
+    fake_provider.google.pop(long_isbn, None)
+    fake_provider.add_book(
+        isbn13=long_isbn,
+        title="T" * 900,
+        authors=tuple(f"{n} " + "a" * 400 for n in range(80)),
+        cover=False,
+        subtitle="S" * 900,
+        publishers=[{"name": "P" * 900}],
+        description="D" * 50_000,
+        number_of_pages=10**9,
+    )
+    add(long_isbn)
+    book = Book.objects.get_by_key(long_isbn)
+    assert book.metadata_status == MetadataStatus.COMPLETE
+    assert (len(book.title), len(book.subtitle), len(book.publisher)) == (500, 500, 300)
+    assert len(book.description) == TEXT_LIMITS["description"]
+    assert len(book.authors) == AUTHORS_MAX
+    assert max(len(a) for a in book.authors) == AUTHOR_LIMIT
+    assert book.pages is None
+    book.clean_fields(exclude=["key", "cover", "cover_thumb"])

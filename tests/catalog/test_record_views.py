@@ -9,6 +9,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog import records
 from catalog.models import UserBook
 from tests.factories import UserBookFactory
 from tests.html_forms import form_values
@@ -234,3 +235,29 @@ def test_whatever_is_posted_the_page_answers_without_an_error(
     client.force_login(user)
     response = client.post(_url(record), {**_open(client, record), **typed})
     assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "second", "tampered"),
+    [
+        ("rating", "4.5", "3.0", "7"),
+        ("started_on", "2024-01-02", "2024-03-04", "nonsense"),
+        ("status", "read", "reading", "zzqx"),
+    ],
+)
+def test_a_tampered_value_in_a_conflict_form_is_refused_not_an_error(
+    user_client, user, record, name, first, second, tampered
+):
+    tab_b = _open(user_client, record)
+    user_client.post(_url(record), {**_open(user_client, record), name: first})
+    response = user_client.post(_url(record), {**tab_b, name: second})
+    assert f'id="conflict-{name}"' in response.content.decode()
+    again = form_values(response.content.decode(), FORM)
+    tampered_response = user_client.post(
+        _url(record), {**again, name: tampered, f"choose_{name}": "mine"}
+    )
+    assert tampered_response.status_code == 200
+    body = tampered_response.content.decode()
+    conflict = body[body.index(f'id="conflict-{name}"') : body.index("</fieldset>")]
+    assert f">{tampered}<" not in conflict
+    assert str(records.values(_stored(user, record))[name]) == first
