@@ -276,7 +276,9 @@ class CorrectionsForm(forms.Form):
 
     def clean_loaded(self):
         loaded = self.cleaned_data.get("loaded") or {}
-        return loaded if isinstance(loaded, dict) else {}
+        if not isinstance(loaded, dict):
+            return {}
+        return {k: v for k, v in loaded.items() if k in self.correctable()}
 
     def corrections(self) -> dict:
         """The corrections map submitted: loaded ones, with the changed fields."""

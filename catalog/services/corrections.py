@@ -83,6 +83,10 @@ def _clean_one(name: str, value: Any) -> Any:
             raise ValidationError(f"Pages are from {low} to {high:,}.")
         return pages
     if name == "authors":
+        if isinstance(value, str):
+            value = value.splitlines()
+        if not isinstance(value, list | tuple):
+            raise ValidationError("Authors are a list of names, one per line.")
         names = [str(n).strip() for n in value if str(n).strip()]
         validate_authors(names)
         return names
@@ -108,6 +112,17 @@ def validate_authors(names: list[str]) -> None:
                 f"one here has {len(name)}. One name per line, please.",
                 code="author_too_long",
             )
+
+
+def _clean_changed(stored: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Check the values that differ from the stored corrections; keep the rest.
+
+    A correction stored under earlier, looser limits must not stop the reader
+    correcting another field; anything new or changed meets today's limits.
+    """
+    same = {k: v for k, v in values.items() if k in stored and v == stored[k]}
+    fresh = {k: v for k, v in values.items() if k not in same}
+    return {**same, **clean_corrections(fresh)}
 
 
 def _full(corrections: dict[str, Any]) -> dict[str, Any]:
@@ -140,9 +155,9 @@ def userbook_correct(
     on one side are kept; fields both sides changed differently raise
     ``CorrectionConflict``. Raises ``ValidationError`` for bad values.
     """
-    submitted = _full(clean_corrections(corrections))
-    base = _full(loaded)
     current = UserBook.objects.get_for_user(user, book_key)
+    submitted = _full(_clean_changed(current.corrections or {}, corrections))
+    base = _full(loaded)
     for _ in range(_ATTEMPTS):
         stored = _full(current.corrections or {})
         merge = three_way(

@@ -8,9 +8,10 @@ lets the edition be fetched.
 
 The reader who typed them is the one whose hand entry created the edition:
 their record was added with it (within ``CREATOR_WINDOW``). When that record
-is gone (they removed the book), nobody else may receive their text, so the
-edition is left as it is and reported. A typed cover photo is never moved:
-it stays on the edition, reported, for an administrator to look at.
+is gone (they removed the book), nobody else may receive their text, so it is
+dropped from the edition and reported. A typed cover photo is taken off the
+edition (so no other reader sees it and a fetched cover can take its place);
+its file stays in media storage, reported, for an administrator.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import timedelta
 
 from accounts.models import User
 from catalog.models import Book, MetadataStatus, UserBook
+from catalog.services.limits import fit_fetched
 from catalog.services.metadata import book_request_metadata
 from catalog.shown import CORRECTABLE_FIELDS
 
@@ -32,8 +34,8 @@ class TypedDetailsResult:
 
     record: UserBook | None  # the record that received them, if any
     returned: bool  # the typed fields left the edition
-    no_creator: bool  # readers hold it, none of them created it: left as it is
-    cover_left: bool  # a typed cover stays on the edition for an administrator
+    no_creator: bool  # readers hold it, none of them created it: text dropped
+    cover_left: str  # a typed cover taken off the edition: its file, kept
 
 
 def books_with_typed_details() -> list[Book]:
@@ -56,19 +58,17 @@ def book_return_typed_details(*, book_key: str) -> TypedDetailsResult:
     """
     book = Book.objects.get_by_key(book_key)
     edited = set(book.edited_fields or [])
-    cover_left = "cover" in edited
+    cover_left = book.cover.name if "cover" in edited and book.cover else ""
     typed = {
-        name: getattr(book, name)
+        name: fit_fetched(name, getattr(book, name))
         for name in CORRECTABLE_FIELDS
         if name in edited and getattr(book, name)
     }
     typed_names = edited & set(CORRECTABLE_FIELDS)
-    if not typed_names:
-        return TypedDetailsResult(None, False, False, cover_left)
+    if not typed_names and "cover" not in edited:
+        return TypedDetailsResult(None, False, False, "")
     records = _records(book)
     record = _creator_record(book, records)
-    if records and record is None:
-        return TypedDetailsResult(None, False, True, cover_left)
     if record is not None and typed:
         own = {**typed, **(record.corrections or {})}  # later corrections win
         UserBook.objects.update_for_user(
@@ -78,11 +78,15 @@ def book_return_typed_details(*, book_key: str) -> TypedDetailsResult:
         setattr(
             book, name, [] if name == "authors" else None if name == "pages" else ""
         )
-    book.edited_fields = sorted(edited - typed_names)
+    if "cover" in edited:
+        # Off the shared edition; the file itself stays for an administrator.
+        book.cover, book.cover_thumb = "", ""
+    book.edited_fields = sorted(edited - typed_names - {"cover"})
     book.metadata_status = MetadataStatus.PENDING
     Book.objects.save_book(book)
     book_request_metadata(book_keys=[book_key])
-    return TypedDetailsResult(record, True, False, cover_left)
+    no_creator = bool(records) and record is None
+    return TypedDetailsResult(record, bool(typed_names), no_creator, cover_left)
 
 
 def _records(book: Book) -> list[UserBook]:

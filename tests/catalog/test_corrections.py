@@ -451,3 +451,30 @@ def test_a_fetched_value_over_a_limit_does_not_block_another_correction(
     assert refused.status_code == 200
     assert "at most 10000 characters" in refused.content.decode()
     assert _record(user, book.pk).corrections == {"title": "Mine"}
+
+
+def test_a_correction_stored_under_older_limits_does_not_block_another(
+    user_client, user
+):
+    record = UserBookFactory(user=user)
+    long_ago = {"description": "d" * 15_000, "authors": ["a" * 250]}
+    UserBook.objects.update_for_user(
+        user, record.book_id, version=record.version, changes={"corrections": long_ago}
+    )
+    values = _form(user_client, record.get_absolute_url())
+    values["fix-title"] = "A better title"
+    response = user_client.post(_correct_url(record.book_id), values)
+    assert response.status_code == 302
+    stored = UserBook.objects.get_for_user(user, record.book_id)
+    assert stored.corrections == {**long_ago, "title": "A better title"}
+
+
+@pytest.mark.parametrize("loaded", ['{"authors": 5}', '{"authors": true}', "[1]"])
+def test_a_tampered_loaded_map_gets_a_message_not_a_500(user_client, user, loaded):
+    record = UserBookFactory(user=user)
+    values = _form(user_client, record.get_absolute_url())
+    values.update({"fix-loaded": loaded, "fix-title": "Mine"})
+    response = user_client.post(_correct_url(record.book_id), values)
+    assert response.status_code in (200, 302)
+    stored = UserBook.objects.get_for_user(user, record.book_id)
+    assert stored.corrections in ({}, {"title": "Mine"})

@@ -56,11 +56,14 @@ def test_typed_details_go_to_their_typist_and_the_edition_is_fetched(
     with django_capture_on_commit_callbacks(execute=True):
         output = _run()
     assert f"{DUNE}: authors, cover, title -> reader {user.pk}; typed cover" in output
+    typed_cover = f"covers/{DUNE}.jpg"
     book = Book.objects.get_by_key(DUNE)
     assert book.title == "Dune" and book.authors == ["Frank Herbert"]
     assert book.metadata_status == MetadataStatus.COMPLETE
-    # The typed cover is not moved: it stays for an administrator to judge.
-    assert book.edited_fields == ["cover"] and default_storage.exists(book.cover.name)
+    # The typed cover is off the edition (the fetched one replaced it); its
+    # file stays in storage for an administrator.
+    assert book.edited_fields == [] and book.cover.name != typed_cover
+    assert default_storage.exists(typed_cover)
     mine = UserBook.objects.get_for_user(user, DUNE)
     assert mine.shown.title == EVIL and mine.shown.authors == ["Spam"]
     assert set(mine.corrections) == {"title", "authors"}  # no cover of theirs
@@ -68,7 +71,7 @@ def test_typed_details_go_to_their_typist_and_the_edition_is_fetched(
     assert theirs.shown.title == "Dune" and theirs.corrections == {}
     assert not UserBook.objects.page_for_user(other_user, query="evil").items
     again = _run()
-    assert f"{DUNE}: cover -> no typed fields; typed cover left" in again
+    assert "0 shared editions hold typed details" in again
     assert UserBook.objects.get_for_user(user, DUNE).corrections == mine.corrections
 
 
@@ -89,9 +92,11 @@ def test_when_the_typist_removed_the_book_no_other_reader_gets_their_details(
     )
     with django_capture_on_commit_callbacks(execute=True):
         output = _run()
-    assert f"{DUNE}: authors, title -> skipped: the reader who typed them" in output
+    assert f"{DUNE}: authors, title -> dropped: the reader who typed them" in output
     theirs = UserBook.objects.get_for_user(other_user, DUNE)
     assert theirs.corrections == {}
-    unchanged = Book.objects.get_by_key(DUNE)
-    assert unchanged.title == EVIL and unchanged.edited_fields == ["authors", "title"]
+    assert theirs.shown.title != EVIL and "Spam" not in theirs.shown.authors
+    edition = Book.objects.get_by_key(DUNE)
+    assert EVIL not in (edition.title, edition.subtitle)
+    assert edition.edited_fields == []
     assert user.pk not in Book.objects.owner_ids(DUNE)

@@ -13,9 +13,10 @@ class Command(BaseCommand):
         "Move the details readers typed into shared editions (books added by hand "
         "with an ISBN before corrections were kept per reader) to the record of "
         "the reader who typed them (the one whose hand entry created the edition; "
-        "editions whose creator no longer holds them are skipped and listed), and "
-        "fetch those editions again. Typed covers are never moved: they are "
-        "listed for an administrator. Idempotent. "
+        "when that reader no longer holds it, the typed text is dropped, never "
+        "given to another reader), and fetch those editions again. Typed covers "
+        "are taken off the edition; their files stay in media storage, listed for "
+        "an administrator. Idempotent. "
         "Reads the whole Books table (a Scan on DynamoDB): run it once, off-peak."
     )
 
@@ -39,15 +40,15 @@ class Command(BaseCommand):
         if not dry_run and books:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Done; editions whose typed details went home are fetched. "
-                    "Covers and skipped editions are left for an administrator."
+                    "Done; the editions are fetched again. Typed cover files "
+                    "listed above stay in media storage for an administrator."
                 )
             )
 
 
 def _outcome(result) -> str:
     if result.no_creator:
-        said = "skipped: the reader who typed them no longer holds the book"
+        said = "dropped: the reader who typed them no longer holds the book"
     elif result.record is not None:
         said = f"reader {result.record.user_id}"
     elif result.returned:
@@ -55,5 +56,5 @@ def _outcome(result) -> str:
     else:
         said = "no typed fields"
     if result.cover_left:
-        said += "; typed cover left on the edition for an administrator"
+        said += f"; typed cover taken off the edition (file kept: {result.cover_left})"
     return said
