@@ -16,6 +16,7 @@ from catalog.backends.base import AlreadyInLibrary
 from catalog.forms import PhotoForm, ScannerForm
 from catalog.metadata.openlibrary import LABEL as SEARCH_LABEL
 from catalog.models import Book, UserBook
+from catalog.views import added
 
 
 @login_required
@@ -100,11 +101,9 @@ def add_by_scanner(request):
                 user=request.user, isbn=isbn, status=form.cleaned_data["status"]
             )
         except AlreadyInLibrary as exc:
-            messages.warning(
-                request, f"Already in your library: {exc.existing.shown.display_title}."
-            )
+            messages.warning(request, added.already(exc.existing))
         else:
-            messages.success(request, f"Added {record.shown.display_title}.")
+            messages.success(request, added.added(record))
         url = reverse("catalog:add-scanner")
         return redirect(f"{url}?status={form.cleaned_data['status']}")
     if request.method == "GET":
@@ -131,10 +130,9 @@ def add_many(request):
         messages.error(request, f"Nothing was added. {reasons}")
         return redirect(_back(request))
     if result.added:
-        messages.success(request, f"Added {_count(result.added)} to your library.")
+        messages.success(request, added.added_many(result.added))
     if result.already:
-        titles = ", ".join(r.shown.display_title for r in result.already)
-        messages.info(request, f"Already in your library: {titles}.")
+        messages.info(request, added.already_many(result.already))
     for raw, reason in result.invalid:
         messages.error(request, f"{_shorten(raw)}: {reason}")
     if len(result.added) == 1 and not (result.already or result.invalid):
@@ -158,10 +156,6 @@ def _shown(request, isbns: list[str]) -> dict[str, dict]:
 def _shorten(text: str, limit: int = 40) -> str:
     # Echoed back in a message (kept in the session): never a whole pasted page.
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _count(records: list) -> str:
-    return "1 book" if len(records) == 1 else f"{len(records)} books"
 
 
 def _back(request) -> str:

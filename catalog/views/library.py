@@ -6,13 +6,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booklibrary.cursors import InvalidCursor
 from catalog import records, services
 from catalog.backends.base import DEFAULT_SORT, SORTS, AlreadyInLibrary, StaleEdit
-from catalog.forms import AddByIsbnForm, CoverPhotoForm, ManualBookForm, UserBookForm
+from catalog.forms import (
+    AddByIsbnForm,
+    CoverPhotoForm,
+    ManualBookForm,
+    ShelfFieldsMixin,
+    UserBookForm,
+)
 from catalog.models import ReadingStatus, UserBook
+from catalog.views import added
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -102,15 +111,18 @@ def _page_size() -> int:
 def book_add(request):
     """Add a book by ISBN or by hand."""
     mode = request.POST.get("mode", request.GET.get("mode", "isbn"))
+    mode = mode if mode in ("isbn", "manual") else "isbn"
     posted = request.POST if request.method == "POST" else None
+    shelf = _shelf_from_query(request.GET)
     isbn_form = AddByIsbnForm(
         posted if mode == "isbn" else None,
-        initial={"isbn": request.GET.get("isbn", "")},
+        initial={"isbn": request.GET.get("isbn", ""), **shelf},
         prefix="isbn",
     )
     manual_form = ManualBookForm(
         posted if mode == "manual" else None,
         request.FILES if mode == "manual" and posted else None,
+        initial=shelf,
         prefix="manual",
     )
     existing = None
@@ -125,19 +137,46 @@ def book_add(request):
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
             else:
-                messages.success(request, f"Added “{record.shown.display_title}”.")
+                messages.success(request, added.added(record))
                 if mode == "manual" and form.cleaned_data["cover_photo"]:
                     _use_cover_photo(request, record, form.cleaned_data["cover_photo"])
                 if request.POST.get("next_action") == "add_another":
-                    return redirect("catalog:book-add")
+                    return redirect(_add_another_url(mode, form.cleaned_data))
                 return redirect(record)
     context = {
         "isbn_form": isbn_form,
         "manual_form": manual_form,
         "mode": mode,
         "existing": existing,
+        "already": added.already(existing) if existing else "",
     }
     return render(request, "catalog/book_add.html", context)
+
+
+def _add_another_url(mode: str, cleaned: dict) -> str:
+    """The add page again, on the same tab, with the shelf just chosen."""
+    query = {
+        "mode": mode,
+        "status": cleaned["status"],
+        "owned": "1" if cleaned["owned"] else "0",
+        "location": cleaned["location"],
+    }
+    return f"{reverse('catalog:book-add')}?{urlencode(query)}"
+
+
+def _shelf_from_query(query) -> dict:
+    """Status, owned and location carried over by "Add and add another".
+
+    Anything odd falls back: an unknown status to "want", a long location is cut
+    to what the form takes. Nothing here is saved until the form is posted.
+    """
+    status = query.get("status", "")
+    limit = ShelfFieldsMixin.base_fields["location"].max_length
+    return {
+        "status": status if status in ReadingStatus.values else ReadingStatus.WANT,
+        "owned": query.get("owned", "1") != "0",
+        "location": query.get("location", "").strip()[:limit],
+    }
 
 
 def _add_from_form(user, mode: str, form) -> UserBook:

@@ -72,7 +72,7 @@ def test_scanner_mode_adds_book_after_book(user_client, user, fake_provider):
     assert "Fantastic Mr. Fox" in page and "Dune" in page
     assert UserBook.objects.status_counts(user)["read"] == 2
     again = user_client.post(url, {"isbn": DUNE, "status": "read"}, follow=True)
-    assert "Already in your library: Dune" in again.content.decode()
+    assert "“Dune” is already in your library." in again.content.decode()
 
 
 def test_scanner_mode_keeps_a_misread_and_says_why(user_client):
@@ -133,7 +133,8 @@ def test_add_many_reports_added_owned_and_invalid(user_client, user, fake_provid
         reverse("catalog:add-many"), {"isbns": [DUNE, FOX, "123"]}, follow=True
     )
     body = response.content.decode()
-    assert "Added 1 book" in body and "Already in your library: Fox" in body
+    assert f"Added ISBN {DUNE} to your library" in body
+    assert "“Fox” is already in your library." in body
     assert "123:" in body
 
 
