@@ -6,10 +6,10 @@ whatever the storage. ``tests/catalog/test_backend_contract.py`` holds the
 contract every implementation must pass.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalog.search import fold, isbn_words, search_key
 from catalog.shown import ShownBook
 
 if TYPE_CHECKING:
@@ -67,12 +67,6 @@ class Page:
     next_cursor: str | None = None
 
 
-def fold(text: str) -> str:
-    """Lower-case and strip accents, so "García" is found by "garcia"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _surname_first(name: str) -> str:
     name = name.strip()
     if "," in name:
@@ -99,11 +93,12 @@ def listing_fields(
             break
     first_author = fold(_surname_first(book.authors[0])) if book.authors else ""
     # ISBN and title first: a cut never loses what is searched for most.
-    searchable = [book.isbn13, book.title, *(book.authors or []), book.subtitle]
+    # The same normalisation reads queries (``catalog.search.search_words``).
+    searchable = [*isbn_words(book.isbn13), book.title, *(book.authors or [])]
     return {
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
-        "search_text": fold(" ".join(s for s in searchable if s))[:SEARCH_TEXT_MAX],
+        "search_text": search_key([*searchable, book.subtitle])[:SEARCH_TEXT_MAX],
     }
 
 

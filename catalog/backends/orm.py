@@ -23,6 +23,7 @@ from catalog.backends.base import (
     metadata_attempt_fields,
 )
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
+from catalog.search import search_words
 
 # sort name -> (ordering column, descending?)
 _ORDERINGS = {
@@ -151,7 +152,7 @@ class OrmCatalogBackend(CatalogBackend):
         )
         if status:
             records = records.filter(status=status)
-        for word in fold(query).split():
+        for word in search_words(query):
             records = records.filter(search_text__contains=word)
         scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}"
         if cursor:

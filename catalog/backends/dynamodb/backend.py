@@ -27,7 +27,6 @@ from catalog.backends.base import (
     CatalogBackend,
     Page,
     StaleEdit,
-    fold,
     listing_fields,
     record_listing_fields,
 )
@@ -39,6 +38,7 @@ from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.listing import Listing, read_page
 from catalog.models import Book, ReadingStatus, UserBook
+from catalog.search import search_words
 
 # An edit that loses a race with a concurrent one is retried this many times.
 _WRITE_ATTEMPTS = 3
@@ -222,7 +222,7 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
     ) -> tuple[list[dict], str | None]:
         """Return one page's record items and the cursor of the next page."""
         sort = sort if sort in SORTS else DEFAULT_SORT
-        listing = Listing(user.pk, status=status, sort=sort, words=fold(query).split())
+        listing = Listing(user.pk, status=status, sort=sort, words=search_words(query))
         return read_page(
             dynamodb.client(),
             _userbooks_table(),
