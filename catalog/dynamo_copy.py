@@ -1,6 +1,8 @@
 """Copy a local (SQL) library into the DynamoDB tables, and check the copy.
 
-Every source row becomes exactly the item the DynamoDB backends would write.
+Every source row becomes exactly the item the DynamoDB backends would write
+(a record's sort and search keys computed anew, so the tables get the current
+format even from rows stored in an older one).
 A copy compares each item with what the table holds and writes only what
 differs, so it is idempotent (a second run writes nothing) and resumable (a
 run cut short is finished by the next). The parity check reads both sides:
@@ -21,6 +23,7 @@ from accounts.backends.dynamodb import sentinel_items, user_to_item
 from accounts.models import User
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_get, batch_put, from_item
+from catalog.backends.base import record_listing_fields
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
 from catalog.models import Book, ReadingStatus, UserBook
 
@@ -100,6 +103,9 @@ def _book_items() -> Iterator[list[Item]]:
 def _userbook_items() -> Iterator[list[Item]]:
     records = UserBook._base_manager.select_related("book").order_by("pk")
     for record in records.iterator():
+        # Keys as this version makes them, whatever format the row was stored in.
+        for name, value in record_listing_fields(record).items():
+            setattr(record, name, value)
         yield [userbook_to_item(record)]
 
 

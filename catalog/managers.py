@@ -7,6 +7,7 @@ from django.db import models
 from catalog.backends.base import DEFAULT_SORT, Page
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from catalog.models import Book, UserBook
@@ -131,6 +132,12 @@ class UserBookManager(models.Manager):
     def remove_all_for_user(self, user) -> int:
         """Remove the user's whole library (their account is going)."""
         return _backend().remove_all_for_user(user)
+
+    def refresh_listings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Recompute every record's sort and search keys; yield (read, rewritten)."""
+        return _backend().refresh_listings(dry_run=dry_run, batch=batch)
 
     def all_records(self) -> list["UserBook"]:
         """Return every user's records with their books, for the admin's listing."""

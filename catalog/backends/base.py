@@ -13,6 +13,7 @@ from catalog.search import fold, isbn_words, search_key
 from catalog.shown import ShownBook
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from accounts.models import User
@@ -247,6 +248,19 @@ class CatalogBackend:
 
     def remove_all_for_user(self, user: "User") -> int:
         """Remove every record of the user's library; return how many there were."""
+        raise NotImplementedError
+
+    def refresh_listings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Recompute every record's sort and search keys, ``batch`` records a step.
+
+        Yields (records read, records rewritten) per step; a record whose
+        stored keys are already right is not written, so a second run writes
+        nothing. A record that an edit or a book's save moved meanwhile is
+        left as that write made it. Reads every record (a Scan on DynamoDB):
+        for an operator's command, never a request.
+        """
         raise NotImplementedError
 
 

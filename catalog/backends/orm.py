@@ -1,5 +1,6 @@
 """The ORM catalog backend (local mode: SQLite or PostgreSQL)."""
 
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from catalog.backends.base import (
     fold,
     listing_fields,
     metadata_attempt_fields,
+    record_listing_fields,
 )
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -232,6 +234,27 @@ class OrmCatalogBackend(CatalogBackend):
     def remove_all_for_user(self, user) -> int:
         deleted, _ = UserBook._base_manager.filter(user=user).delete()
         return deleted
+
+    def refresh_listings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> Iterator[tuple[int, int]]:
+        records = UserBook._base_manager.select_related("book").order_by("pk")
+        last = 0
+        while page := list(records.filter(pk__gt=last)[:batch]):
+            last, written = page[-1].pk, 0
+            for record in page:
+                fields = record_listing_fields(record)
+                stored = {name: getattr(record, name) for name in fields}
+                if fields == stored:
+                    continue
+                if dry_run:
+                    written += 1
+                    continue
+                # Unless an edit or a book's save wrote the keys meanwhile.
+                written += UserBook._base_manager.filter(
+                    pk=record.pk, version=record.version, **stored
+                ).update(**fields)
+            yield len(page), written
 
 
 def _to_cursor(value: Any) -> Any:

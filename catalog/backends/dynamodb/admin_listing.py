@@ -1,5 +1,9 @@
-"""The admin's whole-table operations on DynamoDB: the only place a Scan is used."""
+"""Whole-table operations on DynamoDB, the only place a Scan is used.
 
+For the admin's listings and operators' commands, never a request.
+"""
+
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -87,3 +91,54 @@ class DynamoAdminListing:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
         return len(keys)
+
+    def refresh_listings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> Iterator[tuple[int, int]]:
+        """Recompute every record's keys: a Scan page by page, books in batches."""
+        client, table = dynamodb.client(), _userbooks_table()
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=table, PaginationConfig={"PageSize": batch}
+        ):
+            found = page.get("Items", [])
+            books = self.get_books(sorted({item["book_key"]["S"] for item in found}))
+            written = 0
+            for item in found:
+                key = item["book_key"]["S"]
+                record = codec.userbook_from_item(item, books.get(key) or Book(key=key))
+                listing = codec.listing_attributes(
+                    record.book, record.corrections, record.provisional
+                )
+                if all(item.get(n) == {"S": v} for n, v in listing.items()):
+                    continue
+                if dry_run or _rewrite_listing(client, table, item, listing):
+                    written += 1
+            yield len(found), written
+
+
+def _rewrite_listing(client: Any, table: str, item: Any, listing: dict) -> bool:
+    """Write a record's keys unless an edit or a book's save moved it meanwhile."""
+    names = {f"#{n}": n for n in ["version", *listing]}
+    values = {f":{n}": {"S": v} for n, v in listing.items()}
+    unmoved = []
+    for n in ["version", *listing]:
+        if n in item:
+            values[f":was_{n}"] = item[n]
+            unmoved.append(f"#{n} = :was_{n}")
+        else:
+            unmoved.append(f"attribute_not_exists(#{n})")
+    try:
+        client.update_item(
+            TableName=table,
+            Key=codec.userbook_key(int(item["user_id"]["N"]), item["book_key"]["S"]),
+            UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in listing),
+            ConditionExpression=" AND ".join(unmoved),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
