@@ -31,6 +31,8 @@ _APOSTROPHES = frozenset("'\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032\uff0
 _INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # What the tokens of a typed ISBN leave once ``isbn.clean`` has read them.
 _ISBN_CHARACTERS = re.compile(r"[0-9]*X?")
+# An ISBN with a typo: one word, so that its pieces do not find other books.
+_ISBN_SHAPED = re.compile(r"[0-9]{9}[0-9X]|[0-9]{13}")
 _ISBN_LENGTHS = (10, 13)
 
 
@@ -119,7 +121,7 @@ def search_words(query: str) -> list[str]:
 
     An ISBN is read on the raw query, before punctuation breaks words, so
     "978-0-441-17271-9", "978 0 441 17271 9" and "0441172717" are one word:
-    the ISBN-13.
+    the ISBN-13. One with a wrong check digit stays one word too.
     """
     tokens = (query or "").split()
     words: list[str] = []
@@ -130,7 +132,10 @@ def search_words(query: str) -> list[str]:
             words.append(typed[0])
             at = typed[1]
             continue
-        for parts in _chunks(tokens[at]):
-            words += parts
+        cleaned = isbn.clean(tokens[at])
+        if _ISBN_SHAPED.fullmatch(cleaned):
+            words.append(cleaned.casefold())
+        else:
+            words += [part for parts in _chunks(tokens[at]) for part in parts]
         at += 1
     return list(dict.fromkeys(words))
