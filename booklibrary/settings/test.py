@@ -1,5 +1,6 @@
 """Test settings: fast hashing, in-memory mail, throwaway media."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,11 @@ DATABASES = {
         env.db_url("TEST_DATABASE_URL", default=f"sqlite:///{TEST_DB_FILE}")
     )
 }
-DATABASES["default"].setdefault("TEST", {"NAME": str(TEST_DB_FILE)})
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("TEST", {"NAME": str(TEST_DB_FILE)})
+else:
+    # A server several runs share (PostgreSQL): each makes a database of its own.
+    DATABASES["default"].setdefault("TEST", {"NAME": f"test_booklibrary_{os.getpid()}"})
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = Path(
