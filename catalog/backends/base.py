@@ -193,9 +193,10 @@ class CatalogBackend:
     ) -> Page:
         """Return one page of the user's books, filtered, searched and sorted.
 
-        ``query`` matches title, subtitle, authors or ISBN, ignoring case and
-        accents. ``cursor`` comes from a previous page's ``next_cursor``; an
-        invalid one raises ``booklibrary.cursors.InvalidCursor``.
+        ``query`` matches title, subtitle, authors or ISBN, ignoring case,
+        accents and punctuation, an ISBN in any form (``catalog.search``).
+        ``cursor`` comes from a previous page's ``next_cursor``; an invalid
+        one raises ``booklibrary.cursors.InvalidCursor``.
         """
         raise NotImplementedError
 

@@ -102,6 +102,7 @@ class SearchContract:
             "dr no": {"Dr. No"},
             "Dr. No": {"Dr. No"},
             "dr.no fleming": {"Dr. No"},
+            "dr\x00no\tfleming": {"Dr. No"},  # controls separate words
             "jrr tolkien": {"The Lord of the Rings"},
             "(illustrated)": {"The Hitchhiker\u2019s Guide (Illustrated)"},
         }

@@ -97,6 +97,11 @@ def test_periods_and_other_punctuation_are_breaks():
     assert _found("what", "What?! (A Novel)") and _found("novel", "«Novel»")
 
 
+def test_control_characters_separate_words_and_are_never_searched_for():
+    assert search_words("dr\x00no\u200bvel\u2028x") == ["dr", "novel", "x"]
+    assert "\x00" not in search_key(["a\x00b"])
+
+
 def test_a_query_of_punctuation_alone_searches_for_nothing():
     assert search_words("&") == [] and search_words(" - ... ") == []
 
