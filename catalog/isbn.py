@@ -36,11 +36,6 @@ def _ascii_digit(char: str) -> str:
     return char if value is None else str(value)
 
 
-def ascii_digits(text: str) -> str:
-    """Return the text with every decimal digit of any script as its ASCII digit."""
-    return "".join(_ascii_digit(char) for char in text)
-
-
 def clean(raw: str) -> str:
     """Strip separators and an "ISBN" label; read any script's digits as ASCII.
 
@@ -49,7 +44,7 @@ def clean(raw: str) -> str:
     digit. Anything else is left for the checks to refuse with a message.
     """
     text = unicodedata.normalize("NFKC", raw or "").strip()
-    text = ascii_digits(text)
+    text = "".join(_ascii_digit(char) for char in text)
     text = re.sub(r"^isbn(?:-1[03])?:?", "", text, flags=re.IGNORECASE)
     return _SEPARATORS.sub("", text).upper()
 

@@ -25,15 +25,18 @@ from collections.abc import Iterable
 from catalog import isbn
 
 # Dropped, so that the two halves stay one word: "Hitchhiker's", "Hitchhiker’s"
-# (typographic), "Hawaiʻi".
-_APOSTROPHES = frozenset("'\u2018\u2019\u201b\u02bc\u02bb\u0060\u00b4\u2032\uff07")
+# (typographic), "Hawaiʻi". Before folding, which would make "´" a space.
+_APOSTROPHES = re.compile("['\u2018\u2019\u201b\u02bc\u02bb`\u00b4\u2032\uff07]")
 # Variation selectors: "❤️" and "❤" are the same word.
-_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # What the tokens of a typed ISBN leave once ``isbn.clean`` has read them.
 _ISBN_CHARACTERS = re.compile(r"[0-9]*X?")
 # An ISBN with a typo: one word, so that its pieces do not find other books.
 _ISBN_SHAPED = re.compile(r"[0-9]{9}[0-9X]|[0-9]{13}")
 _ISBN_LENGTHS = (10, 13)
+# Where punctuation was: a control character, so never one of a word's.
+_BREAK = "\x00"
+_TABLE_MAX = 20_000
 
 
 def fold(text: str) -> str:
@@ -42,55 +45,63 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def _kind(char: str) -> str:
-    """Return "space", "break" (punctuation) or "word" for a folded character."""
+def _normal(char: str) -> str:
+    """Return what a folded character becomes: itself, its digit, a break or none."""
     category = unicodedata.category(char)
+    if category == "Cf" or _VARIATION_SELECTORS.match(char):
+        return ""  # invisible: zero-width joiners and spaces, variation selectors
     if category[0] == "Z" or category == "Cc":
-        return "space"
+        return " "
     if category[0] == "P":
-        return "break"
+        return _BREAK
     # Letters, marks, digits, symbols (emoji), and code points this Python
-    # does not know yet (newer emoji): all of them are words.
-    return "word"
+    # does not know yet (newer emoji): all of them are words. A digit of any
+    # script is its ASCII digit, as in ISBNs.
+    digit = unicodedata.decimal(char, None)
+    return char if digit is None else str(digit)
+
+
+class _Normalisation(dict):
+    """``str.translate``'s table, each character worked out the first time seen."""
+
+    def __missing__(self, code: int) -> str:
+        normal = _normal(chr(code))
+        if len(self) < _TABLE_MAX:  # however many characters are thrown at it
+            self[code] = normal
+        return normal
+
+
+_TABLE = _Normalisation()
 
 
 def _chunks(text: str) -> list[list[str]]:
     """Return the normalised text as chunks (between spaces) of parts."""
-    kept = "".join(
-        c
-        for c in _INVISIBLE.sub("", text or "")
-        if c not in _APOSTROPHES and unicodedata.category(c) != "Cf"
-    )
-    chunks: list[list[str]] = []
-    parts: list[str] = []
-    part: list[str] = []
-    for char in isbn.ascii_digits(fold(kept)):
-        kind = _kind(char)
-        if kind == "word":
-            part.append(char)
-            continue
-        if part:
-            parts.append("".join(part))
-            part = []
-        if kind == "space" and parts:
+    normal = fold(_APOSTROPHES.sub("", text or "")).translate(_TABLE)
+    chunks = []
+    for chunk in normal.split():
+        parts = [part for part in chunk.split(_BREAK) if part]
+        if parts:
             chunks.append(parts)
-            parts = []
-    if part:
-        parts.append("".join(part))
-    if parts:
-        chunks.append(parts)
     return chunks
 
 
-def search_key(texts: Iterable[str]) -> str:
-    """Return the stored search text of these texts: every word, split and joined."""
-    words: list[str] = []
+def search_key(texts: Iterable[str], *, limit: int) -> str:
+    """Return the stored search text of these texts: every word, split and joined.
+
+    At most ``limit`` characters: the texts are read in order, and reading
+    stops once that many are kept.
+    """
+    words: dict[str, None] = {}
+    size = 0
     for text in texts:
         for parts in _chunks(text):
-            words += parts
-            if len(parts) > 1:
-                words.append("".join(parts))
-    return " ".join(dict.fromkeys(words))
+            for word in parts + (["".join(parts)] if len(parts) > 1 else []):
+                if word not in words:
+                    words[word] = None
+                    size += len(word) + 1
+            if size > limit:
+                return " ".join(words)[:limit]
+    return " ".join(words)[:limit]
 
 
 def isbn_words(isbn13: str) -> list[str]:

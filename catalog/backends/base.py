@@ -99,7 +99,7 @@ def listing_fields(
     return {
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
-        "search_text": search_key([*searchable, book.subtitle])[:SEARCH_TEXT_MAX],
+        "search_text": search_key([*searchable, book.subtitle], limit=SEARCH_TEXT_MAX),
     }
 
 
