@@ -34,6 +34,8 @@ _ISBN_CHARACTERS = re.compile(r"[0-9]*X?")
 # An ISBN with a typo: one word, so that its pieces do not find other books.
 _ISBN_SHAPED = re.compile(r"[0-9]{9}[0-9X]|[0-9]{13}")
 _ISBN_LENGTHS = (10, 13)
+# The most tokens one typed ISBN spreads over: a label, then a digit apiece.
+_ISBN_MAX_TOKENS = 14
 # Where punctuation was: a control character, so never one of a word's.
 _BREAK = "\x00"
 _TABLE_MAX = 20_000
@@ -118,7 +120,7 @@ def isbn_words(isbn13: str) -> list[str]:
 def _typed_isbn(tokens: list[str], start: int) -> tuple[str, int] | None:
     """Return the ISBN-13 that tokens from ``start`` spell and where it ends."""
     digits, found = "", None
-    for end in range(start, len(tokens)):
+    for end in range(start, min(len(tokens), start + _ISBN_MAX_TOKENS)):
         digits += isbn.clean(tokens[end])
         if len(digits) > max(_ISBN_LENGTHS) or not _ISBN_CHARACTERS.fullmatch(digits):
             break

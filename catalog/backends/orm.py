@@ -238,6 +238,7 @@ class OrmCatalogBackend(CatalogBackend):
     def refresh_listings(
         self, *, dry_run: bool = False, batch: int = 100
     ) -> Iterator[tuple[int, int]]:
+        """Recompute every record's keys, ``batch`` rows a step, in id order."""
         records = UserBook._base_manager.select_related("book").order_by("pk")
         last = 0
         while page := list(records.filter(pk__gt=last)[:batch]):

@@ -41,6 +41,11 @@ def test_an_isbn10_ending_in_x_is_read_whatever_its_case():
     assert search_words("080442957x") == ["9780804429573"]
 
 
+def test_an_isbn_typed_a_digit_at_a_time_is_read_and_dashes_alone_are_not():
+    assert search_words("ISBN 9 7 8 0 4 4 1 1 7 2 7 1 9") == [DUNE_13]
+    assert search_words(" - " * 100 + "dune") == ["dune"]
+
+
 def test_an_isbn_among_words_stays_one_word():
     assert search_words("dune 978-0-441-17271-9 herbert") == [
         "dune",
