@@ -3,6 +3,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from catalog.backends.base import SEARCH_TEXT_MAX, listing_fields
 from catalog.models import Book
@@ -157,3 +159,15 @@ def test_the_stored_text_is_capped_and_keeps_the_isbn_and_title_first():
     stored = listing_fields(book)["search_text"]
     assert len(stored) <= SEARCH_TEXT_MAX
     assert stored.startswith(f"{DUNE_13} {DUNE_10} dune author 0 author0")
+
+
+@given(st.text(max_size=80))
+def test_any_text_is_found_by_itself(text):
+    """Whatever is typed finds the record it was stored in (ISBNs aside)."""
+    digits = unicodedata.normalize("NFKC", text)
+    assume(sum(c.isdecimal() for c in digits) < 9)  # too few digits for an ISBN
+    stored = search_key([text], limit=SEARCH_TEXT_MAX)
+    words = search_words(text)
+    assert all(word and word in stored for word in words)
+    assert not any(unicodedata.category(c)[0] in "PZ" for c in "".join(words))
+    assert bool(words) == bool(stored)
