@@ -95,13 +95,12 @@ def _refresh(*args) -> str:
 
 @pytest.mark.usefixtures("both_modes")
 def test_the_library_page_finds_the_issues_examples(user_client, user):
-    _library(user)
+    titles = [record.shown.title for record in _library(user)]
     for query, title in ISSUE_EXAMPLES.items():
         response = user_client.get(reverse("catalog:book-list"), {"q": query})
         assert response.status_code == 200
-        found = [r.shown.title for r in response.context["page"].items]
-        assert found == [title], query
-        assert title in response.content.decode()
+        body = response.content.decode()
+        assert [t for t in titles if t in body] == [title], query
 
 
 def test_refresh_search_keys_rewrites_the_older_format_once(user, both_modes):
