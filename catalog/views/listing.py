@@ -83,14 +83,12 @@ def _back(request):
 def library_view(request):
     """Remember the reader's choice of grid or list (on their account)."""
     try:
-        chosen = account_services.user_set_library_view(
+        account_services.user_set_library_view(
             user=request.user, view=request.POST.get("view", "")
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        label = dict(LibraryView.choices)[chosen].lower()
-        messages.success(request, f"Your library shows as a {label} now.")
+    # A change needs no message: the pressed button and the page show it.
     return _back(request)
 
 

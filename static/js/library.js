@@ -69,6 +69,7 @@
           : chosen === 1
             ? "1 book selected"
             : chosen + " books selected";
+      bulk.classList.toggle("bulk-active", chosen > 0);
       all.checked = chosen > 0 && chosen === list.length;
       all.indeterminate = chosen > 0 && chosen < list.length;
     };
