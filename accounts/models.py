@@ -38,6 +38,10 @@ class UserManager(DjangoUserManager):
         """Tell whether another account already uses this email (any case)."""
         return get_user_backend().email_taken(email, exclude_pk=exclude_pk)
 
+    def set_library_view(self, user: "User", view: str) -> None:
+        """Store the reader's library view (only that attribute is written)."""
+        get_user_backend().set_library_view(user, view)
+
     def all_users(self) -> list["User"]:
         """Return every user, for the admin's listing (never a request path)."""
         return get_user_backend().all_users()
@@ -51,12 +55,23 @@ class UserManager(DjangoUserManager):
         ]
 
 
+class LibraryView(models.TextChoices):
+    """How the library page shows books."""
+
+    GRID = "grid", "Grid"
+    LIST = "list", "List"
+
+
 class User(AbstractUser):
     """A person with a library."""
 
     # The folded username and email (see accounts.keys), unique in the table.
     username_key = models.TextField(editable=False, default="")
     email_key = models.TextField(editable=False, default="", blank=True)
+    # The reader's choice of library view, kept with them on every device.
+    library_view = models.CharField(
+        max_length=8, choices=LibraryView.choices, default=LibraryView.GRID
+    )
 
     objects = UserManager()
 

@@ -30,3 +30,33 @@ def decode(cursor: str, *, scope: str) -> Any:
     if not isinstance(data, dict) or data.get("s") != scope:
         raise InvalidCursor("This page link belongs to another listing.")
     return data.get("p")
+
+
+class PagePosition:
+    """Where a page link points: a backend position, which way to read from it,
+    and how many items come before the page it leads to (for "25–48 of N")."""
+
+    __slots__ = ("at", "backwards", "offset")
+
+    def __init__(self, at: Any, *, backwards: bool = False, offset: int = 0):
+        self.at, self.backwards, self.offset = at, backwards, offset
+
+
+def encode_page(
+    at: Any, *, scope: str, backwards: bool = False, offset: int = 0
+) -> str:
+    """Sign a page link: read after ``at`` (or before it, ``backwards``)."""
+    return encode({"at": at, "back": backwards, "n": max(offset, 0)}, scope=scope)
+
+
+def decode_page(cursor: str, *, scope: str) -> PagePosition:
+    """Return the page position inside ``cursor``, or raise InvalidCursor."""
+    data = decode(cursor, scope=scope)
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("back"), bool)
+        and type(data.get("n")) is int
+        and data["n"] >= 0
+    ):
+        raise InvalidCursor("This page link is not valid.")
+    return PagePosition(data.get("at"), backwards=data["back"], offset=data["n"])

@@ -111,6 +111,12 @@ class UserBookManager(models.Manager):
             user, status=status, query=query, sort=sort, cursor=cursor, limit=limit
         )
 
+    def count_for_user(
+        self, user, *, status: str | None = None, query: str = ""
+    ) -> int | None:
+        """Return how many books that listing holds, or None if not known cheaply."""
+        return _backend().count_for_user(user, status=status, query=query)
+
     def pages_for_user(self, user, lookups: list[dict[str, Any]]) -> list[Page]:
         """Return one page per lookup, read together where the backend can."""
         return _backend().pages_for_user(user, lookups)

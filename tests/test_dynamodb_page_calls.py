@@ -5,6 +5,8 @@ and user loading included. A Scan anywhere fails the test.
 """
 
 import pytest
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from tests.dynamo_library import fill_dynamo_library
 from tests.factories import UserFactory
@@ -27,7 +29,12 @@ PAGES = {
     "/books/add/": [],
     "/profile/": [],
     "detail": ["BatchGetItem"],  # the record and its book together
+    # Paging on from the first page and back again: the same Query and batch.
+    "next": LIBRARY_CALLS,
+    "previous": LIBRARY_CALLS,
 }
+# Small pages, so that 10 books make three of them.
+PAGE_SIZE = 4
 
 
 @pytest.fixture
@@ -50,8 +57,24 @@ def _page_calls(client, calls, url: str) -> list[str]:
     return list(calls)
 
 
+def _url(client, page: str, books) -> str:
+    """The address each entry of ``PAGES`` stands for."""
+    if page == "detail":
+        return f"/books/{books[7].pk}/"
+    if page in ("next", "previous"):
+        listing = reverse("catalog:book-list")
+        first = client.get(listing, {"sort": "title"}).context["page"]
+        second = client.get(
+            listing, {"sort": "title", "cursor": first.next_cursor}
+        ).context["page"]
+        cursor = second.next_cursor if page == "next" else second.prev_cursor
+        return f"{listing}?{urlencode({'sort': 'title', 'cursor': cursor})}"
+    return page
+
+
 @pytest.mark.django_db
-def test_pages_cost_the_same_calls_for_10_and_2000_books(client, calls):
+def test_pages_cost_the_same_calls_for_10_and_2000_books(client, calls, settings):
+    settings.CATALOG_PAGE_SIZE = PAGE_SIZE
     small, large = UserFactory(), UserFactory()
     fill_dynamo_library(small, 10)
     books = fill_dynamo_library(large, 2000)
@@ -59,7 +82,7 @@ def test_pages_cost_the_same_calls_for_10_and_2000_books(client, calls):
     for user in (small, large):
         client.force_login(user)
         for page in PAGES:
-            url = f"/books/{books[7].pk}/" if page == "detail" else page
+            url = _url(client, page, books)
             seen.setdefault(page, []).append(_page_calls(client, calls, url))
     for page, expected in PAGES.items():
         with_10, with_2000 = seen[page]
@@ -101,3 +124,33 @@ def test_counts_that_came_with_the_user_follow_a_change_in_the_same_request(call
     services.userbook_add(user=user, isbn="9780306406157", status="read")
     assert UserBook.objects.status_counts(user)["all"] == 4
     assert calls[-1] == "GetItem"
+
+
+@pytest.mark.django_db
+def test_a_previous_page_costs_the_same_as_the_first(client, calls):
+    user = UserFactory()
+    fill_dynamo_library(user, 100)
+    client.force_login(user)
+    first = client.get("/books/?sort=title").context["page"]
+    second = client.get(
+        "/books/", {"sort": "title", "cursor": first.next_cursor}
+    ).context["page"]
+    back = urlencode({"sort": "title", "cursor": second.prev_cursor})
+    assert _page_calls(client, calls, f"/books/?{back}") == (
+        REQUEST_OVERHEAD + LIBRARY_CALLS
+    )
+
+
+@pytest.mark.django_db
+def test_a_bulk_change_of_status_costs_a_read_and_a_write_per_book(calls):
+    from catalog import services
+
+    user = UserFactory()
+    books = fill_dynamo_library(user, 60)
+    # Six books not yet being read (every fourth one is: see fill_dynamo_library).
+    keys = [b.pk for n, b in enumerate(books) if n % 4 != 1][:6]
+    calls.clear()
+    result = services.userbooks_set_status(user=user, book_keys=keys, status="reading")
+    assert len(result.changed) == 6
+    # One batch read of all the records, then for each a read and a write.
+    assert calls == ["BatchGetItem"] + ["BatchGetItem", "TransactWriteItems"] * 6

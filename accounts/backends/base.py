@@ -49,6 +49,13 @@ class UserBackend:
         """
         raise NotImplementedError
 
+    def set_library_view(self, user: "User", view: str) -> None:
+        """Write only the user's ``library_view`` (a valid choice; the caller checks).
+
+        Raises ``User.DoesNotExist`` when the account is gone.
+        """
+        raise NotImplementedError
+
     def delete(self, user: "User") -> None:
         """Delete the user and free their username and email."""
         raise NotImplementedError

@@ -34,6 +34,9 @@ FIELDS = (
     "username_key",
     "email_key",
 )
+# Preferences are written alone (``set_library_view``), never by a save, so a
+# save of a user loaded earlier cannot put back an older choice.
+LIBRARY_VIEW = "library_view"
 _DATES = {"date_joined", "last_login"}
 _FLAGS = {"is_active", "is_staff", "is_superuser"}
 _KEY_MAX_BYTES = 2048  # DynamoDB's limit for a partition key
@@ -61,6 +64,7 @@ def user_to_item(user) -> dict:
     """Return the Users-table item for an account (without book counters)."""
     item = {**_user_key(user.pk), "id": {"N": str(user.pk)}}
     item.update({name: _encode(name, getattr(user, name)) for name in FIELDS})
+    item[LIBRARY_VIEW] = {"S": user.library_view}
     return item
 
 
@@ -89,6 +93,9 @@ def _decode(item: dict) -> "Any":
             values[name] = datetime.fromisoformat(raw["S"]) if "S" in raw else None
         else:
             values[name] = raw.get("S", "")
+    view = item.get(LIBRARY_VIEW, {}).get("S")
+    if view:
+        values[LIBRARY_VIEW] = view
     user = User(id=int(item["id"]["N"]), **values)
     fill_keys(user)
     user._state.adding = False
@@ -263,6 +270,23 @@ class DynamoUserBackend(UserBackend):
                         field = "email" if key.startswith("EMAIL#") else "username"
                         raise UsernameOrEmailTaken(field) from exc
             raise
+
+    def set_library_view(self, user, view):
+        from accounts.models import User
+
+        try:
+            dynamodb.client().update_item(
+                TableName=self._table(),
+                Key=_user_key(user.pk),
+                UpdateExpression="SET #v = :v",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#v": LIBRARY_VIEW},
+                ExpressionAttributeValues={":v": {"S": view}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise User.DoesNotExist(f"No user {user.pk}") from None
 
     def delete(self, user):
         actions = [

@@ -62,6 +62,10 @@ class OrmUserBackend(UserBackend):
             update_fields = {*update_fields, *changed}
         models.Model.save(user, update_fields=update_fields)
 
+    def set_library_view(self, user, view):
+        if not _users().filter(pk=user.pk).update(library_view=view):
+            raise _users().model.DoesNotExist(f"No user {user.pk}")
+
     def delete(self, user):
         models.Model.delete(user)
 

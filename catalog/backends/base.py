@@ -62,10 +62,16 @@ class StaleEdit(Exception):
 
 @dataclass
 class Page:
-    """One page of a user's books and the cursor to the next one (or None)."""
+    """One page of a user's books and the cursors to the pages beside it.
+
+    ``next_cursor`` and ``prev_cursor`` are None at either end; ``offset`` is
+    the number of books listed before this page (0 on the first).
+    """
 
     items: list["UserBook"] = field(default_factory=list)
     next_cursor: str | None = None
+    prev_cursor: str | None = None
+    offset: int = 0
 
 
 def _surname_first(name: str) -> str:
@@ -195,8 +201,20 @@ class CatalogBackend:
 
         ``query`` matches title, subtitle, authors or ISBN, ignoring case,
         accents and punctuation, an ISBN in any form (``catalog.search``).
-        ``cursor`` comes from a previous page's ``next_cursor``; an invalid
-        one raises ``booklibrary.cursors.InvalidCursor``.
+        ``cursor`` comes from another page's ``next_cursor`` or
+        ``prev_cursor`` of the same listing; an invalid one raises
+        ``booklibrary.cursors.InvalidCursor``. Each page costs the same few
+        reads whatever the library's size, forwards or back.
+        """
+        raise NotImplementedError
+
+    def count_for_user(
+        self, user: "User", *, status: str | None = None, query: str = ""
+    ) -> int | None:
+        """Return how many of the user's books ``page_for_user`` would list.
+
+        None when the number cannot be known at a constant cost (a search on
+        DynamoDB would read the whole library): the page then says so.
         """
         raise NotImplementedError
 

@@ -137,6 +137,15 @@ class OrmCatalogBackend(CatalogBackend):
             return {}
         return {r.book_id: r for r in self._records(user).filter(book_id__in=keys)}
 
+    def _matching(self, user, status: str | None, query: str):
+        """The user's records a listing shows, before its order."""
+        records = self._records(user)
+        if status:
+            records = records.filter(status=status)
+        for word in search_words(query):
+            records = records.filter(search_text__contains=word)
+        return records
+
     def page_for_user(
         self,
         user,
@@ -149,33 +158,55 @@ class OrmCatalogBackend(CatalogBackend):
     ) -> Page:
         sort = sort if sort in SORTS else DEFAULT_SORT
         column, descending = _ORDERINGS[sort]
-        records = self._records(user).annotate(
+        records = self._matching(user, status, query).annotate(
             rating_key=Coalesce("rating", Value(Decimal(0)))
         )
-        if status:
-            records = records.filter(status=status)
-        for word in search_words(query):
-            records = records.filter(search_text__contains=word)
         scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}"
-        if cursor:
-            value, last_id = cursors.decode(cursor, scope=scope)
-            value = _from_cursor(sort, value)
-            before = "lt" if descending else "gt"
+        at = cursors.decode_page(cursor, scope=scope) if cursor else None
+        backwards = bool(at and at.backwards)
+        # Read backwards by reversing the order: the page before a position is
+        # the first ``limit`` records in the other direction from it.
+        reverse = descending != backwards
+        if at:
+            value, last_id = _from_position(sort, at.at)
+            beyond = "lt" if reverse else "gt"
             records = records.filter(
-                Q(**{f"{column}__{before}": value})
-                | Q(**{column: value, f"id__{before}": last_id})
+                Q(**{f"{column}__{beyond}": value})
+                | Q(**{column: value, f"id__{beyond}": last_id})
             )
-        direction = "-" if descending else ""
+        direction = "-" if reverse else ""
         items = list(
             records.order_by(f"{direction}{column}", f"{direction}id")[: limit + 1]
         )
-        next_cursor = None
-        if len(items) > limit:
-            items = items[:limit]
-            last = items[-1]
-            position = [_to_cursor(getattr(last, column)), last.pk]
-            next_cursor = cursors.encode(position, scope=scope)
-        return Page(items=items, next_cursor=next_cursor)
+        more = len(items) > limit
+        items = items[:limit]
+
+        def link(record, *, back: bool, offset: int) -> str:
+            position = [_to_cursor(getattr(record, column)), record.pk]
+            return cursors.encode_page(
+                position, scope=scope, backwards=back, offset=offset
+            )
+
+        if backwards:
+            items.reverse()
+            offset = max(at.offset - len(items), 0) if more else 0
+            older, newer = more, True
+        else:
+            offset = at.offset if at else 0
+            older, newer = at is not None, more
+        if not items:
+            return Page(offset=offset)
+        return Page(
+            items=items,
+            next_cursor=link(items[-1], back=False, offset=offset + len(items))
+            if newer
+            else None,
+            prev_cursor=link(items[0], back=True, offset=offset) if older else None,
+            offset=offset,
+        )
+
+    def count_for_user(self, user, *, status: str | None = None, query: str = ""):
+        return self._matching(user, status, query).count()
 
     def status_counts(self, user) -> dict[str, int]:
         counts = {s.value: 0 for s in ReadingStatus}
@@ -264,6 +295,16 @@ def _to_cursor(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _from_position(sort: str, position: Any) -> tuple[Any, int]:
+    """Return (ordering value, record id) from a cursor's position."""
+    if not (isinstance(position, list) and len(position) == 2):
+        raise cursors.InvalidCursor("This page link is not valid.")
+    value, last_id = position
+    if type(last_id) is not int:
+        raise cursors.InvalidCursor("This page link is not valid.")
+    return _from_cursor(sort, value), last_id
 
 
 def _from_cursor(sort: str, value: Any) -> Any:

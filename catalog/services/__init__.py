@@ -1,5 +1,6 @@
 """Catalog services: every write to books and libraries goes through here."""
 
+from catalog.services.bulk import BulkStatusResult, userbooks_set_status
 from catalog.services.corrections import (
     Corrected,
     CorrectionConflict,
@@ -30,6 +31,7 @@ from catalog.services.metadata import (
 
 __all__ = [
     "AddManyResult",
+    "BulkStatusResult",
     "Corrected",
     "CorrectionConflict",
     "EditConflict",
@@ -50,4 +52,5 @@ __all__ = [
     "userbook_remove",
     "userbook_set_cover_photo",
     "userbook_update",
+    "userbooks_set_status",
 ]

@@ -20,6 +20,7 @@ from catalog.views.library import (
     book_remove,
     home,
 )
+from catalog.views.listing import books_set_status, library_view
 
 __all__ = [
     "add_by_camera",
@@ -36,6 +37,8 @@ __all__ = [
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "books_set_status",
     "home",
+    "library_view",
     "search",
 ]

@@ -21,7 +21,7 @@ from catalog.forms import (
     UserBookForm,
 )
 from catalog.models import ReadingStatus, UserBook
-from catalog.views import added
+from catalog.views import added, listing
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -84,11 +84,19 @@ def book_list(request):
         messages.warning(
             request, "That page link is no longer valid; here is the first page."
         )
+        page = None
+    if page is not None and cursor and not page.items:
+        # Every book of that page has gone since the link was made.
+        messages.info(request, "That page is empty now; here is the first page.")
+        page = None
+    if page is None:
         page = UserBook.objects.page_for_user(
             request.user, limit=_page_size(), **lookup
         )
-        cursor = None
     counts = UserBook.objects.status_counts(request.user)
+    total = UserBook.objects.count_for_user(
+        request.user, status=lookup["status"], query=query
+    )
     context = {
         "page": page,
         "query": query,
@@ -97,7 +105,8 @@ def book_list(request):
         "sorts": SORTS,
         "counts": counts,
         "status_cards": _status_cards(counts),
-        "is_first_page": cursor is None,
+        "is_first_page": page.prev_cursor is None,
+        **listing.library_context(request, page, total, lookup),
     }
     return render(request, "catalog/book_list.html", context)
 

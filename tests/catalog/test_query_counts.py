@@ -57,6 +57,25 @@ def test_next_pages_cost_the_same(user_client, user, django_assert_max_num_queri
     assert response.status_code == 200 and len(response.context["page"].items) == 24
 
 
+@pytest.mark.parametrize("size", [10, 1000])
+def test_previous_pages_cost_the_same(
+    user_client, user, size, settings, django_assert_max_num_queries
+):
+    settings.CATALOG_PAGE_SIZE = 4  # so that 10 books make three pages
+    _fill_library(user, size)
+    first = user_client.get("/books/", {"sort": "title"}).context["page"]
+    second = user_client.get(
+        "/books/", {"sort": "title", "cursor": first.next_cursor}
+    ).context["page"]
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = user_client.get(
+            "/books/", {"sort": "title", "cursor": second.prev_cursor}
+        )
+    page = response.context["page"]
+    assert [r.pk for r in page.items] == [r.pk for r in first.items]
+    assert page.prev_cursor is None and page.offset == 0
+
+
 @pytest.mark.parametrize("owners", [2, 200])
 def test_a_fetch_refreshes_many_owners_in_the_same_few_queries(
     owners, django_assert_max_num_queries

@@ -36,7 +36,7 @@ from catalog.backends.dynamodb.books import DynamoBooks
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
-from catalog.backends.dynamodb.listing import Listing, read_page
+from catalog.backends.dynamodb.listing import Listing, RawPage, read_page
 from catalog.models import Book, ReadingStatus, UserBook
 from catalog.search import search_words
 
@@ -192,7 +192,7 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
     def pages_for_user(self, user: Any, lookups: list[dict[str, Any]]) -> list[Page]:
         """Return several pages: a Query each, then one batch for all their books."""
         queried = [self._query_page(user, **lookup) for lookup in lookups]
-        keys = {item["book_key"]["S"] for found, _ in queried for item in found}
+        keys = {item["book_key"]["S"] for raw in queried for item in raw.items}
         books = self.get_books(sorted(keys))
         return [
             Page(
@@ -203,12 +203,19 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
                         or Book(key=item["book_key"]["S"]),
                         user,
                     )
-                    for item in found
+                    for item in raw.items
                 ],
-                next_cursor=next_cursor,
+                next_cursor=raw.next_cursor,
+                prev_cursor=raw.prev_cursor,
+                offset=raw.offset,
             )
-            for found, next_cursor in queried
+            for raw in queried
         ]
+
+    @staticmethod
+    def _listing(user: Any, status: str | None, query: str, sort: str) -> Listing:
+        sort = sort if sort in SORTS else DEFAULT_SORT
+        return Listing(user.pk, status=status, sort=sort, words=search_words(query))
 
     def _query_page(
         self,
@@ -219,17 +226,23 @@ class DynamoCatalogBackend(DynamoAdminListing, DynamoBooks, CatalogBackend):
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
-    ) -> tuple[list[dict], str | None]:
-        """Return one page's record items and the cursor of the next page."""
-        sort = sort if sort in SORTS else DEFAULT_SORT
-        listing = Listing(user.pk, status=status, sort=sort, words=search_words(query))
+    ) -> RawPage:
+        """Return one page's record items and the cursors beside it."""
         return read_page(
             dynamodb.client(),
             _userbooks_table(),
-            listing,
+            self._listing(user, status, query, sort),
             cursor=cursor,
             limit=max(limit, 1),
         )
+
+    def count_for_user(
+        self, user: Any, *, status: str | None = None, query: str = ""
+    ) -> int | None:
+        """Return the status counter's number; None for a search (unknown)."""
+        if self._listing(user, status, query, DEFAULT_SORT).words:
+            return None
+        return self.status_counts(user)[status or "all"]
 
     def status_counts(self, user: Any) -> dict[str, int]:
         """Return the counters kept on the user's item.

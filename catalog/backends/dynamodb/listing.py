@@ -4,9 +4,12 @@ Each list order is a GSI whose sort key ends with ``\\0<book_key>``, so every
 position is unique. A page asks for ``limit + 1`` items: the extra one tells
 whether a next page exists, and the cursor is the key of the page's last item
 (not ``LastEvaluatedKey``, which DynamoDB returns whenever ``Limit`` is hit),
-so the last page never links to an empty one.
+so the last page never links to an empty one. The page before a position is
+read the same way in the other direction (``ScanIndexForward`` flipped) and
+turned round; cursors carry the number of items before their page.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from booklibrary import cursors
@@ -56,14 +59,15 @@ class Listing:
             )
         return params
 
-    def cursor_for(self, item: Item) -> str:
-        """Return the signed cursor that resumes after ``item``."""
+    def cursor_for(self, item: Item, *, backwards: bool = False, offset: int) -> str:
+        """Return the signed cursor that reads on from ``item`` (or back from it)."""
         position = [item["book_key"]["S"], item[self.sort_attr]["S"]]
-        return cursors.encode(position, scope=self.scope)
+        return cursors.encode_page(
+            position, scope=self.scope, backwards=backwards, offset=offset
+        )
 
-    def start_key(self, cursor: str) -> Item:
-        """Return the ExclusiveStartKey inside a cursor, or raise InvalidCursor."""
-        position = cursors.decode(cursor, scope=self.scope)
+    def start_key(self, position: Any) -> Item:
+        """Return the start key at a cursor's position, or raise InvalidCursor."""
         if not (
             isinstance(position, list)
             and len(position) == 2
@@ -80,13 +84,25 @@ class Listing:
         }
 
 
-def read_page(
-    client: Any, table: str, listing: Listing, *, cursor: str | None, limit: int
-) -> tuple[list[Item], str | None]:
-    """Return up to ``limit`` items of the listing and the next page's cursor."""
-    params = listing.query_params(table)
-    start = listing.start_key(cursor) if cursor else None
-    wanted, read_size = limit + 1, _FIRST_SEARCH_READ
+@dataclass
+class RawPage:
+    """One page's record items and the cursors beside it (see ``Page``)."""
+
+    items: list[Item]
+    next_cursor: str | None
+    prev_cursor: str | None
+    offset: int
+
+
+def _read(
+    client: Any,
+    params: dict[str, Any],
+    listing: Listing,
+    start: Item | None,
+    wanted: int,
+) -> list[Item]:
+    """Read up to ``wanted`` matching items from ``start`` in the params' direction."""
+    read_size = _FIRST_SEARCH_READ
     items: list[Item] = []
     while True:
         if listing.words:
@@ -101,7 +117,33 @@ def read_page(
         items += answer.get("Items", [])
         start = answer.get("LastEvaluatedKey")
         if len(items) >= wanted or not start:
-            break
-    if len(items) > limit:
-        return items[:limit], listing.cursor_for(items[limit - 1])
-    return items, None
+            return items[:wanted]
+
+
+def read_page(
+    client: Any, table: str, listing: Listing, *, cursor: str | None, limit: int
+) -> RawPage:
+    """Return up to ``limit`` items of the listing and the cursors beside them."""
+    params = listing.query_params(table)
+    at = cursors.decode_page(cursor, scope=listing.scope) if cursor else None
+    backwards = bool(at and at.backwards)
+    if backwards:
+        params["ScanIndexForward"] = not params["ScanIndexForward"]
+    start = listing.start_key(at.at) if at else None
+    items = _read(client, params, listing, start, limit + 1)
+    more, items = len(items) > limit, items[:limit]
+    if backwards:
+        items.reverse()
+        offset = max(at.offset - len(items), 0) if more else 0
+        older, newer = more, True
+    else:
+        offset = at.offset if at else 0
+        older, newer = at is not None, more
+    if not items:
+        return RawPage([], None, None, offset)
+    return RawPage(
+        items,
+        listing.cursor_for(items[-1], offset=offset + len(items)) if newer else None,
+        listing.cursor_for(items[0], backwards=True, offset=offset) if older else None,
+        offset,
+    )

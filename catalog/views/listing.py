@@ -1,0 +1,160 @@
+"""The library page's parts: page links and range, the view choice, bulk changes."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.models import LibraryView
+from catalog import services
+from catalog.backends.base import Page
+from catalog.models import ReadingStatus
+
+# A message names the books changed when there are this many or fewer.
+_NAMED = 3
+
+
+def page_url(lookup: dict, cursor: str | None = None) -> str:
+    """The library's address for this listing (and page)."""
+    query = {
+        "q": lookup["query"],
+        "status": lookup["status"] or "",
+        "sort": lookup["sort"],
+    }
+    query = {k: v for k, v in query.items() if v}
+    if cursor:
+        query["cursor"] = cursor
+    base = reverse("catalog:book-list")
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def range_label(page: Page, total: int | None) -> str:
+    """ "1–24 of 30"; "1–24 of more than 24" when the number is not known."""
+    if not page.items:
+        return ""
+    first, last = page.offset + 1, page.offset + len(page.items)
+    if total is None and page.next_cursor is None:
+        total = last  # a search that reached the end: every match is counted
+    if total is None:
+        return f"{first}–{last} of more than {last}"
+    # Counters and pages read at different moments can disagree by a book.
+    return f"{first}–{last} of {max(total, last)}"
+
+
+def library_context(request, page: Page, total: int | None, lookup: dict) -> dict:
+    """What the library template needs beyond the page itself."""
+    return {
+        "range_label": range_label(page, total),
+        "total": total,
+        "prev_url": page_url(lookup, page.prev_cursor) if page.prev_cursor else "",
+        "next_url": page_url(lookup, page.next_cursor) if page.next_cursor else "",
+        "here": request.get_full_path(),
+        "library_view": getattr(request.user, "library_view", LibraryView.GRID),
+        "view_choices": LibraryView.choices,
+        "bulk_statuses": ReadingStatus.choices,
+        "remove_url": _remove_url(),
+    }
+
+
+def _remove_url() -> str:
+    """The bulk remove address, where that view is installed."""
+    try:
+        return reverse("catalog:books-remove")
+    except NoReverseMatch:
+        return ""
+
+
+def _back(request):
+    """Back to the library page the form was on (same filters and page)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("catalog:book-list")
+
+
+@login_required
+@require_POST
+def library_view(request):
+    """Remember the reader's choice of grid or list (on their account)."""
+    try:
+        account_services.user_set_library_view(
+            user=request.user, view=request.POST.get("view", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    # A change needs no message: the pressed button and the page show it.
+    return _back(request)
+
+
+@login_required
+@require_POST
+def books_set_status(request):
+    """Change the status of the books selected on the library page."""
+    keys = request.POST.getlist("keys")
+    if not keys:
+        messages.warning(request, "Select some books first, then change their status.")
+        return _back(request)
+    try:
+        result = services.userbooks_set_status(
+            user=request.user, book_keys=keys, status=request.POST.get("status", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, f"Nothing was changed: {' '.join(exc.messages)}")
+        return _back(request)
+    for level, text in status_messages(result):
+        messages.add_message(request, level, text)
+    return _back(request)
+
+
+def _books(count: int) -> str:
+    return "1 book" if count == 1 else f"{count} books"
+
+
+def _names(records) -> str:
+    titles = [f"“{r.shown.display_title}”" for r in records]
+    return (
+        ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else titles[0]
+    )
+
+
+def status_messages(result: services.BulkStatusResult) -> list[tuple[int, str]]:
+    """The messages that tell the reader what a bulk change of status did."""
+    label = ReadingStatus(result.status).label
+    said = []
+    if result.changed:
+        text = f"Changed {_books(len(result.changed))} to “{label}”"
+        if len(result.changed) <= _NAMED:
+            text += f": {_names(result.changed)}"
+        said.append((messages.SUCCESS, text + "."))
+    if result.unchanged:
+        were = "was" if len(result.unchanged) == 1 else "were"
+        said.append(
+            (
+                messages.INFO,
+                f"{_books(len(result.unchanged))} {were} “{label}” already.",
+            )
+        )
+    if result.missing:
+        said.append(
+            (
+                messages.WARNING,
+                f"{_books(len(result.missing))} of those chosen "
+                f"{'is' if len(result.missing) == 1 else 'are'} not in your library "
+                "(left alone).",
+            )
+        )
+    if result.skipped:
+        said.append(
+            (
+                messages.WARNING,
+                f"Not changed: {_names(result.skipped)} (changed elsewhere meanwhile, "
+                "or its dates need a look on its own page).",
+            )
+        )
+    return said
