@@ -335,18 +335,18 @@ def books_lookup(*, isbns: list[str]) -> dict[str, Book]:
         for key, book in books.items()
         if book.metadata_status == MetadataStatus.FAILED
     ]
-    with transaction.atomic():
-        for isbn13 in wanted:
-            if isbn13 in books:
-                continue
-            candidate = Book(
-                key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING
-            )
-            books[isbn13], created = Book.objects.get_or_create_book(candidate)
-            if created or books[isbn13].metadata_status == MetadataStatus.FAILED:
-                to_fetch.append(isbn13)
-        if to_fetch:
-            book_request_metadata(book_keys=to_fetch)
+    missing = [isbn13 for isbn13 in wanted if isbn13 not in books]
+    if missing or to_fetch:
+        with transaction.atomic():
+            for isbn13 in missing:
+                candidate = Book(
+                    key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING
+                )
+                books[isbn13], created = Book.objects.get_or_create_book(candidate)
+                if created or books[isbn13].metadata_status == MetadataStatus.FAILED:
+                    to_fetch.append(isbn13)
+            if to_fetch:
+                book_request_metadata(book_keys=to_fetch)
     if to_fetch:
         # A fetch that already ran (an immediate job backend) is worth showing.
         books.update(Book.objects.get_many(to_fetch))

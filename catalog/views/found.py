@@ -79,6 +79,9 @@ def add_one(request):
         return JsonResponse(
             _described(exc.existing, already=True, message=added.already(exc.existing))
         )
+    if record.book.is_pending:
+        # Details may have come meanwhile (a job that ran at once): show them.
+        record = UserBook.objects.get_for_user(request.user, record.book_id)
     return JsonResponse(
         _described(record, already=False, message=added.added(record)), status=201
     )
