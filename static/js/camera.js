@@ -138,7 +138,8 @@
     const what = handled.get(code);
     if (what === "added" || what === "already") {
       const item = list.querySelector('li[data-isbn="' + code + '"] .camera-title');
-      const name = item ? item.textContent : code;
+      const title = item ? item.textContent : "ISBN " + code;
+      const name = title.startsWith("ISBN ") ? title : "“" + title + "”";
       say(name + " is already in your library.", "info");
     }
   }
