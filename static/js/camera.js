@@ -129,7 +129,8 @@
     handled.set(isbn, data.already ? "already" : "added");
     if (data.already) item.classList.add("list-group-item-success");
     show(item, data, noteText);
-    count.textContent = String(list.querySelectorAll("li").length);
+    const added = Array.from(handled.values()).filter((what) => what === "added");
+    count.textContent = String(added.length);
     say(data.message, data.already ? "info" : "success");
     if (data.status === "pending") window.setTimeout(() => follow(item, noteText, 0), POLL_MS);
   }

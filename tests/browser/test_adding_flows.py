@@ -159,6 +159,7 @@ def test_camera_session_adds_book_after_book_and_stays_on_the_page(
     _detect(page, "9780441172718")
     expect(message).to_contain_text("9780441172718 is not a valid ISBN")
     expect(added.locator("li")).to_have_count(3)
+    expect(page.locator("#camera-count")).to_have_text("2")  # only those added
     assert page.evaluate("window.__sameDocument") is True
     assert page.url.endswith("/books/add/camera/")
     assert sorted(r.book_id for r in UserBook.objects.page_for_user(user).items) == (
