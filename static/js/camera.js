@@ -116,7 +116,11 @@
     if (!response || !data || (!response.ok && !data.error)) {
       item.remove();
       handled.delete(isbn); // scanning it again tries again
-      say("Could not reach the library to add " + isbn + "; scan it again.", "warning");
+      say(
+        "Could not add " + isbn + ": the connection or your login may have lapsed. " +
+          "Reload the page and scan it again.",
+        "warning",
+      );
       return;
     }
     if (data.error) {
