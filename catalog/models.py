@@ -102,6 +102,11 @@ class Book(models.Model):
         return waited.total_seconds() > settings.METADATA_SLOW_AFTER_SECONDS
 
     @property
+    def metadata_trouble(self) -> str:
+        """While still trying: why the last try failed ("" when it did not)."""
+        return self.metadata_error if self.is_pending else ""
+
+    @property
     def can_retry_metadata(self) -> bool:
         """Whether to offer "try again": the fetch failed, found nothing or is slow."""
         if not self.isbn13:

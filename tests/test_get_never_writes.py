@@ -46,6 +46,7 @@ QUERIES = {
     "catalog:book-add": ["", f"?isbn={UNKNOWN_ISBN}", "?mode=manual"],
     "catalog:add-search": ["?q=dune"],
     "catalog:add-scanner": ["?status=read"],
+    "catalog:add-found": ["?isbns={key},{failed}", f"?isbns={UNKNOWN_ISBN}"],
 }
 
 

@@ -33,7 +33,9 @@ def fetch_metadata(book_keys: list[str], attempt: int = 1) -> dict[str, str]:
         logger.info(
             "Retrying %s in %.0f s (attempt %d): %s", exc.keys, delay, attempt, exc
         )
-        services.books_metadata_retrying(book_keys=exc.keys, delay=delay)
+        services.books_metadata_retrying(
+            book_keys=exc.keys, delay=delay, outage=exc.outage
+        )
         enqueue_later(fetch_metadata, delay, exc.keys, attempt + 1)
         return dict.fromkeys(exc.keys, "retrying")
 

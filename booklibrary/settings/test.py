@@ -39,7 +39,15 @@ ALLOWED_HOSTS = ["*"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="booklibrary-test-static-"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# A worker started by a test may queue its retries as in use (TEST_TASKS_BACKEND).
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "TEST_TASKS_BACKEND",
+            default="django.tasks.backends.immediate.ImmediateBackend",
+        )
+    }
+}
 # A worker started by a test gets its broker folder through the environment.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 if env.str("CELERY_BROKER_DIR", default=""):
@@ -48,7 +56,8 @@ if env.str("CELERY_BROKER_DIR", default=""):
     )
     CELERY_BROKER_TRANSPORT = FILESYSTEM_BROKER_TRANSPORT
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
-METADATA_RETRY_BASE_SECONDS = 0.0
+# A worker started by a test may be told to wait between tries, as in use.
+METADATA_RETRY_BASE_SECONDS = env.float("TEST_METADATA_RETRY_BASE_SECONDS", default=0.0)
 # No test reaches the internet: providers default to a closed local port, and
 # tests that need answers start the fake provider server.
 OPENLIBRARY_URL = OPENLIBRARY_COVERS_URL = GOOGLE_BOOKS_URL = env.str(

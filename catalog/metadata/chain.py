@@ -34,7 +34,7 @@ class LookupResult:
     # Field name -> the name of the provider its value came from.
     sources: dict[str, str] = field(default_factory=dict)
     errors: list[ProviderError] = field(default_factory=list)
-    # Provider name -> label, for the providers named in ``sources``.
+    # Provider name -> label, for the providers asked.
     labels: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +51,12 @@ class LookupResult:
     def source_labels(self) -> list[str]:
         """The contributing providers' labels, in chain order, once each."""
         names = dict.fromkeys(self.sources.values())
+        return [self.labels.get(name, name) for name in names]
+
+    @property
+    def failing_labels(self) -> list[str]:
+        """The labels of the providers that failed in a way worth retrying."""
+        names = dict.fromkeys(e.provider for e in self.errors if e.transient)
         return [self.labels.get(name, name) for name in names]
 
 
@@ -75,7 +81,8 @@ def lookup(
         todo = [isbn for isbn in wanted if _needs_more(found[isbn])]
         for isbn, metadata in _ask(provider, todo, errors).items():
             found[isbn].append((provider, metadata))
-    merged = {isbn: _merge(isbn, found[isbn], errors[isbn]) for isbn in wanted}
+    labels = {provider.name: provider.label for provider in chain}
+    merged = {isbn: _merge(isbn, found[isbn], errors[isbn], labels) for isbn in wanted}
     return {raw: merged[isbn] for raw, isbn in canonical.items()}
 
 
@@ -111,10 +118,11 @@ def _merge(
     isbn: str,
     entries: list[tuple[Provider, BookMetadata]],
     errors: list[ProviderError],
+    labels: dict[str, str],
 ) -> LookupResult:
     """The first non-empty value of each field, in chain order, with provenance."""
     if not entries:
-        return LookupResult(errors=errors)
+        return LookupResult(errors=errors, labels=labels)
     merged = BookMetadata(isbn13=isbn)
     sources: dict[str, str] = {}
     for name in MERGED_FIELDS:
@@ -131,5 +139,4 @@ def _merge(
                 merged.cover_url = url
                 sources["cover_url"] = provider.name
                 break
-    labels = {provider.name: provider.label for provider, _ in entries}
     return LookupResult(metadata=merged, sources=sources, errors=errors, labels=labels)

@@ -319,3 +319,35 @@ def book_lookup(*, isbn: str) -> Book:
             book_request_metadata(book_keys=[book.pk])
     # A fetch that already ran (an immediate job backend) is worth showing.
     return Book.objects.get_by_key(book.pk) if fetch else book
+
+
+def books_lookup(*, isbns: list[str]) -> dict[str, Book]:
+    """Return the editions for these valid ISBN-13s, by ISBN; fetch the new ones.
+
+    The known editions are read in one batch; only the ones new to us are
+    stored, and their details are asked for in one job. Nothing is added to a
+    library.
+    """
+    wanted = list(dict.fromkeys(isbns))
+    books = Book.objects.get_many(wanted)
+    to_fetch = [
+        key
+        for key, book in books.items()
+        if book.metadata_status == MetadataStatus.FAILED
+    ]
+    missing = [isbn13 for isbn13 in wanted if isbn13 not in books]
+    if missing or to_fetch:
+        with transaction.atomic():
+            for isbn13 in missing:
+                candidate = Book(
+                    key=isbn13, isbn13=isbn13, metadata_status=MetadataStatus.PENDING
+                )
+                books[isbn13], created = Book.objects.get_or_create_book(candidate)
+                if created or books[isbn13].metadata_status == MetadataStatus.FAILED:
+                    to_fetch.append(isbn13)
+            if to_fetch:
+                book_request_metadata(book_keys=to_fetch)
+    if to_fetch:
+        # A fetch that already ran (an immediate job backend) is worth showing.
+        books.update(Book.objects.get_many(to_fetch))
+    return {isbn13: books[isbn13] for isbn13 in wanted if isbn13 in books}

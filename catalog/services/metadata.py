@@ -36,12 +36,33 @@ SWEEP_JOB_SIZE = 25
 
 
 class MetadataUnavailable(Exception):
-    """Providers could not be reached for ``keys``; try again after ``retry_after``."""
+    """Providers could not be reached for ``keys``; try again after ``retry_after``.
 
-    def __init__(self, message: str, *, keys: list[str], retry_after: float | None):
+    ``outage`` names the providers that failed, in words a reader can take in
+    ("Open Library is not answering").
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        keys: list[str],
+        retry_after: float | None,
+        outage: str = "",
+    ):
         super().__init__(message)
         self.keys = keys
         self.retry_after = retry_after
+        self.outage = outage
+
+
+def outage_sentence(labels: list[str]) -> str:
+    """ "Open Library is not answering", naming every provider that failed."""
+    if not labels:
+        return "The book services are not answering"
+    if len(labels) == 1:
+        return f"{labels[0]} is not answering"
+    return f"{', '.join(labels[:-1])} and {labels[-1]} are not answering"
 
 
 def book_request_metadata(*, book_keys: list[str]) -> None:
@@ -146,15 +167,23 @@ def books_sweep_metadata(*, now: datetime | None = None) -> SweepResult:
     return result
 
 
-def books_metadata_retrying(*, book_keys: list[str], delay: float) -> None:
-    """Push the sweep's next check past a retry the job itself scheduled."""
+def books_metadata_retrying(
+    *, book_keys: list[str], delay: float, outage: str = ""
+) -> None:
+    """Note why the last try failed, and push the sweep's next check past the retry.
+
+    ``outage`` is shown to readers while the books stay pending, so they learn
+    after the first failed try that a provider is down, not minutes later.
+    """
     check_at = timezone.now() + timedelta(seconds=delay) + _sweep_wait(0)
     for book in Book.objects.get_many(book_keys).values():
-        if book.is_pending and (
-            book.metadata_check_at is None or book.metadata_check_at < check_at
-        ):
+        later = book.metadata_check_at is None or book.metadata_check_at < check_at
+        if book.is_pending and (later or book.metadata_error != outage[:500]):
             Book.objects.mark_metadata_attempt(
-                book.pk, status=MetadataStatus.PENDING, check_at=check_at
+                book.pk,
+                status=MetadataStatus.PENDING,
+                error=outage[:500],
+                check_at=max(check_at, book.metadata_check_at or check_at),
             )
 
 
@@ -174,18 +203,20 @@ def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
     for key, book in books.items():
         result = results.get(book.isbn13) or LookupResult(metadata=None)
         if result.failed:
-            unavailable.append((key, result.errors))
+            unavailable.append((key, result))
             continue
         _apply(book, result)
         Book.objects.save_book(book)
         statuses[key] = book.metadata_status
     if unavailable:
-        errors = [e for _, errs in unavailable for e in errs]
+        errors = [e for _, result in unavailable for e in result.errors]
         waits = [e.retry_after for e in errors if e.retry_after]
+        labels = [label for _, result in unavailable for label in result.failing_labels]
         raise MetadataUnavailable(
             "; ".join(dict.fromkeys(str(e) for e in errors)),
             keys=[key for key, _ in unavailable],
             retry_after=max(waits) if waits else None,
+            outage=outage_sentence(list(dict.fromkeys(labels))),
         )
     return statuses
 

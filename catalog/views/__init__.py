@@ -9,6 +9,7 @@ from catalog.views.adding import (
     search,
 )
 from catalog.views.corrections import book_correct
+from catalog.views.found import add_one, found_books
 from catalog.views.library import (
     book_add,
     book_cards,
@@ -27,6 +28,7 @@ __all__ = [
     "add_by_photo",
     "add_by_scanner",
     "add_many",
+    "add_one",
     "book_add",
     "book_cards",
     "book_correct",
@@ -38,6 +40,7 @@ __all__ = [
     "book_refresh",
     "book_remove",
     "books_set_status",
+    "found_books",
     "home",
     "library_view",
     "search",

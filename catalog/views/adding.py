@@ -15,8 +15,9 @@ from catalog import isbn as isbn_tools
 from catalog.backends.base import AlreadyInLibrary
 from catalog.forms import PhotoForm, ScannerForm
 from catalog.metadata.openlibrary import LABEL as SEARCH_LABEL
-from catalog.models import Book, UserBook
+from catalog.models import Book, ReadingStatus, UserBook
 from catalog.views import added
+from catalog.views.found import candidates
 
 
 @login_required
@@ -63,30 +64,22 @@ def add_by_photo(request):
         except barcodes.BarcodeError as exc:
             form.add_error("photo", str(exc))
     context = {"form": form, "found": found, "books": []}
-    if found is not None:
-        context["books"] = _candidates(request.user, found.isbns)
+    if found is not None and found.isbns:
+        books = services.books_lookup(isbns=found.isbns)
+        context["books"] = candidates(request.user, found.isbns, books)
+        context["keys"] = ",".join(found.isbns)
+        context["unowned"] = [item for item in context["books"] if not item["owned"]]
     return render(request, "catalog/add_photo.html", context)
-
-
-def _candidates(user, isbns: list[str]) -> list[dict]:
-    """Each ISBN with its edition (details fetched in the background) and ownership."""
-    owned = UserBook.objects.for_keys(user, isbns)
-    return [
-        {
-            "isbn": isbn,
-            "book": services.book_lookup(isbn=isbn),
-            "owned": owned.get(isbn),
-        }
-        for isbn in isbns
-    ]
 
 
 @login_required
 @require_safe
 @allow_webassembly
 def add_by_camera(request):
-    """Scan barcodes with the device camera and add the queued books at once."""
-    return render(request, "catalog/add_camera.html")
+    """Scan barcodes with the device camera; each book read is added in place."""
+    return render(
+        request, "catalog/add_camera.html", {"statuses": ReadingStatus.choices}
+    )
 
 
 @login_required
@@ -194,6 +187,7 @@ def book_lookup(request):
         {
             "isbn": book.isbn13,
             "status": book.metadata_status,
+            "trouble": book.metadata_trouble,
             "title": book.title,
             "authors": book.authors,
             "owned": book.pk in owned,

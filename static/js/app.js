@@ -22,7 +22,8 @@
     });
     if (!response.ok) return true;
     const fresh = fragment(await response.text()).querySelector("#book-info");
-    if (fresh && fresh.dataset.metadataStatus !== info.dataset.metadataStatus) {
+    const changed = (name) => fresh.dataset[name] !== info.dataset[name];
+    if (fresh && (changed("metadataStatus") || changed("metadataTrouble"))) {
       info.replaceWith(fresh);
     }
     return Boolean(document.querySelector("#book-info[data-refresh-url]"));
@@ -40,7 +41,10 @@
       const fresh = cards.querySelector(
         '[data-card-key="' + CSS.escape(card.dataset.cardKey) + '"]',
       );
-      if (fresh && !fresh.hasAttribute("data-pending")) card.replaceWith(fresh);
+      // Details arrived, or the word on why they are late changed.
+      if (fresh && fresh.getAttribute("data-pending") !== card.getAttribute("data-pending")) {
+        card.replaceWith(fresh);
+      }
     }
     return Boolean(document.querySelector("[data-card-key][data-pending]"));
   }

@@ -1,19 +1,26 @@
 // Continuous camera scanning: read ISBN barcodes with BarcodeDetector (native,
-// or the vendored ZXing-wasm polyfill), queue each new one, and show its title
-// and whether it is already in the library as soon as the server knows.
+// or the vendored ZXing-wasm polyfill) and add each new one to the library in
+// the background, so the camera keeps scanning. Every code read is announced
+// as a "barcode-detected" event on the scanner; the adding listens to it.
 (function () {
   "use strict";
+
+  const POLL_MS = 2000;
+  const POLL_TIMES = 150; // five minutes of asking for a book's details
+  const REPEAT_QUIET_MS = 3000; // the same barcode held up is read many times
 
   const root = document.getElementById("camera-scanner");
   if (!root) return;
   const video = document.getElementById("camera-video");
-  const queue = document.getElementById("camera-queue");
+  const list = document.getElementById("camera-added");
   const count = document.getElementById("camera-count");
-  const addAll = document.getElementById("camera-add-all");
+  const message = document.getElementById("camera-message");
   const status = document.getElementById("camera-status");
+  const statusChoice = document.getElementById("camera-add-status");
   const startButton = document.getElementById("camera-start");
   const stopButton = document.getElementById("camera-stop");
-  const seen = new Set();
+  const handled = new Map(); // code -> what became of it ("adding", "added", ...)
+  let last = { code: "", at: 0 };
   let stream = null;
   let detector = null;
 
@@ -26,92 +33,148 @@
     return /^97[89]\d{10}$/.test(code);
   }
 
-  function updateCount() {
-    count.textContent = String(seen.size);
-    addAll.disabled = !queue.querySelector("input[type=checkbox]:checked");
+  function say(text, kind) {
+    message.textContent = text;
+    message.className = "alert alert-" + (kind || "secondary");
   }
 
-  function queueItem(isbn) {
+  function csrfToken() {
+    const token = root.querySelector("[name=csrfmiddlewaretoken]");
+    return token ? token.value : "";
+  }
+
+  function listItem(isbn) {
     const item = document.createElement("li");
-    item.className = "list-group-item d-flex gap-2 align-items-center";
+    item.className = "list-group-item";
     item.dataset.isbn = isbn;
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.className = "form-check-input";
-    box.name = "isbns";
-    box.value = isbn;
-    box.checked = true;
-    box.id = "scan-" + isbn;
-    box.addEventListener("change", updateCount);
-    const label = document.createElement("label");
-    label.className = "form-check-label flex-grow-1";
-    label.htmlFor = box.id;
-    label.textContent = isbn + " — looking it up…";
-    item.append(box, label);
+    const title = document.createElement("a");
+    title.className = "camera-title fw-semibold";
+    title.textContent = "ISBN " + isbn;
+    const authors = document.createElement("span");
+    authors.className = "camera-authors small";
+    const note = document.createElement("div");
+    note.className = "camera-note small text-body-secondary";
+    note.textContent = "Adding…";
+    item.append(title, authors, note);
     return item;
   }
 
-  // The first look stores the edition and asks for its details (a POST, with
-  // the page's CSRF token); the polling after it only reads.
-  function lookup(isbn, attempt) {
-    const url = root.dataset.lookupUrl;
-    if (attempt > 0) {
-      return fetch(url + "?isbn=" + encodeURIComponent(isbn), { credentials: "same-origin" });
+  // Title (else ISBN), authors and a note on its details, from the server's answer.
+  function show(item, data, noteText) {
+    const title = item.querySelector(".camera-title");
+    title.textContent = data.title || "ISBN " + item.dataset.isbn;
+    if (data.url) title.href = data.url;
+    const authors = data.authors && data.authors.length ? " — " + data.authors.join(", ") : "";
+    item.querySelector(".camera-authors").textContent = authors;
+    const note = item.querySelector(".camera-note");
+    if (data.trouble) {
+      note.textContent = noteText + ". " + data.trouble + "; we keep trying.";
+      note.className = "camera-note small text-warning-emphasis";
+    } else if (data.status === "pending") {
+      note.textContent = noteText + ". Fetching details…";
+      note.className = "camera-note small text-body-secondary";
+    } else {
+      note.textContent = noteText + ".";
+      note.className = "camera-note small text-body-secondary";
     }
-    const token = document.querySelector("#camera-queue-form [name=csrfmiddlewaretoken]");
-    const body = new URLSearchParams({ isbn: isbn });
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": token ? token.value : "" },
-      body: body,
-    });
   }
 
-  async function describe(item, attempt) {
-    const isbn = item.dataset.isbn;
-    let data;
+  // Details are fetched in the background: ask again while they are pending.
+  async function follow(item, noteText, times) {
+    if (times >= POLL_TIMES) return;
+    let data = null;
     try {
-      const response = await lookup(isbn, attempt);
+      const url = root.dataset.lookupUrl + "?isbn=" + encodeURIComponent(item.dataset.isbn);
+      const response = await fetch(url, { credentials: "same-origin" });
+      data = response.ok ? await response.json() : null;
+    } catch (error) {
+      data = null; // a network blip: try again at the next turn
+    }
+    if (data) show(item, data, noteText);
+    if (!data || data.status === "pending") {
+      window.setTimeout(() => follow(item, noteText, times + 1), POLL_MS);
+    }
+  }
+
+  async function add(isbn) {
+    handled.set(isbn, "adding");
+    const item = listItem(isbn);
+    list.prepend(item);
+    let response = null;
+    let data = null;
+    try {
+      response = await fetch(root.dataset.addUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+        body: new URLSearchParams({ isbn: isbn, status: statusChoice.value }),
+      });
       data = await response.json();
     } catch (error) {
       data = null;
     }
-    const label = item.querySelector("label");
-    if (!data || data.error) {
-      label.textContent = isbn + " — " + (data ? data.error : "could not be looked up");
+    if (!response || !data || (!response.ok && !data.error)) {
+      item.remove();
+      handled.delete(isbn); // scanning it again tries again
+      say(
+        "Could not add " + isbn + ": the connection or your login may have lapsed. " +
+          "Reload the page and scan it again.",
+        "warning",
+      );
       return;
     }
-    if (data.owned) {
-      const box = item.querySelector("input");
-      box.checked = false;
-      box.disabled = true;
-      const link = document.createElement("a");
-      link.href = data.url;
-      link.textContent = "already in your library";
-      label.textContent = (data.title || isbn) + " — ";
-      label.append(link);
-      item.classList.add("list-group-item-success");
-    } else if (data.title) {
-      const authors = data.authors && data.authors.length ? " — " + data.authors.join(", ") : "";
-      label.textContent = data.title + authors;
-    } else if (data.status === "pending" && attempt < 30) {
-      window.setTimeout(() => describe(item, attempt + 1), 2000);
-    } else {
-      label.textContent = isbn + " — no details found (it can still be added)";
+    if (data.error) {
+      item.remove();
+      handled.set(isbn, "refused");
+      say(data.error, "warning");
+      return;
     }
-    updateCount();
+    const noteText = data.already ? "Already in your library" : "Added";
+    handled.set(isbn, data.already ? "already" : "added");
+    if (data.already) item.classList.add("list-group-item-success");
+    show(item, data, noteText);
+    const added = Array.from(handled.values()).filter((what) => what === "added");
+    count.textContent = String(added.length);
+    say(data.message, data.already ? "info" : "success");
+    if (data.status === "pending") window.setTimeout(() => follow(item, noteText, 0), POLL_MS);
+  }
+
+  function repeated(code) {
+    const what = handled.get(code);
+    if (what === "added" || what === "already") {
+      const item = list.querySelector('li[data-isbn="' + code + '"] .camera-title');
+      const title = item ? item.textContent : "ISBN " + code;
+      const name = title.startsWith("ISBN ") ? title : "“" + title + "”";
+      say(name + " is already in your library.", "info");
+    }
   }
 
   function found(code) {
-    if (!isIsbn(code) || seen.has(code)) return;
-    seen.add(code);
-    const item = queueItem(code);
-    queue.prepend(item);
-    status.textContent = "Read " + code;
+    const now = Date.now();
+    const again = code === last.code && now - last.at < REPEAT_QUIET_MS;
+    last = { code: code, at: now };
+    if (again) return;
+    if (!isIsbn(code)) {
+      say(
+        "The barcode " + code + " is not an ISBN: books’ barcodes start with 978 or 979. " +
+          "Look for another barcode on the book.",
+        "warning",
+      );
+      return;
+    }
     if (navigator.vibrate) navigator.vibrate(80);
-    updateCount();
-    describe(item, 0);
+    status.textContent = "Read " + code;
+    if (handled.has(code)) {
+      repeated(code);
+      return;
+    }
+    add(code);
+  }
+
+  root.addEventListener("barcode-detected", (event) => found(String(event.detail.code)));
+
+  function announce(code) {
+    root.dispatchEvent(new CustomEvent("barcode-detected", { detail: { code: code } }));
   }
 
   async function scanLoop() {
@@ -119,7 +182,7 @@
     try {
       if (video.readyState >= 2) {
         const codes = await detector.detect(video);
-        codes.forEach((code) => found(code.rawValue));
+        codes.forEach((code) => announce(code.rawValue));
       }
     } catch (error) {
       status.textContent = "Scanning hiccup: " + error.message;

@@ -68,8 +68,22 @@ def page(browser, live_server, transactional_db):
     assert not violations, violations
 
 
+def _use_broker(app, **conf) -> None:
+    """Point the app's producers at another broker (a worker per test)."""
+    app.conf.update(conf)
+    app.close()
+    # The producer pool outlives ``close`` and keeps the last broker's folder.
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
-def celery_worker(tmp_path, settings, fake_provider, live_server):
+def worker_env(request):
+    """More environment for the worker (parametrize with ``indirect=True``)."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def celery_worker(tmp_path, settings, fake_provider, live_server, worker_env):
     """A real Celery worker process sharing the test database and media folder.
 
     Jobs enqueued by the live server go through the filesystem broker to this
@@ -92,6 +106,7 @@ def celery_worker(tmp_path, settings, fake_provider, live_server):
         "CELERY_BROKER_DIR": str(broker_dir),
         "TEST_PROVIDER_URL": fake_provider.url,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **worker_env,
     }
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
@@ -110,8 +125,7 @@ def celery_worker(tmp_path, settings, fake_provider, live_server):
         stderr=subprocess.STDOUT,
     )
     saved = {k: app.conf.get(k) for k in ("broker_url", "broker_transport_options")}
-    app.conf.update(broker_url="filesystem://", broker_transport_options=options)
-    app.close()
+    _use_broker(app, broker_url="filesystem://", broker_transport_options=options)
     settings.TASKS = {
         "default": {"BACKEND": "worker.backends.celery.CeleryTaskBackend"}
     }
@@ -119,5 +133,4 @@ def celery_worker(tmp_path, settings, fake_provider, live_server):
     worker.terminate()
     worker.wait(timeout=20)
     log.close()
-    app.conf.update(saved)
-    app.close()
+    _use_broker(app, **saved)

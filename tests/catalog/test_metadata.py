@@ -415,6 +415,33 @@ def test_chain_outage_everywhere_is_failed_with_the_errors(mocked, chain, sleeps
     assert result.failed and not result.not_found
     assert [e.provider for e in result.errors] == ["openlibrary", "google"]
     assert all(e.transient for e in result.errors)
+    assert result.failing_labels == ["Open Library", "Google Books"]
+
+
+def test_chain_names_only_the_providers_that_failed_for_a_while(mocked, chain):
+    mocked.get(OL_BOOKS, status=503)
+    mocked.get(GOOGLE, json=load_fixture("google_volumes_miss.json"))
+
+    result = metadata.lookup([MR_FOX], providers=chain)[MR_FOX]
+
+    assert result.failed and result.failing_labels == ["Open Library"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "sentence"),
+    [
+        (["Open Library"], "Open Library is not answering"),
+        (
+            ["Open Library", "Google Books"],
+            "Open Library and Google Books are not answering",
+        ),
+        ([], "The book services are not answering"),
+    ],
+)
+def test_an_outage_names_the_providers_in_words(labels, sentence):
+    from catalog.services.metadata import outage_sentence
+
+    assert outage_sentence(labels) == sentence
 
 
 def test_chain_uses_google_when_open_library_is_down(mocked, chain):
