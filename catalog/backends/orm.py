@@ -22,6 +22,7 @@ from catalog.backends.base import (
     listing_fields,
     metadata_attempt_fields,
 )
+from catalog.backends.orm_removals import OrmRemovals
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 
 # sort name -> (ordering column, descending?)
@@ -33,7 +34,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(CatalogBackend):
+class OrmCatalogBackend(OrmRemovals, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True

@@ -15,7 +15,6 @@ from catalog.services.library import (
     userbook_add,
     userbook_add_manual,
     userbook_add_many,
-    userbook_remove,
     userbook_update,
 )
 from catalog.services.metadata import (
@@ -27,6 +26,15 @@ from catalog.services.metadata import (
     books_refresh_metadata,
     books_sweep_metadata,
 )
+from catalog.services.removal import (
+    Removal,
+    Restored,
+    UndoUnavailable,
+    removal_undo,
+    removals_clean_expired,
+    userbook_remove,
+    userbooks_remove,
+)
 
 __all__ = [
     "AddManyResult",
@@ -34,7 +42,10 @@ __all__ = [
     "CorrectionConflict",
     "EditConflict",
     "MetadataUnavailable",
+    "Removal",
+    "Restored",
     "SweepResult",
+    "UndoUnavailable",
     "book_lookup",
     "book_request_metadata",
     "books_mark_metadata_failed",
@@ -42,6 +53,8 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "removal_undo",
+    "removals_clean_expired",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
@@ -50,4 +63,5 @@ __all__ = [
     "userbook_remove",
     "userbook_set_cover_photo",
     "userbook_update",
+    "userbooks_remove",
 ]
