@@ -20,6 +20,7 @@ from catalog.views.library import (
     book_remove,
     home,
 )
+from catalog.views.removal import books_remove, undo_remove
 
 __all__ = [
     "add_by_camera",
@@ -36,6 +37,8 @@ __all__ = [
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "books_remove",
     "home",
     "search",
+    "undo_remove",
 ]
