@@ -4,6 +4,7 @@ Reads go through the managers (``Book.objects``, ``UserBook.objects``), which
 delegate to the configured catalog backend; see ``catalog.backends``.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -215,6 +216,15 @@ class UserBook(models.Model):
         ]
 
 
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's JSON encoder, keeping a datetime's microseconds (it drops them)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
 class RemovedRecords(models.Model):
     """Records a reader removed, held so that the removal can be undone.
 
@@ -232,7 +242,7 @@ class RemovedRecords(models.Model):
     keys = models.JSONField(default=list)
     titles = models.JSONField(default=list)
     files = models.JSONField(default=list)
-    payload = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    payload = models.JSONField(default=list, encoder=ExactJSONEncoder)
 
     class Meta:
         verbose_name = "removal held for undo"
