@@ -2,8 +2,9 @@
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
 prefetch 1, time limits: see the settings). Beat runs the metadata sweep and
-the cleanup of expired removals (``CELERY_BEAT_SCHEDULE``). The worker touches a heartbeat file from its
-consumer loop, which ``scripts/run-local`` watches to restart a wedged worker.
+the cleanup of expired removals (``CELERY_BEAT_SCHEDULE``). The worker touches
+a heartbeat file from its consumer loop, which ``scripts/run-local`` watches to
+restart a wedged worker.
 """
 
 import logging
