@@ -64,6 +64,14 @@ class UndoUnavailable(Exception):
     """There is nothing to undo with this token; nothing was changed."""
 
 
+class UndoUnknown(UndoUnavailable):
+    """The token names no removal of this reader's (any more)."""
+
+
+class UndoExpired(UndoUnavailable):
+    """The removal is the reader's, but its time to undo has passed."""
+
+
 class Restored(list):
     """The records an undo put back; ``kept`` are those the reader re-added."""
 
@@ -133,19 +141,19 @@ def removal_undo(*, user, token: str) -> Restored:
     """Put back the records a removal took, exactly as they were.
 
     A book the reader added again meanwhile keeps its new record (listed in
-    ``kept``). Raises ``UndoUnavailable`` for a token that is unknown, someone
-    else's, already used or past its time; nothing changes then.
+    ``kept``). Raises ``UndoUnknown`` for a token that is unknown, someone
+    else's or already used, ``UndoExpired`` past its time; nothing changes then.
     """
     backend = get_backend()
     try:
         held = backend.get_removal(user, str(token)[:100])
     except LookupError:
-        raise UndoUnavailable(
+        raise UndoUnknown(
             "There is nothing to undo: it was undone already, or it is too old."
         ) from None
     if held.held_until <= timezone.now():
         minutes = settings.REMOVAL_UNDO_SECONDS // 60
-        raise UndoUnavailable(
+        raise UndoExpired(
             f"Too late to undo: a removal can be undone for {minutes} minutes."
         )
     _ensure_books(held)

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
@@ -68,7 +68,12 @@ def undo_remove(request, token: str):
     """Put back the books a removal took, as they were."""
     try:
         restored = services.removal_undo(user=request.user, token=token)
-    except services.UndoUnavailable as exc:
+    except services.UndoUnknown as exc:
+        # Someone else's token is no object of this reader's: a 404, which
+        # also answers an Undo sent twice, kindly.
+        context = {"reason": str(exc)}
+        return render(request, "catalog/undo_gone.html", context, status=404)
+    except services.UndoExpired as exc:
         messages.warning(request, str(exc))
         return redirect(library_url(request))
     messages.success(request, restored.message)
