@@ -48,7 +48,8 @@ def test_remove_a_book_then_undo_brings_it_back_with_its_notes(page, viewport):
     undo.click()
 
     expect(page).to_have_url(re.compile(rf"/books/{record.book_id}/$"))
-    expect(page.get_by_role("alert").filter(has_text="Restored “Dune”.")).to_be_visible()
+    restored = page.get_by_role("alert").filter(has_text="Restored “Dune”.")
+    expect(restored).to_be_visible()
     expect(page.locator("#id_notes")).to_have_value("Lent to Sam in March.")
     back = UserBook.objects.get_for_user(user, record.book_id)
     assert (back.notes, back.status, back.added_at) == (
