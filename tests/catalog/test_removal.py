@@ -262,3 +262,35 @@ def test_a_record_of_the_largest_size_survives_remove_and_undo(user):
     restored = services.removal_undo(user=user, token=receipt.token)
     assert len(restored) == 3
     assert UserBook.objects.get_for_user(user, record.book_id).notes == notes
+
+
+def test_a_record_changed_since_it_was_read_is_held_as_it_is_now(user):
+    from catalog.backends import get_backend
+    from catalog.backends.base import HeldRemoval
+
+    record = UserBookFactory(user=user, status="want")
+    stale = UserBook.objects.get_for_user(user, record.book_id)
+    UserBook.objects.update_for_user(
+        user,
+        record.book_id,
+        version=stale.version,
+        changes={"notes": "typed in another tab", "status": "reading"},
+    )
+    now = timezone.now()
+    held = HeldRemoval(
+        user_id=user.pk,
+        token="t" * 32,
+        created_at=now,
+        held_until=now + timedelta(minutes=10),
+    )
+    (removed,) = get_backend().hold_and_remove(user, held, [stale])
+    assert removed.notes == "typed in another tab"
+    assert UserBook.objects.status_counts(user)["all"] == 0
+    (restored,) = services.removal_undo(user=user, token=held.token)
+    assert (restored.notes, restored.status, restored.version) == (
+        "typed in another tab",
+        "reading",
+        2,
+    )
+    counts = UserBook.objects.status_counts(user)
+    assert (counts["reading"], counts["want"]) == (1, 0)
