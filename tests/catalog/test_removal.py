@@ -294,3 +294,39 @@ def test_a_record_changed_since_it_was_read_is_held_as_it_is_now(user):
     )
     counts = UserBook.objects.status_counts(user)
     assert (counts["reading"], counts["want"]) == (1, 0)
+
+
+def test_many_large_records_come_back_with_one_added_again_meanwhile(user):
+    big = "𝄞" * records.NOTES_MAX_CHARS  # 200 KB of notes
+    made = [UserBookFactory(user=user, status="read") for _ in range(45)]
+    for record in made[:18]:
+        services.userbook_update(
+            user=user, book_key=record.book_id, version=1, changes={"notes": big}
+        )
+    receipt = services.userbooks_remove(user=user, book_keys=[r.book_id for r in made])
+    assert receipt.count == 45
+    services.userbook_add(user=user, isbn=made[3].book_id, status="want")
+
+    restored = services.removal_undo(user=user, token=receipt.token)
+
+    assert len(restored) == 44
+    assert [r.book_id for r in restored.kept] == [made[3].book_id]
+    assert "Restored 44 books." in restored.message
+    again = UserBook.objects.for_keys(user, [r.book_id for r in made])
+    assert sum(r.notes == big for r in again.values()) == 17
+    assert again[made[3].book_id].status == "want"
+    counts = UserBook.objects.status_counts(user)
+    assert (counts["read"], counts["want"], counts["all"]) == (44, 1, 45)
+
+
+def test_records_move_in_groups_a_transaction_can_take():
+    from catalog.backends.dynamodb.removal_items import groups
+
+    small = {"pk": {"S": "x"}}
+    large = {"pk": {"S": "x" * 300_000}}
+    entries = [(i, small) for i in range(85)] + [(i, large) for i in range(30)]
+    split = list(groups(entries))
+    assert [len(g) for g in split[:3]] == [40, 40, 16]
+    assert all(len(g) <= 40 for g in split)
+    assert sum(len(g) for g in split) == 115
+    assert all(sum(len(item["pk"]["S"]) for _, item in g) <= 3_500_000 for g in split)

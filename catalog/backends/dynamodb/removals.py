@@ -2,8 +2,9 @@
 
 A header ``REMOVAL#<user id>#<token>`` names the removed books; each removed
 record is its own item (a record may be close to DynamoDB's 400 KB), moved
-there in one transaction with its deletion and the counter, and moved back
-the same way. Everything a removal holds also carries the table's TTL
+there in one transaction with its deletion and the counter (records go
+together in groups as large as a transaction takes), and moved back the same
+way. Everything a removal holds also carries the table's TTL
 attribute, a day past the undo window, should the cleanup never come.
 """
 
@@ -18,7 +19,6 @@ from booklibrary.dynamo_utils import (
     batch_get,
     cancellation_codes,
     from_attribute,
-    to_attribute,
     transact_write,
 )
 from catalog.backends.base import (
@@ -29,76 +29,13 @@ from catalog.backends.base import (
     record_listing_fields,
 )
 from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb import removal_items as held
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.items import users_table
 from catalog.models import Book, UserBook
 
 # A write that loses a race with a concurrent edit is retried this many times.
 _ATTEMPTS = 3
-# The GSI attributes of a record, recomputed when it comes back.
-_INDEX_ATTRIBUTES = ("user_status", "added_sk", "title_sk", "author_sk", "rating_sk")
-# Held items outlive the undo window by this long unless the cleanup runs first.
-_TTL_GRACE_SECONDS = 24 * 3600
-
-
-def _header_pk(user_id: int, token: str) -> str:
-    return f"REMOVAL#{user_id}#{token}"
-
-
-def _key(pk: str) -> dict[str, Any]:
-    return {"pk": {"S": pk}}
-
-
-def _expires(removal: HeldRemoval) -> dict[str, str]:
-    return {"N": str(int(removal.held_until.timestamp()) + _TTL_GRACE_SECONDS)}
-
-
-def _header_item(removal: HeldRemoval) -> dict[str, Any]:
-    pk = _header_pk(removal.user_id, removal.token)
-    due = f"{codec.added_value(removal.held_until)}{codec.SEP}{pk}"
-    return {
-        "pk": {"S": pk},
-        "user_id": {"N": str(removal.user_id)},
-        "token": {"S": removal.token},
-        "created_at": {"S": removal.created_at.isoformat()},
-        "held_until": {"S": removal.held_until.isoformat()},
-        "keys": to_attribute(removal.keys),
-        "titles": to_attribute(removal.titles),
-        "expires": _expires(removal),
-        dynamodb.REMOVALS_PARTITION: {"S": dynamodb.REMOVALS_VALUE},
-        dynamodb.REMOVALS_SORT: {"S": due},
-    }
-
-
-def _removal_from_item(item: dict[str, Any]) -> HeldRemoval:
-    return HeldRemoval(
-        user_id=int(item["user_id"]["N"]),
-        token=item["token"]["S"],
-        created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        held_until=datetime.fromisoformat(item["held_until"]["S"]),
-        keys=list(from_attribute(item["keys"], plain=True)),
-        titles=list(from_attribute(item["titles"], plain=True)),
-    )
-
-
-def _held_pk(removal: HeldRemoval, key: str) -> str:
-    return f"{_header_pk(removal.user_id, removal.token)}#{key}"
-
-
-def _held_item(removal: HeldRemoval, record: UserBook) -> dict[str, Any]:
-    """Return the record's item as stored, less its index keys, under the removal."""
-    item = codec.userbook_to_item(record)
-    for name in _INDEX_ATTRIBUTES:
-        item.pop(name, None)
-    item["pk"] = {"S": _held_pk(removal, record.book_id)}
-    item["expires"] = _expires(removal)
-    return item
-
-
-def _counter(user_id: int, status: str, delta: int) -> dict[str, Any]:
-    from catalog.backends.dynamodb.backend import _counter_update
-
-    return _counter_update(user_id, {status: delta})
 
 
 class DynamoRemovals:
@@ -107,26 +44,56 @@ class DynamoRemovals:
     def hold_and_remove(
         self, user: Any, removal: HeldRemoval, records: list[UserBook]
     ) -> list[UserBook]:
-        """Move each record to a held item: one transaction per record."""
+        """Move the records to held items: a transaction per group of records."""
         from catalog.backends.dynamodb.backend import _forget_counts
 
         _forget_counts(user)
-        client = dynamodb.client()
+        client, table = dynamodb.client(), users_table()
         # The header first: whatever happens next, the cleanup finds the removal.
         removal.keys = [r.book_id for r in records]
         removal.titles = [r.shown.display_title for r in records]
-        client.put_item(TableName=users_table(), Item=_header_item(removal))
-        removed = [r for r in (self._hold_one(user, removal, r) for r in records) if r]
+        client.put_item(TableName=table, Item=held.header_item(removal))
+        removed: list[UserBook] = []
+        entries = [(r, held.held_item(removal, r)) for r in records]
+        for group in held.groups(entries):
+            actions = []
+            for record, item in group:
+                actions += [
+                    {"Put": {"TableName": table, "Item": item}},
+                    self._delete_at_version(user, record),
+                ]
+            actions.append(held.counter(user.pk, [r for r, _ in group], -1))
+            try:
+                transact_write(client, actions)
+            except ClientError as exc:
+                if not cancellation_codes(exc):
+                    raise
+                # One of them changed meanwhile: each on its own, read again.
+                moved = (self._hold_one(user, removal, r) for r, _ in group)
+                removed += [r for r in moved if r]
+            else:
+                removed += [r for r, _ in group]
         removal.keys = [r.book_id for r in removed]
         removal.titles = [r.shown.display_title for r in removed]
         removal.files = [name for r in removed for name in own_cover_files(r)]
         if not removed:
-            client.delete_item(
-                TableName=users_table(), Key=_key(_header_pk(user.pk, removal.token))
-            )
+            header = held.header_pk(user.pk, removal.token)
+            client.delete_item(TableName=table, Key=held.key(header))
         elif len(removed) != len(records):
-            client.put_item(TableName=users_table(), Item=_header_item(removal))
+            client.put_item(TableName=table, Item=held.header_item(removal))
         return removed
+
+    @staticmethod
+    def _delete_at_version(user: Any, record: UserBook) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": _userbooks_table(),
+                "Key": codec.userbook_key(user.pk, record.book_id),
+                # Unchanged since read: the held copy is the record.
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(record.version)}},
+            }
+        }
 
     def _hold_one(
         self, user: Any, removal: HeldRemoval, record: UserBook
@@ -137,19 +104,11 @@ class DynamoRemovals:
                 {
                     "Put": {
                         "TableName": users_table(),
-                        "Item": _held_item(removal, record),
+                        "Item": held.held_item(removal, record),
                     }
                 },
-                {
-                    "Delete": {
-                        "TableName": _userbooks_table(),
-                        "Key": codec.userbook_key(user.pk, record.book_id),
-                        # Unchanged since read: the held copy is the record.
-                        "ConditionExpression": "version = :v",
-                        "ExpressionAttributeValues": {":v": {"N": str(record.version)}},
-                    }
-                },
-                _counter(user.pk, record.status, -1),
+                self._delete_at_version(user, record),
+                held.counter(user.pk, [record], -1),
             ]
             try:
                 transact_write(dynamodb.client(), actions)
@@ -166,69 +125,85 @@ class DynamoRemovals:
 
     def get_removal(self, user: Any, token: str) -> HeldRemoval:
         """Return the user's held removal with this token or raise ``LookupError``."""
-        pk = _header_pk(user.pk, token)
+        pk = held.header_pk(user.pk, token)
         if len(pk.encode()) > 1024:
             raise LookupError("No such removal.")
         answer = dynamodb.client().get_item(
-            TableName=users_table(), Key=_key(pk), ConsistentRead=True
+            TableName=users_table(), Key=held.key(pk), ConsistentRead=True
         )
         if "Item" not in answer:
             raise LookupError("No such removal.")
-        return _removal_from_item(answer["Item"])
+        return held.removal_from_item(answer["Item"])
 
     def restore_removal(self, user: Any, removal: HeldRemoval) -> Restoring:
-        """Move each held item back to a record, then delete the header."""
+        """Move the held items back to records, then delete the header."""
         from catalog.backends.dynamodb.backend import _forget_counts
 
         _forget_counts(user)
-        table = users_table()
+        client, table = dynamodb.client(), users_table()
         found = batch_get(
-            dynamodb.client(),
-            {table: [_key(_held_pk(removal, k)) for k in removal.keys]},
+            client,
+            {table: [held.key(held.held_pk(removal, k)) for k in removal.keys]},
             consistent=True,
         )[table]
-        held = {item["book_key"]["S"]: item for item in found}
-        books = Book.objects.get_many([k for k in removal.keys if k in held])
-        done = Restoring()
+        items = {item["book_key"]["S"]: item for item in found}
+        books = Book.objects.get_many(list(items))
+        entries = []
         for key in removal.keys:
-            if key in held:
-                book = books.get(key) or Book(key=key)
-                self._restore_one(user, removal, held[key], book, done)
-        dynamodb.client().delete_item(
-            TableName=table, Key=_key(_header_pk(user.pk, removal.token))
-        )
+            if key in items:
+                record = _record(items[key], books.get(key) or Book(key=key), user)
+                entries.append((record, codec.userbook_to_item(record)))
+        done = Restoring()
+        for group in held.groups(entries):
+            actions = []
+            for record, item in group:
+                actions += self._restore_actions(removal, record, item)
+            actions.append(held.counter(user.pk, [r for r, _ in group], 1))
+            try:
+                transact_write(client, actions)
+            except ClientError as exc:
+                if not cancellation_codes(exc):
+                    raise
+                for record, item in group:  # each on its own, to tell which
+                    self._restore_one(user, removal, record, item, done)
+            else:
+                done.restored += [r for r, _ in group]
+        header = held.header_pk(user.pk, removal.token)
+        client.delete_item(TableName=table, Key=held.key(header))
         return done
 
-    def _restore_one(
-        self,
-        user: Any,
-        removal: HeldRemoval,
-        item: dict[str, Any],
-        book: Book,
-        done: Restoring,
-    ) -> None:
-        record = codec.userbook_from_item(item, book, user)
-        # The book's details may have changed meanwhile: sort and search as now.
-        for name, value in record_listing_fields(record).items():
-            setattr(record, name, value)
-        held_key = _key(_held_pk(removal, record.book_id))
-        actions = [
+    @staticmethod
+    def _restore_actions(
+        removal: HeldRemoval, record: UserBook, item: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Put the record back unless the book is there again; drop its held item."""
+        return [
             {
                 "Put": {
                     "TableName": _userbooks_table(),
-                    "Item": codec.userbook_to_item(record),
+                    "Item": item,
                     "ConditionExpression": "attribute_not_exists(book_key)",
                 }
             },
             {
                 "Delete": {
                     "TableName": users_table(),
-                    "Key": held_key,
+                    "Key": held.key(held.held_pk(removal, record.book_id)),
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
-            _counter(user.pk, record.status, 1),
         ]
+
+    def _restore_one(
+        self,
+        user: Any,
+        removal: HeldRemoval,
+        record: UserBook,
+        item: dict[str, Any],
+        done: Restoring,
+    ) -> None:
+        actions = self._restore_actions(removal, record, item)
+        actions.append(held.counter(user.pk, [record], 1))
         for _ in range(_ATTEMPTS):
             try:
                 transact_write(dynamodb.client(), actions)
@@ -241,10 +216,11 @@ class DynamoRemovals:
                 if codes[:1] == ["ConditionalCheckFailed"]:
                     # The reader added the book again: their new record stays.
                     keep(done, self.get_userbook(user, record.book_id), record)
-                    dynamodb.client().delete_item(TableName=users_table(), Key=held_key)
+                    dynamodb.client().delete_item(
+                        TableName=users_table(), Key=actions[1]["Delete"]["Key"]
+                    )
                     return
                 raise
-            record._state.adding = False
             done.restored.append(record)
             return
 
@@ -265,9 +241,9 @@ class DynamoRemovals:
             },
             Limit=limit,
         )
-        keys = [_key(item["pk"]["S"]) for item in answer.get("Items", [])]
+        keys = [held.key(item["pk"]["S"]) for item in answer.get("Items", [])]
         headers = batch_get(client, {table: keys}, consistent=True)[table]
-        removals = [_removal_from_item(item) for item in headers]
+        removals = [held.removal_from_item(item) for item in headers]
         for removal in removals:
             removal.files = self._held_files(removal)
         return sorted(removals, key=lambda r: (r.held_until, r.token))
@@ -277,7 +253,7 @@ class DynamoRemovals:
         table = users_table()
         found = batch_get(
             dynamodb.client(),
-            {table: [_key(_held_pk(removal, k)) for k in removal.keys]},
+            {table: [held.key(held.held_pk(removal, k)) for k in removal.keys]},
             consistent=True,
             attributes=("pk", "corrections"),
         )[table]
@@ -290,7 +266,16 @@ class DynamoRemovals:
     def drop_removal(self, removal: HeldRemoval) -> None:
         """Delete the held records' items, then the header."""
         client, table = dynamodb.client(), users_table()
-        batch_delete(client, table, [_key(_held_pk(removal, k)) for k in removal.keys])
-        client.delete_item(
-            TableName=table, Key=_key(_header_pk(removal.user_id, removal.token))
-        )
+        keys = [held.key(held.held_pk(removal, k)) for k in removal.keys]
+        batch_delete(client, table, keys)
+        header = held.header_pk(removal.user_id, removal.token)
+        client.delete_item(TableName=table, Key=held.key(header))
+
+
+def _record(item: dict[str, Any], book: Book, user: Any) -> UserBook:
+    """Return a held record as it comes back, sorted and searched as its book is now."""
+    record = codec.userbook_from_item(item, book, user)
+    for name, value in record_listing_fields(record).items():
+        setattr(record, name, value)
+    record._state.adding = False
+    return record
