@@ -330,3 +330,26 @@ def test_records_move_in_groups_a_transaction_can_take():
     assert all(len(g) <= 40 for g in split)
     assert sum(len(g) for g in split) == 115
     assert all(sum(len(item["pk"]["S"]) for _, item in g) <= 3_500_000 for g in split)
+
+
+def test_the_cleanup_finds_expired_removals_earliest_first(user, settings):
+    from catalog.backends import get_backend
+
+    receipts = []
+    for minutes in (3, 1, 2):
+        settings.REMOVAL_UNDO_SECONDS = minutes * 60
+        record = UserBookFactory(user=user)
+        receipts.append(services.userbook_remove(user=user, book_key=record.book_id))
+    later = timezone.now() + timedelta(minutes=2, seconds=30)
+    found = get_backend().expired_removals(later, 5)
+    assert [r.token for r in found] == [receipts[1].token, receipts[2].token]
+    assert [r.token for r in get_backend().expired_removals(later, 1)] == [
+        receipts[1].token
+    ]
+    assert found[0].user_id == user.pk and len(found[0].keys) == 1
+    get_backend().drop_removal(found[0])
+    assert [r.token for r in get_backend().expired_removals(later, 5)] == [
+        receipts[2].token
+    ]
+    # The one still in its window can be undone.
+    assert len(services.removal_undo(user=user, token=receipts[0].token)) == 1
