@@ -25,6 +25,7 @@ MAX_REMOVE = 100
 # time is never overtaken by it.
 CLEANUP_GRACE = timedelta(seconds=60)
 _CLEANUP_BATCH = 50
+_NOTHING = "There is nothing to undo: it was undone already, or it is too old."
 
 
 def undo_window() -> timedelta:
@@ -148,9 +149,7 @@ def removal_undo(*, user, token: str) -> Restored:
     try:
         held = backend.get_removal(user, str(token)[:100])
     except LookupError:
-        raise UndoUnknown(
-            "There is nothing to undo: it was undone already, or it is too old."
-        ) from None
+        raise UndoUnknown(_NOTHING) from None
     if held.held_until <= timezone.now():
         minutes = settings.REMOVAL_UNDO_SECONDS // 60
         raise UndoExpired(
@@ -159,6 +158,8 @@ def removal_undo(*, user, token: str) -> Restored:
     _ensure_books(held)
     done = backend.restore_removal(user, held)
     _delete_files(done.unused_files)
+    if not (done.restored or done.kept):
+        raise UndoUnknown(_NOTHING)  # another request undid it a moment ago
     return Restored(done.restored, done.kept)
 
 

@@ -353,3 +353,16 @@ def test_the_cleanup_finds_expired_removals_earliest_first(user, settings):
     ]
     # The one still in its window can be undone.
     assert len(services.removal_undo(user=user, token=receipts[0].token)) == 1
+
+
+def test_an_undo_overtaken_by_another_says_there_is_nothing_left(user):
+    from catalog.backends import get_backend
+
+    record = UserBookFactory(user=user, notes="mine")
+    receipt = services.userbook_remove(user=user, book_key=record.book_id)
+    held = get_backend().get_removal(user, receipt.token)
+    services.removal_undo(user=user, token=receipt.token)  # the other tab's
+    # This request read the removal before the other one put it back.
+    assert get_backend().restore_removal(user, held).restored == []
+    assert UserBook.objects.get_for_user(user, record.book_id).notes == "mine"
+    assert UserBook.objects.status_counts(user)["all"] == 1
