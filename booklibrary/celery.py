@@ -1,9 +1,10 @@
 """The Celery application for local mode: `celery -A booklibrary worker` and `beat`.
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
-prefetch 1, time limits: see the settings). Beat runs the metadata sweep
-(``CELERY_BEAT_SCHEDULE``). The worker touches a heartbeat file from its
-consumer loop, which ``scripts/run-local`` watches to restart a wedged worker.
+prefetch 1, time limits: see the settings). Beat runs the metadata sweep and
+the cleanup of expired removals (``CELERY_BEAT_SCHEDULE``). The worker touches
+a heartbeat file from its consumer loop, which ``scripts/run-local`` watches to
+restart a wedged worker.
 """
 
 import logging
@@ -34,6 +35,14 @@ def sweep() -> None:
     from worker.tasks import sweep_metadata
 
     sweep_metadata.call()
+
+
+@app.task(name="booklibrary.clean_removals", acks_late=True)
+def clean_removals() -> None:
+    """Drop removals past their undo window (beat sends this every interval)."""
+    from worker.tasks import clean_removals as job
+
+    job.call()
 
 
 class Heartbeat(bootsteps.StartStopStep):

@@ -133,16 +133,30 @@ def check_item_size(item: Item, *, what: str = "This item") -> None:
 
 
 def batch_get(
-    client: Any, requests: dict[str, list[Item]], *, consistent: bool = False
+    client: Any,
+    requests: dict[str, list[Item]],
+    *,
+    consistent: bool = False,
+    attributes: Sequence[str] = (),
 ) -> dict[str, list[Item]]:
-    """Fetch keys from one or more tables: 100 keys a call, unprocessed retried."""
+    """Fetch keys from one or more tables: 100 keys a call, unprocessed retried.
+
+    With ``attributes``, only those attributes of each item are read.
+    """
     found: dict[str, list[Item]] = {table: [] for table in requests}
     pending = [(table, key) for table, keys in requests.items() for key in keys]
+    projection: dict[str, Any] = {}
+    if attributes:
+        names = {f"#p{i}": name for i, name in enumerate(attributes)}
+        projection = {
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
     for chunk in chunked(pending, MAX_BATCH_GET):
         request: dict[str, dict[str, Any]] = {}
         for table, key in chunk:
             entry = request.setdefault(
-                table, {"Keys": [], "ConsistentRead": consistent}
+                table, {"Keys": [], "ConsistentRead": consistent, **projection}
             )
             entry["Keys"].append(key)
         attempt = 0

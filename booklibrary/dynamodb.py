@@ -12,7 +12,12 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   ``COUNTER#users`` (the id sequence), ``SESSION#<key>`` (sessions, expiring
   through the table's TTL attribute ``expires``) and ``CACHE#<key>`` (the
   shared cache's entries, ``booklibrary.dynamodb_cache``; the throttles count
-  there), expiring likewise.
+  there), expiring likewise. ``REMOVAL#<user id>#<token>`` holds a removal
+  the reader can still undo, with ``REMOVAL#<user id>#<token>#<book key>``
+  per removed record (each record is one item, as in UserBooks); the sparse
+  GSI ``removals-due`` (partition ``removal_due``, a constant, sort
+  ``removal_due_at`` = ``<held until>\\x00<pk>``) lists the removals'
+  headers by the time their undo runs out: the cleanup's work list.
 * ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition, with a
   sparse GSI ``pending`` (partition ``pending``, a constant, sort
   ``pending_check`` = ``<check time>\\x00<key>``) holding only the books whose
@@ -37,6 +42,13 @@ USERS, BOOKS, USERBOOKS = "Users", "Books", "UserBooks"
 # The Books table's sparse index of books whose details are pending.
 PENDING_INDEX, PENDING_PARTITION, PENDING_SORT = "pending", "pending", "pending_check"
 PENDING_VALUE = "1"
+# The Users table's sparse index of removals held for undo, by expiry.
+REMOVALS_INDEX, REMOVALS_PARTITION, REMOVALS_SORT = (
+    "removals-due",
+    "removal_due",
+    "removal_due_at",
+)
+REMOVALS_VALUE = "1"
 SORT_KEYS = {
     "added": "added_sk",
     "title": "title_sk",
@@ -88,7 +100,14 @@ def table_schemas() -> dict[str, dict[str, Any]]:
     return {
         USERS: {
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": REMOVALS_PARTITION, "AttributeType": "S"},
+                {"AttributeName": REMOVALS_SORT, "AttributeType": "S"},
+            ],
+            "GlobalSecondaryIndexes": [
+                _gsi(REMOVALS_INDEX, REMOVALS_PARTITION, REMOVALS_SORT, "KEYS_ONLY")
+            ],
         },
         BOOKS: {
             "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],

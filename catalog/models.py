@@ -4,10 +4,12 @@ Reads go through the managers (``Book.objects``, ``UserBook.objects``), which
 delegate to the configured catalog backend; see ``catalog.backends``.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -217,3 +219,39 @@ class UserBook(models.Model):
             else "empty"
             for i in range(5)
         ]
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's JSON encoder, keeping a datetime's microseconds (it drops them)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+class RemovedRecords(models.Model):
+    """Records a reader removed, held so that the removal can be undone.
+
+    ``payload`` holds each record as Django's serializer writes it (same id,
+    added date, corrections); the cleanup deletes the row and only then the
+    private cover ``files`` once ``held_until`` has passed.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    held_until = models.DateTimeField(db_index=True)
+    keys = models.JSONField(default=list)
+    titles = models.JSONField(default=list)
+    files = models.JSONField(default=list)
+    payload = models.JSONField(default=list, encoder=ExactJSONEncoder)
+
+    class Meta:
+        verbose_name = "removal held for undo"
+        verbose_name_plural = "removals held for undo"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {len(self.keys)} removed"

@@ -247,19 +247,33 @@ def test_the_worker_stage_fits_the_queue(template, zappa):
     assert event["function"] == "worker.sqs_handler.handle"
 
 
-def test_the_worker_stage_runs_the_metadata_sweep_on_a_schedule(zappa):
+def _scheduled(zappa, function: str) -> int:
+    """The minutes between runs of the worker's scheduled ``function``."""
     from zappa.core import Zappa
 
-    (event,) = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
-    assert event["function"] == "worker.sqs_handler.sweep"
+    scheduled = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
+    (event,) = [e for e in scheduled if e["function"] == function]
     (number,) = re.fullmatch(r"rate\((\d+) minutes?\)", event["expression"]).groups()
-    # Often enough that a lost job is queued again within a few minutes.
-    assert 1 <= int(number) <= 5
     # Zappa's handler finds the function by the end of the rule's name.
     rule = Zappa.get_scheduled_event_name(
         Zappa, event, event["function"], "booklibrary-dev-worker"
     )
-    assert rule.split("-")[-1] == "worker.sqs_handler.sweep"
+    assert rule.split("-")[-1] == function
+    return int(number)
+
+
+def test_the_worker_stage_runs_the_metadata_sweep_on_a_schedule(zappa):
+    # Often enough that a lost job is queued again within a few minutes.
+    assert 1 <= _scheduled(zappa, "worker.sqs_handler.sweep") <= 5
+
+
+def test_the_worker_stage_cleans_expired_removals_on_a_schedule(zappa, settings):
+    minutes = _scheduled(zappa, "worker.sqs_handler.clean_removals")
+    # A removed book's own cover photo goes within minutes of its undo window.
+    assert 1 <= minutes <= settings.REMOVAL_UNDO_SECONDS // 60
+    assert minutes * 60 == settings.REMOVAL_CLEANUP_INTERVAL_SECONDS
+    scheduled = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
+    assert len(scheduled) == 2
 
 
 def test_failed_jobs_end_in_the_dead_letter_queue(template):

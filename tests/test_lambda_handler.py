@@ -459,3 +459,28 @@ def test_the_scheduled_event_runs_the_sweep_through_zappa(
     assert answer == {"requeued": [dune], "failed": []}
     book = Book.objects.get_by_key(dune)
     assert (book.metadata_status, book.title) == ("complete", "Dune")
+
+
+@pytest.mark.django_db
+def test_the_scheduled_event_cleans_expired_removals_through_zappa(
+    worker, dynamo_mode, settings
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from catalog import services
+    from catalog.models import UserBook
+    from tests.factories import UserBookFactory, UserFactory
+
+    reader = UserFactory()
+    record = UserBookFactory(user=reader)
+    cover = default_storage.save(f"private/{reader.pk}/covers/a.jpg", ContentFile(b"j"))
+    UserBook.objects.update_for_user(
+        reader, record.book_id, version=1, changes={"corrections": {"cover": cover}}
+    )
+    settings.REMOVAL_UNDO_SECONDS = -services.removal.CLEANUP_GRACE.total_seconds()
+    services.userbook_remove(user=reader, book_key=record.book_id)
+    event = scheduled_event("worker.sqs_handler.clean_removals")
+    assert entry.lambda_handler(event, None) == {"dropped": 1}
+    assert not default_storage.exists(cover)
+    assert entry.lambda_handler(event, None) == {"dropped": 0}

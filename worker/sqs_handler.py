@@ -1,4 +1,4 @@
-"""The worker Lambda's handlers: each job in an SQS batch, and the scheduled sweep.
+"""The worker Lambda's handlers: each job in an SQS batch, and the scheduled jobs.
 
 Zappa's handler (``zappa.handler.LambdaHandler``) receives the SQS batch as one
 event, finds this function in ``AWS_EVENT_MAPPING`` by the first record's
@@ -84,6 +84,16 @@ def sweep(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
     _setup_django()
     result = sweep_metadata.call()
     logger.info("Sweep done: %s", result)
+    return result
+
+
+def clean_removals(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Drop removals past their undo window: the worker's other scheduled event."""
+    from worker.tasks import clean_removals as job
+
+    _setup_django()
+    result = job.call()
+    logger.info("Removals cleaned: %s", result)
     return result
 
 

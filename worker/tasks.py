@@ -47,6 +47,12 @@ def sweep_metadata() -> dict[str, list[str]]:
     return {"requeued": result.requeued, "failed": result.failed}
 
 
+@task
+def clean_removals() -> dict[str, int]:
+    """Drop removals whose undo window has passed, then their own cover photos."""
+    return {"dropped": services.removals_clean_expired()}
+
+
 # SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.
 MAX_RETRY_DELAY = 15 * 60
 

@@ -297,11 +297,20 @@ METADATA_SWEEP_INTERVAL_SECONDS = env.float(
 )
 # A book pending longer than this says so and offers "try again".
 METADATA_SLOW_AFTER_SECONDS = env.float("METADATA_SLOW_AFTER_SECONDS", default=180.0)
+# A removal from the library can be undone this long; the cleanup (Celery beat
+# locally, the worker function's schedule on AWS) then deletes what it held,
+# the reader's own cover photos last.
+REMOVAL_UNDO_SECONDS = 600
+REMOVAL_CLEANUP_INTERVAL_SECONDS = 300.0
 CELERY_BEAT_SCHEDULE = {
     "sweep-metadata": {
         "task": "booklibrary.sweep",
         "schedule": METADATA_SWEEP_INTERVAL_SECONDS,
-    }
+    },
+    "clean-removals": {
+        "task": "booklibrary.clean_removals",
+        "schedule": REMOVAL_CLEANUP_INTERVAL_SECONDS,
+    },
 }
 
 # AWS: region, stage (table names) and an endpoint override for local stand-ins.

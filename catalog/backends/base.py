@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from catalog.search import fold, isbn_words, search_key
-from catalog.shown import ShownBook
+from catalog.shown import COVER_FIELDS, ShownBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,6 +58,36 @@ class StaleEdit(Exception):
     def __init__(self, current: "UserBook"):
         super().__init__("This book was changed elsewhere.")
         self.current = current
+
+
+@dataclass
+class HeldRemoval:
+    """Records removed together and held, restorable, until ``held_until``.
+
+    ``keys`` and ``titles`` name the removed books in order; ``files`` are the
+    private cover files their records use, deleted only once the hold is.
+    """
+
+    user_id: int
+    token: str
+    created_at: "datetime"
+    held_until: "datetime"
+    keys: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Restoring:
+    """What putting a held removal back did: records restored, and those kept.
+
+    ``kept`` are the records the reader added again meanwhile (left as they
+    are); ``unused_files`` the held cover files no record uses any more.
+    """
+
+    restored: list["UserBook"] = field(default_factory=list)
+    kept: list["UserBook"] = field(default_factory=list)
+    unused_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +142,23 @@ def listing_fields(
 def record_listing_fields(record: "UserBook") -> dict[str, str]:
     """Return the sort and search keys of one record, its own values counted."""
     return listing_fields(record.book, record.corrections, record.provisional)
+
+
+def own_cover_files(record: "UserBook") -> list[str]:
+    """Return the names of the private cover files a record's corrections use."""
+    own = record.corrections or {}
+    return [
+        own[name]
+        for name in COVER_FIELDS
+        if isinstance(own.get(name), str) and own[name].startswith("private/")
+    ]
+
+
+def keep(done: Restoring, current: "UserBook", held: "UserBook") -> None:
+    """Note a record the reader added again: it stays, the held one's files go."""
+    done.kept.append(current)
+    used = set(own_cover_files(current))
+    done.unused_files += [n for n in own_cover_files(held) if n not in used]
 
 
 class CatalogBackend:
@@ -242,6 +289,44 @@ class CatalogBackend:
 
     def remove_userbook(self, user: "User", key: str) -> None:
         """Remove the user's record of book ``key`` (the book itself stays)."""
+        raise NotImplementedError
+
+    # Removals held for undo ---------------------------------------------------
+
+    def hold_and_remove(
+        self, user: "User", removal: HeldRemoval, records: list["UserBook"]
+    ) -> list["UserBook"]:
+        """Remove these records of the user's, holding them under ``removal``.
+
+        Each record is kept, exactly as stored, until the removal is restored
+        or dropped; status counts follow at once. A record that is gone
+        meanwhile is skipped. Returns the records removed, and sets
+        ``removal.keys``, ``titles`` and ``files`` to theirs. Nothing is held
+        when nothing was removed.
+        """
+        raise NotImplementedError
+
+    def get_removal(self, user: "User", token: str) -> HeldRemoval:
+        """Return the user's held removal with this token or raise ``LookupError``."""
+        raise NotImplementedError
+
+    def restore_removal(self, user: "User", removal: HeldRemoval) -> Restoring:
+        """Put the held records back as they were, then drop the hold.
+
+        A book the reader added again meanwhile keeps its new record. Safe to
+        run twice or concurrently: each record comes back once.
+        """
+        raise NotImplementedError
+
+    def expired_removals(self, due_by: "datetime", limit: int) -> list[HeldRemoval]:
+        """Return up to ``limit`` removals held until ``due_by`` or before.
+
+        The cleanup's access pattern: never a table scan.
+        """
+        raise NotImplementedError
+
+    def drop_removal(self, removal: HeldRemoval) -> None:
+        """Delete a held removal and its records' data (files are the caller's)."""
         raise NotImplementedError
 
     # Administration: the Django admin's listings, which may read whole tables --

@@ -17,7 +17,6 @@ from catalog.services.library import (
     userbook_add,
     userbook_add_manual,
     userbook_add_many,
-    userbook_remove,
     userbook_update,
 )
 from catalog.services.metadata import (
@@ -29,6 +28,17 @@ from catalog.services.metadata import (
     books_refresh_metadata,
     books_sweep_metadata,
 )
+from catalog.services.removal import (
+    Removal,
+    Restored,
+    UndoExpired,
+    UndoUnavailable,
+    UndoUnknown,
+    removal_undo,
+    removals_clean_expired,
+    userbook_remove,
+    userbooks_remove,
+)
 
 __all__ = [
     "AddManyResult",
@@ -37,7 +47,12 @@ __all__ = [
     "CorrectionConflict",
     "EditConflict",
     "MetadataUnavailable",
+    "Removal",
+    "Restored",
     "SweepResult",
+    "UndoExpired",
+    "UndoUnavailable",
+    "UndoUnknown",
     "book_lookup",
     "book_request_metadata",
     "books_lookup",
@@ -46,6 +61,8 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "removal_undo",
+    "removals_clean_expired",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
@@ -54,5 +71,6 @@ __all__ = [
     "userbook_remove",
     "userbook_set_cover_photo",
     "userbook_update",
+    "userbooks_remove",
     "userbooks_set_status",
 ]

@@ -235,14 +235,6 @@ def userbook_set_cover_photo(*, user, book_key: str, image: Image.Image) -> User
         raise
 
 
-def delete_own_cover(record: UserBook) -> None:
-    """Delete the files of a record's own cover photo (the record is gone)."""
-    for name in COVER_FIELDS:
-        stored = (record.corrections or {}).get(name)
-        if stored and stored.startswith("private/"):
-            default_storage.delete(stored)
-
-
 def userbook_clear_cover_photo(*, user, book_key: str) -> UserBook:
     """Drop the reader's own cover photo: the fetched cover shows again."""
     return _set_cover(user, book_key, {})

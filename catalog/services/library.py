@@ -226,18 +226,6 @@ def _checked_size(current: UserBook, writes: dict[str, Any]) -> UserBook:
     return updated
 
 
-def userbook_remove(*, user, book_key: str) -> None:
-    """Remove a book from the user's library (the shared edition stays).
-
-    The reader's own cover photo of it goes too.
-    """
-    from catalog.services.corrections import delete_own_cover
-
-    record = UserBook.objects.get_for_user(user, book_key)
-    UserBook.objects.remove_for_user(user, book_key)
-    delete_own_cover(record)
-
-
 def userbook_add_many(
     *,
     user,

@@ -22,6 +22,7 @@ from catalog.views.library import (
     home,
 )
 from catalog.views.listing import books_set_status, library_view
+from catalog.views.removal import books_remove, undo_remove
 
 __all__ = [
     "add_by_camera",
@@ -39,9 +40,11 @@ __all__ = [
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "books_remove",
     "books_set_status",
     "found_books",
     "home",
     "library_view",
     "search",
+    "undo_remove",
 ]

@@ -21,7 +21,7 @@ from catalog.forms import (
     UserBookForm,
 )
 from catalog.models import ReadingStatus, UserBook
-from catalog.views import added, listing
+from catalog.views import added, listing, removal
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -299,12 +299,13 @@ def book_remove(request, key: str):
     record = _get_userbook_or_404(request.user, key)
     if request.method == "POST":
         try:
-            services.userbook_remove(user=request.user, book_key=key)
+            receipt = services.userbook_remove(user=request.user, book_key=key)
         except UserBook.DoesNotExist:
             raise Http404("No such book in your library.") from None
-        messages.success(request, f"Removed “{record.shown.display_title}”.")
+        removal.removed(request, receipt)
         return redirect("catalog:book-list")
-    return render(request, "catalog/book_remove.html", {"record": record})
+    context = {"record": record, "undo_minutes": settings.REMOVAL_UNDO_SECONDS // 60}
+    return render(request, "catalog/book_remove.html", context)
 
 
 @login_required

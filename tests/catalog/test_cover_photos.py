@@ -1,11 +1,14 @@
 """Your own photo as a book's cover: on books entered by hand and books without one."""
 
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from catalog import services
@@ -104,14 +107,19 @@ def test_removing_ones_photo_shows_the_fetched_cover_again(user_client, user):
     assert not default_storage.exists(photo)
 
 
-def test_removing_the_book_deletes_the_readers_photo(user_client, user):
+def test_removing_the_book_deletes_the_readers_photo_once_undo_has_passed(
+    user_client, user
+):
     record = _manual_record(user)
     url = reverse("catalog:book-cover", kwargs={"key": record.book_id})
     user_client.post(url, {"photo": _upload()})
     shown = _own_cover(user, record.book_id)
     services.userbook_remove(user=user, book_key=record.book_id)
-    assert not default_storage.exists(shown.cover.name)
-    assert not default_storage.exists(shown.cover_thumb.name)
+    files = (shown.cover.name, shown.cover_thumb.name)
+    assert all(default_storage.exists(name) for name in files)  # undo may need them
+    later = timezone.now() + timedelta(seconds=settings.REMOVAL_UNDO_SECONDS + 120)
+    assert services.removals_clean_expired(now=later) == 1
+    assert not any(default_storage.exists(name) for name in files)
 
 
 def test_a_second_photo_replaces_the_first_file(user_client, user):

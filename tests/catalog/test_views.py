@@ -193,7 +193,7 @@ def test_an_invalid_rating_is_a_form_error(user_client, user):
 def test_remove_asks_then_removes(user_client, user):
     record = UserBookFactory(user=user, book=BookFactory(title="Going away"))
     url = reverse("catalog:book-remove", kwargs={"key": record.book_id})
-    assert "cannot be undone" in user_client.get(url).content.decode()
+    assert "undo this for 10 minutes" in user_client.get(url).content.decode()
     response = user_client.post(url)
     assert response["Location"] == "/books/"
     assert user_client.get(record.get_absolute_url()).status_code == 404

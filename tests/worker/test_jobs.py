@@ -51,3 +51,21 @@ def test_enqueue_later_defers_where_the_backend_can(settings, monkeypatch):
     (call,) = sent
     assert call["args"][0]["args"] == [["k"], 2]
     assert call["eta"] is not None
+
+
+def test_beat_cleans_expired_removals_on_its_schedule(db, settings):
+    from booklibrary import celery
+    from catalog import services
+    from catalog.models import UserBook
+    from tests.factories import UserBookFactory
+
+    entry = settings.CELERY_BEAT_SCHEDULE["clean-removals"]
+    assert entry["task"] == celery.clean_removals.name == "booklibrary.clean_removals"
+    assert 0 < entry["schedule"] <= settings.REMOVAL_UNDO_SECONDS
+    record = UserBookFactory()
+    settings.REMOVAL_UNDO_SECONDS = -services.removal.CLEANUP_GRACE.total_seconds()
+    receipt = services.userbook_remove(user=record.user, book_key=record.book_id)
+    celery.clean_removals()  # what the worker runs when beat sends it
+    with pytest.raises(services.UndoUnknown):
+        services.removal_undo(user=record.user, token=receipt.token)
+    assert UserBook.objects.status_counts(record.user)["all"] == 0
