@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
@@ -56,16 +56,8 @@ def library_context(request, page: Page, total: int | None, lookup: dict) -> dic
         "library_view": getattr(request.user, "library_view", LibraryView.GRID),
         "view_choices": LibraryView.choices,
         "bulk_statuses": ReadingStatus.choices,
-        "remove_url": _remove_url(),
+        "remove_url": reverse("catalog:books-remove"),
     }
-
-
-def _remove_url() -> str:
-    """The bulk remove address, where that view is installed."""
-    try:
-        return reverse("catalog:books-remove")
-    except NoReverseMatch:
-        return ""
 
 
 def _back(request):
