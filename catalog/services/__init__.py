@@ -27,6 +27,12 @@ from catalog.services.metadata import (
     books_refresh_metadata,
     books_sweep_metadata,
 )
+from catalog.services.quick import (
+    QuickSnapshot,
+    quick_sign,
+    quick_unsign,
+    userbook_quick_set,
+)
 
 __all__ = [
     "AddManyResult",
@@ -34,6 +40,7 @@ __all__ = [
     "CorrectionConflict",
     "EditConflict",
     "MetadataUnavailable",
+    "QuickSnapshot",
     "SweepResult",
     "book_lookup",
     "book_request_metadata",
@@ -42,11 +49,14 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "quick_sign",
+    "quick_unsign",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
     "userbook_clear_cover_photo",
     "userbook_correct",
+    "userbook_quick_set",
     "userbook_remove",
     "userbook_set_cover_photo",
     "userbook_update",

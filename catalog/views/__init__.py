@@ -20,6 +20,7 @@ from catalog.views.library import (
     book_remove,
     home,
 )
+from catalog.views.quick import book_set
 
 __all__ = [
     "add_by_camera",
@@ -36,6 +37,7 @@ __all__ = [
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "book_set",
     "home",
     "search",
 ]
