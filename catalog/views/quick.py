@@ -9,8 +9,7 @@ the same post in the background and gets JSON: the message and the controls
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,7 +28,7 @@ _FRAGMENTS = {
 def _next_url(request, record: UserBook) -> str:
     """Where to go back to: the page the control was on, if it is one of ours."""
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return record.get_absolute_url()
@@ -128,4 +127,4 @@ def book_set(request, key: str):
             }
         )
     getattr(messages, level)(request, message)
-    return redirect(next_url)
+    return HttpResponseRedirect(next_url)

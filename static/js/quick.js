@@ -95,6 +95,7 @@
     if (fresh) {
       hideSubmitButtons(fresh);
       root.replaceWith(fresh);
+      sameBookElsewhere(fresh);
       if (focus) {
         const target = fresh.querySelector(focus);
         if (target) target.focus();
@@ -106,6 +107,17 @@
       // Changed again while the first change was on its way: send the latest.
       replay(fresh, queued);
     }
+  }
+
+  // The home page may show a book twice (reading, recently added): both agree.
+  function sameBookElsewhere(fresh) {
+    const key = fresh.dataset.cardKey;
+    if (!key) return;
+    document
+      .querySelectorAll('[data-card-key="' + CSS.escape(key) + '"]')
+      .forEach(function (card) {
+        if (card !== fresh) card.replaceWith(fresh.cloneNode(true));
+      });
   }
 
   function replay(root, queued) {

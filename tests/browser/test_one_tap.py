@@ -73,6 +73,21 @@ def test_a_cards_status_changes_in_place_and_stays(page, live_server, size):
     assert (stored.status, stored.notes) == ("reading", "")
 
 
+def test_a_book_shown_twice_on_the_home_page_changes_in_both(page, live_server):
+    user = _log_in(page, DESKTOP)
+    record = _dune(user, status="reading")
+    page.goto(reverse("catalog:home"))
+    cards = page.locator(f'[data-card-key="{record.book_id}"] select[name=status]')
+    expect(cards).to_have_count(2)  # currently reading, and recently added
+    cards.first.select_option("read")
+    expect(page.locator("#quick-announce")).to_have_text("“Dune”: Read.")
+    expect(cards.nth(0)).to_have_value("read")
+    expect(cards.nth(1)).to_have_value("read")
+    cards.nth(1).select_option("dnf")  # no false "changed elsewhere"
+    expect(page.locator("#quick-announce")).to_have_text("“Dune”: Did not finish.")
+    assert UserBook.objects.get_for_user(user, record.book_id).status == "dnf"
+
+
 def test_a_card_is_keyboard_operable(page, live_server):
     user = _log_in(page, DESKTOP)
     record = _dune(user)

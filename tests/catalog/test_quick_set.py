@@ -8,10 +8,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from hypothesis import given
+from hypothesis import strategies as st
 
-from catalog.models import UserBook
+from catalog import records
+from catalog.forms import UserBookForm
+from catalog.models import ReadingStatus, UserBook
+from catalog.services import quick_sign
 from tests.factories import BookFactory, UserBookFactory
 from tests.html_forms import form_values
+from tests.test_fuzz import FUZZ, nasty_text, status_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
 
@@ -277,7 +284,14 @@ def test_signed_out_the_post_asks_to_log_in(client, user, record):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://elsewhere.example/", "//elsewhere.example/books/", "javascript:alert(1)"],
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/books/",
+        "javascript:alert(1)",
+        "0",
+        "books/",
+        "",
+    ],
 )
 def test_it_only_goes_back_to_this_site(user_client, record, target):
     card = _open_card(user_client, record)
@@ -308,3 +322,51 @@ def test_cards_keep_their_controls_outside_the_link(user_client, user, record):
         assert 'aria-label="Rating for “Dune”"' in html
         assert _selected(html, "4.5")
         assert "4.5 stars</option>" in html
+
+
+KEY = "9780441172719"
+
+
+@pytest.fixture
+def _fuzz_record(both_modes, user):
+    return UserBookFactory(user=user, book=BookFactory(isbn13=KEY, title="Dune"))
+
+
+@pytest.mark.usefixtures("_fuzz_record")
+@FUZZ
+@given(
+    status=status_text,
+    rating=st.one_of(st.sampled_from(["", "0.5", "3.5", "5.0", "5"]), nasty_text),
+    loaded=st.one_of(st.just("valid"), nasty_text),
+    target=nasty_text,
+    fetch=st.booleans(),
+)
+def test_fuzz_one_tap(user, status, rating, loaded, target, fetch):
+    record = UserBook.objects.get_for_user(user, KEY)
+    client = Client()
+    client.force_login(user)
+    data = {
+        "status": status,
+        "rating": rating,
+        "next": target,
+        "loaded": quick_sign(record) if loaded == "valid" else loaded,
+    }
+    response = client.post(reverse("catalog:book-set", kwargs={"key": KEY}), data)
+    assert response.status_code in (200, 302)
+    headers = FETCH if fetch else {}
+    response = client.post(
+        reverse("catalog:book-set", kwargs={"key": KEY}), data, **headers
+    )
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert url_has_allowed_host_and_scheme(response["Location"], {"testserver"})
+    stored = UserBook.objects.get_for_user(user, KEY)
+    assert stored.status in ReadingStatus.values
+    assert stored.rating is None or stored.rating in records.RATINGS
+    form = UserBookForm.for_record(stored)
+    bound = UserBookForm(
+        {**form.initial, "rating": records.rating_text(stored.rating)},
+        user_id=user.pk,
+        book_key=KEY,
+    )
+    assert bound.is_valid(), bound.errors
