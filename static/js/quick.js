@@ -72,6 +72,7 @@
     form.setAttribute("aria-busy", "true");
     const data = new FormData(form, submitter || undefined);
     let answer = null;
+    let refused = false;
     try {
       const response = await fetch(form.action, {
         method: "POST",
@@ -79,13 +80,21 @@
         credentials: "same-origin",
         headers: { "X-Requested-With": "fetch", Accept: "application/json" },
       });
-      if (response.ok) answer = await response.json();
+      const json = (response.headers.get("Content-Type") || "").includes("json");
+      if (response.ok && json) answer = await response.json();
+      else refused = true; // signed out (the login page), a 403 or a 404
     } catch (error) {
       answer = null;
     }
     const queued = busy.get(root);
     busy.delete(root);
     form.removeAttribute("aria-busy");
+    if (refused) {
+      // Signed out, or the book is gone: the plain post shows the page that says so.
+      form.dataset.plain = "true";
+      form.requestSubmit(submitter || null);
+      return;
+    }
     if (!answer) {
       announce("Not saved: the connection failed. Try again.", "error");
       return;
@@ -146,7 +155,7 @@
 
   document.addEventListener("submit", function (event) {
     const form = event.target.closest("form.quick-set");
-    if (!form) return;
+    if (!form || form.dataset.plain) return;
     event.preventDefault();
     send(form, event.submitter);
   });

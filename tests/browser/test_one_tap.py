@@ -198,7 +198,7 @@ def test_on_a_phone_save_is_in_reach_and_a_bad_date_focuses_the_summary(
     summary = page.locator("#form-errors")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("The finish date is before the start date")
-    assert _in_viewport(page, summary.locator("a").first)
+    expect(summary.locator("a").first).to_be_in_viewport(ratio=1)
     assert re.search(r"#form-errors$", page.url)
     finished = page.get_by_label("Finished on")
     expect(finished).to_have_attribute("aria-invalid", "true")
