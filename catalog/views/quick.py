@@ -7,7 +7,7 @@ the same post in the background and gets JSON: the message and the controls
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
@@ -25,17 +25,22 @@ _FRAGMENTS = {
 }
 
 
-def _next_url(request, record: UserBook) -> str:
-    """Where to go back to: the page the control was on, if it is one of ours."""
+def _posted_next(request) -> str | None:
+    """The page the control was on, if it is a path on this site."""
     target = request.POST.get("next", "")
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return record.get_absolute_url()
+        return None
     if target.startswith(reverse("catalog:book-cards")):
         # A card refreshed in place: its page is the library.
         return reverse("catalog:book-list")
     return target
+
+
+def _next_url(request, record: UserBook) -> str:
+    """Where to go back to: the page the control was on, else the book's."""
+    return _posted_next(request) or record.get_absolute_url()
 
 
 def _title(record: UserBook) -> str:
@@ -51,8 +56,8 @@ def _said(record: UserBook, names: list[str]) -> str:
 def _conflict_message(exc: services.EditConflict) -> str:
     current = exc.current
     parts = [
-        f"its {records.NAMES[name]} is now {records.describe(name, stored)}, "
-        f"so {records.describe(name, mine)} was not saved"
+        f"its {records.NAMES[name]} is now {records.describe(name, stored)}; "
+        f"your choice ({records.describe(name, mine)}) was not saved"
         for name, (stored, mine) in exc.merge.conflicts.items()
     ]
     return (
@@ -96,10 +101,12 @@ def _apply(request, key: str, record: UserBook) -> tuple[str, str, UserBook]:
     return "success", f"{message} {elsewhere}".strip(), saved
 
 
-@login_required
 @require_POST
 def book_set(request, key: str):
     """Set this book's status and/or rating, then go back (or answer the script)."""
+    if not request.user.is_authenticated:
+        # Signed out meanwhile: log in, then back to the page, not to this post.
+        return redirect_to_login(_posted_next(request) or reverse("catalog:book-list"))
     try:
         record = UserBook.objects.get_for_user(request.user, key)
     except UserBook.DoesNotExist:

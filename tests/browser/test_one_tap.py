@@ -150,10 +150,20 @@ def test_a_tap_on_a_status_changed_elsewhere_says_so(page, live_server):
     )
     page.get_by_label("Status of “Dune”").select_option("dnf")
     expect(page.locator("#quick-announce")).to_contain_text(
-        "its status is now Read, so Did not finish was not saved"
+        "its status is now Read; your choice (Did not finish) was not saved"
     )
     expect(page.get_by_label("Status of “Dune”")).to_have_value("read")
     assert UserBook.objects.get_for_user(user, record.book_id).status == "read"
+
+
+def test_signed_out_meanwhile_a_tap_goes_to_the_log_in_page(page, live_server):
+    user = _log_in(page, DESKTOP)
+    record = _dune(user)
+    page.goto(reverse("catalog:book-list"))
+    page.context.clear_cookies(name="sessionid")  # logged out in another tab
+    page.get_by_label("Status of “Dune”").select_option("read")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/books/$"))
+    assert UserBook.objects.get_for_user(user, record.book_id).status == "want"
 
 
 def test_without_javascript_the_controls_are_forms(browser, live_server):

@@ -177,8 +177,9 @@ def test_a_tap_on_a_field_changed_elsewhere_says_so_and_shows_it(
     assert answer["ok"] is False
     assert answer["level"] == "warning"
     assert answer["message"] == (
-        "“Dune” was changed in another tab or device: its status is now Read, "
-        "so Reading was not saved. Choose again if you still want to change it."
+        "“Dune” was changed in another tab or device: its status is now Read; "
+        "your choice (Reading) was not saved. Choose again if you still want to "
+        "change it."
     )
     assert answer["values"]["status"] == "read"
     assert _selected(answer["html"], "read")
@@ -187,7 +188,9 @@ def test_a_tap_on_a_field_changed_elsewhere_says_so_and_shows_it(
     response = user_client.post(
         _set_url(record), {**card, "status": "reading"}, follow=True
     )
-    assert "its status is now Read, so Reading was not saved" in _text(response)
+    assert "its status is now Read; your choice (Reading) was not saved" in _text(
+        response
+    )
     assert _stored(user, record).status == "read"
 
 
@@ -275,10 +278,12 @@ def test_a_get_changes_nothing(user_client, user, record):
     assert _stored(user, record).status == "want"
 
 
-def test_signed_out_the_post_asks_to_log_in(client, user, record):
-    response = client.post(_set_url(record), {"status": "read"})
+def test_signed_out_the_post_asks_to_log_in_then_goes_back(client, user, record):
+    response = client.post(_set_url(record), {"status": "read", "next": "/books/"})
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:login"))
+    assert response["Location"] == reverse("accounts:login") + "?next=/books/"
+    response = client.post(_set_url(record), {"status": "read", "next": "//x.test"})
+    assert response["Location"] == reverse("accounts:login") + "?next=/books/"
     assert _stored(user, record).status == "want"
 
 
