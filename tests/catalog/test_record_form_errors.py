@@ -89,3 +89,27 @@ def test_an_error_of_the_whole_form_is_listed_without_a_link(user_client, record
     summary = _summary(response.content.decode())
     assert "This page is out of date: reload it and make your change again." in summary
     assert "<a " not in summary
+
+
+def test_an_unsettled_conflict_is_listed_and_its_choices_marked(
+    user_client, user, record
+):
+    tab_b = _open(user_client, record)
+    user_client.post(
+        record.get_absolute_url(), {**_open(user_client, record), "notes": "A"}
+    )
+    asked = user_client.post(record.get_absolute_url(), {**tab_b, "notes": "B"})
+    assert 'id="stale-edit"' in _summary(asked.content.decode())
+    again = form_values(asked.content.decode(), FORM)
+    unsettled = user_client.post(record.get_absolute_url(), again)
+    html = unsettled.content.decode()
+    summary = _summary(html)
+    assert '<a href="#conflict-notes"' in summary
+    assert "Choose which to keep." in summary
+    radios = re.findall(r'<input[^>]*name="choose_notes"[^>]*>', html)
+    assert len(radios) == 3
+    for radio in radios:
+        assert 'aria-invalid="true"' in radio
+        assert 'aria-describedby="conflict-notes-error"' in radio
+    error = html[html.index('id="conflict-notes-error"') :]
+    assert "Choose which to keep." in error[:200]
