@@ -107,6 +107,24 @@ def test_a_card_is_keyboard_operable(page, live_server):
     assert stored.rating == Decimal("1.0")
 
 
+def test_the_status_buttons_work_from_the_keyboard(page, live_server):
+    user = _log_in(page, PHONE)
+    record = _dune(user)
+    page.goto(record.get_absolute_url())
+    want = page.get_by_role("button", name="Want to read", exact=True)
+    expect(want).to_have_attribute("aria-pressed", "true")
+    assert want.bounding_box()["height"] >= 44
+    want.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Reading"
+    expect(page.locator("#quick-announce")).to_have_text("“Dune”: Reading.")
+    reading = page.get_by_role("button", name="Reading", exact=True)
+    expect(reading).to_have_attribute("aria-pressed", "true")
+    expect(reading).to_be_focused()  # focus stays where it was
+    expect(want).to_have_attribute("aria-pressed", "false")
+    assert UserBook.objects.get_for_user(user, record.book_id).status == "reading"
+
+
 @SIZES
 def test_set_three_and_a_half_stars_on_the_book_page(page, live_server, size):
     user = _log_in(page, size)
