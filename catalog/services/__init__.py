@@ -38,6 +38,11 @@ from catalog.services.removal import (
     removals_clean_expired,
     userbook_remove,
     userbooks_remove,
+from catalog.services.quick import (
+    QuickSnapshot,
+    quick_sign,
+    quick_unsign,
+    userbook_quick_set,
 )
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "MetadataUnavailable",
     "Removal",
     "Restored",
+    "QuickSnapshot",
     "SweepResult",
     "UndoExpired",
     "UndoUnavailable",
@@ -63,11 +69,14 @@ __all__ = [
     "clean_corrections",
     "removal_undo",
     "removals_clean_expired",
+    "quick_sign",
+    "quick_unsign",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
     "userbook_clear_cover_photo",
     "userbook_correct",
+    "userbook_quick_set",
     "userbook_remove",
     "userbook_set_cover_photo",
     "userbook_update",

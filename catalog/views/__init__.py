@@ -22,6 +22,7 @@ from catalog.views.library import (
     home,
 )
 from catalog.views.listing import books_set_status, library_view
+from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "book_set",
     "books_remove",
     "books_set_status",
     "found_books",

@@ -35,7 +35,7 @@ def test_sign_up_add_by_isbn_find_it_and_rate_it(page, fake_provider):
     card.click()
 
     page.get_by_label("Status").select_option("read")
-    page.get_by_label("Rating").select_option("4.5")
+    page.get_by_label("Rating", exact=True).select_option("4.5")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     expect(page.locator(".stars")).to_have_attribute("title", "4.5 of 5")

@@ -33,7 +33,7 @@ def _two_tabs(page):
 
 def test_a_stale_save_keeps_the_other_tabs_rating_and_note(page, live_server):
     user, record, tab_a, tab_b = _two_tabs(page)
-    tab_a.get_by_label("Rating").select_option(label="4.5 stars")
+    tab_a.get_by_label("Rating", exact=True).select_option(label="4.5 stars")
     tab_a.get_by_label("Notes").fill("Loved the ending.\nRead it again.")
     tab_a.get_by_role("button", name="Save").click()
     expect(tab_a.get_by_text("Saved.")).to_be_visible()
@@ -46,7 +46,7 @@ def test_a_stale_save_keeps_the_other_tabs_rating_and_note(page, live_server):
         )
     ).to_be_visible()
     expect(tab_b.get_by_label("Status")).to_have_value("reading")
-    expect(tab_b.get_by_label("Rating")).to_have_value("4.5")
+    expect(tab_b.get_by_label("Rating", exact=True)).to_have_value("4.5")
     expect(tab_b.get_by_label("Notes")).to_have_value(
         "Loved the ending.\nRead it again."
     )
@@ -67,7 +67,7 @@ def test_a_clash_on_one_field_shows_both_and_saves_the_pick(page, live_server):
     expect(tab_a.get_by_text("Saved.")).to_be_visible()
 
     tab_b.get_by_label("Notes").fill("Tab B's note")
-    tab_b.get_by_label("Rating").select_option(label="5 stars")
+    tab_b.get_by_label("Rating", exact=True).select_option(label="5 stars")
     tab_b.get_by_role("button", name="Save").click()
     warning = tab_b.locator("#stale-edit")
     expect(warning).to_contain_text(
@@ -78,7 +78,7 @@ def test_a_clash_on_one_field_shows_both_and_saves_the_pick(page, live_server):
     expect(clash.get_by_label("Keep what is stored now")).to_be_visible()
     expect(clash).to_contain_text("Tab A's note")
     expect(clash).to_contain_text("Tab B's note")
-    expect(tab_b.get_by_label("Rating")).to_have_value("5.0")  # yours, kept
+    expect(tab_b.get_by_label("Rating", exact=True)).to_have_value("5.0")  # yours, kept
     expect(tab_b.get_by_label("Location")).to_have_value("Study")  # theirs, kept
     assert UserBook.objects.get_for_user(user, record.book_id).rating is None
 

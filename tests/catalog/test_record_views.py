@@ -88,7 +88,8 @@ def test_a_conflict_shows_both_values_and_saves_the_choice(user_client, user, re
     ) in text
     assert not re.search(r" [,.]", text.split("Your copy")[1].split("Status")[0])
     body = response.content.decode()
-    conflict = body[body.index('id="conflict-notes"') : body.index("</fieldset>")]
+    start = body.index('id="conflict-notes"')
+    conflict = body[start : body.index("</fieldset>", start)]
     assert ">A</span>" in conflict and ">B</span>" in conflict
     assert "conflict-rating" not in body  # changed on one side only: kept
     assert _stored(user, record).notes == "A"  # nothing saved yet
