@@ -28,6 +28,12 @@ from catalog.services.metadata import (
     books_refresh_metadata,
     books_sweep_metadata,
 )
+from catalog.services.quick import (
+    QuickSnapshot,
+    quick_sign,
+    quick_unsign,
+    userbook_quick_set,
+)
 from catalog.services.removal import (
     Removal,
     Restored,
@@ -38,11 +44,6 @@ from catalog.services.removal import (
     removals_clean_expired,
     userbook_remove,
     userbooks_remove,
-from catalog.services.quick import (
-    QuickSnapshot,
-    quick_sign,
-    quick_unsign,
-    userbook_quick_set,
 )
 
 __all__ = [
@@ -52,9 +53,9 @@ __all__ = [
     "CorrectionConflict",
     "EditConflict",
     "MetadataUnavailable",
+    "QuickSnapshot",
     "Removal",
     "Restored",
-    "QuickSnapshot",
     "SweepResult",
     "UndoExpired",
     "UndoUnavailable",
@@ -67,10 +68,10 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
-    "removal_undo",
-    "removals_clean_expired",
     "quick_sign",
     "quick_unsign",
+    "removal_undo",
+    "removals_clean_expired",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",
