@@ -33,7 +33,15 @@ class IsbnField(forms.CharField):
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        # An ISBN-10 may end in X: a text keyboard, capitals, no corrections.
+        attrs.update(
+            {
+                "inputmode": "text",
+                "autocapitalize": "characters",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        )
         return attrs
 
     def clean(self, value):
