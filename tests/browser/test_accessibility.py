@@ -95,6 +95,11 @@ def _search_results_shown(page: Page, seed: Seed) -> None:
     expect(page.locator("#search-results .list-group-item").first).to_be_visible()
 
 
+def _open_shortcuts(page: Page, seed: Seed) -> None:
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
 def _refused_without_csrf(page: Page, seed: Seed) -> None:
     # A form posted without its token: Django's CSRF failure page.
     page.evaluate(
@@ -164,6 +169,12 @@ VISITS = [
     # A reader with a library
     Visit("home", "reader", lambda s: reverse("catalog:home")),
     Visit("library", "reader", lambda s: reverse("catalog:book-list")),
+    Visit(
+        "keyboard shortcuts",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _open_shortcuts,
+    ),
     Visit(
         "library, no match",
         "reader",
