@@ -3,9 +3,63 @@
 (function () {
   "use strict";
 
-  const dialog = document.getElementById("shortcuts");
-  if (!dialog) return; // logged out: no shortcuts
-  const urls = dialog.dataset;
+  const opener = document.getElementById("shortcuts-open");
+  if (!opener) return; // logged out: no shortcuts
+  const urls = opener.dataset;
+  const LIST = [
+    [["/"], "Search"],
+    [["a"], "Add a book"],
+    [["n", "or", "j"], "Next page"],
+    [["p", "or", "k"], "Previous page"],
+    [["g", "then", "h"], "Home"],
+    [["g", "then", "l"], "Library"],
+    [["?"], "This list"],
+    [["Esc"], "Close it"],
+  ];
+
+  function element(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      node.setAttribute(name, value);
+    }
+    node.append(...children);
+    return node;
+  }
+
+  // The help dialog: built here, as it is of no use without this script.
+  function buildDialog() {
+    const list = element("dl", { class: "shortcuts-list mb-3" });
+    for (const [keys, action] of LIST) {
+      const shown = keys.map((key, i) => (i % 2 ? ` ${key} ` : element("kbd", {}, key)));
+      list.append(element("dt", {}, ...shown), element("dd", {}, action));
+    }
+    const close = element(
+      "button",
+      { class: "btn btn-primary", type: "button", autofocus: "" },
+      "Close",
+    );
+    close.addEventListener("click", () => built.close());
+    const built = element(
+      "dialog",
+      { class: "shortcuts-dialog", id: "shortcuts", "aria-labelledby": "shortcuts-title" },
+      element(
+        "div",
+        { class: "shortcuts-box" },
+        element("h2", { class: "h5 mb-3", id: "shortcuts-title" }, "Keyboard shortcuts"),
+        element(
+          "p",
+          { class: "small text-body-secondary" },
+          "They work anywhere except while you type in a field.",
+        ),
+        list,
+        close,
+      ),
+    );
+    return built;
+  }
+
+  const dialog = buildDialog();
+  document.body.append(dialog);
   const SEQUENCE_MS = 1500;
   let pendingG = 0; // when "g" was pressed, for "g h" and "g l"
 
@@ -75,13 +129,8 @@
     }
   });
 
-  for (const opener of document.querySelectorAll("[data-shortcuts-open]")) {
-    opener.hidden = false; // of no use without JavaScript
-    opener.addEventListener("click", open);
-  }
-  dialog.querySelector("[data-shortcuts-close]").addEventListener("click", () => {
-    dialog.close();
-  });
+  opener.hidden = false; // of no use without JavaScript
+  opener.addEventListener("click", open);
   // Tab and Shift+Tab go round the dialog's own controls, never out of it.
   dialog.addEventListener("keydown", (event) => {
     if (event.key !== "Tab") return;
