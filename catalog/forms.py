@@ -72,8 +72,8 @@ class AddByIsbnForm(ShelfFieldsMixin):
     """Add a book by its ISBN."""
 
     isbn = IsbnField(
-        help_text="10 or 13 digits from the back cover or the barcode; "
-        "hyphens and spaces are fine.",
+        help_text="10 or 13 digits from the back cover or the barcode (an "
+        "older ISBN may end in X); hyphens and spaces are fine.",
         widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "978…"}),
     )
     field_order = ["isbn", "status", "owned", "location"]
