@@ -63,6 +63,7 @@ def test_a_page_with_a_csrf_token_is_not_compressed(client, url):
         "/no/such/page/",
     ],
 )
+@pytest.mark.usefixtures("both_modes")
 def test_a_logged_in_readers_pages_are_not_compressed(user_client, user, url):
     user_client.cookies.pop("csrftoken", None)
     response = user_client.get(url, **GZIP)

@@ -102,16 +102,17 @@ def _open_shortcuts(page: Page, seed: Seed) -> None:
 
 def _refused_without_csrf(page: Page, seed: Seed) -> None:
     # A form posted without its token: Django's CSRF failure page.
-    page.evaluate(
-        """() => {
-          const form = document.createElement("form");
-          form.method = "post";
-          form.action = "/login/";
-          document.body.append(form);
-          form.submit();
-        }"""
-    )
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    with page.expect_navigation() as navigation:
+        page.evaluate(
+            """() => {
+              const form = document.createElement("form");
+              form.method = "post";
+              form.action = "/login/";
+              document.body.append(form);
+              form.submit();
+            }"""
+        )
+    assert navigation.value.status == 403
 
 
 def _make_a_clash(page: Page, seed: Seed) -> None:
@@ -133,6 +134,7 @@ class Visit:
     who: str  # "anonymous", "reader" or "newcomer"
     url: Callable[[Seed], str]
     then: Callable[[Page, Seed], None] | None = None
+    status: int = 200  # of the page first opened
 
 
 def _admin(name: str, *args: Callable[[Seed], object]) -> Callable[[Seed], str]:
@@ -156,7 +158,7 @@ VISITS = [
         "anonymous",
         lambda s: reverse("accounts:password-reset-complete"),
     ),
-    Visit("404", "anonymous", lambda s: "/no/such/page/"),
+    Visit("404", "anonymous", lambda s: "/no/such/page/", status=404),
     Visit(
         "403 (CSRF)",
         "anonymous",
@@ -217,8 +219,10 @@ VISITS = [
     ),
     Visit("profile", "reader", lambda s: reverse("accounts:profile")),
     Visit("password change", "reader", lambda s: reverse("accounts:password-change")),
-    Visit("404, logged in", "reader", lambda s: "/books/9780000000000/"),
-    Visit("403", "newcomer", lambda s: reverse("forbidden")),
+    Visit("404, logged in", "reader", lambda s: "/books/9780000000000/", status=404),
+    Visit("403", "newcomer", lambda s: reverse("forbidden"), status=403),
+    Visit("400", "anonymous", lambda s: reverse("bad-request"), status=400),
+    Visit("500", "newcomer", lambda s: reverse("server-error"), status=500),
     # The admin
     Visit("admin", "reader", _admin("index")),
     Visit("admin: users", "reader", _admin("accounts_user_changelist")),
@@ -299,14 +303,15 @@ def test_axe_finds_nothing_on_any_page(
     size,
     theme,
 ):
-    settings.ROOT_URLCONF = "tests.browser.forbidden_urls"
+    settings.ROOT_URLCONF = "tests.browser.error_urls"
     seed = _seed(tmp_path)
     browsing = Browsing(browser, live_server, size, theme, seed)
     found = {}
     try:
         for visit in VISITS:
             page = browsing.page(visit.who)
-            page.goto(visit.url(seed))
+            response = page.goto(visit.url(seed))
+            assert response.status == visit.status, (visit.name, response.status)
             if visit.then:
                 visit.then(page, seed)
             mode = page.evaluate("document.documentElement.dataset.bsTheme || ''")
