@@ -46,6 +46,12 @@
   system.addEventListener("change", () => {
     if (stored() === "auto") apply("auto");
   });
+  // A pick made in another tab applies here too.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== KEY) return;
+    apply(stored());
+    showChoice(stored());
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     for (const toggle of document.querySelectorAll("[data-theme-toggle]")) {

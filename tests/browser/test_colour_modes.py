@@ -49,8 +49,11 @@ def test_pick_dark_from_the_keyboard_and_it_is_kept_from_the_first_paint(page):
     page.emulate_media(color_scheme="light")
     assert _mode(page) == "dark"  # a pick is not overridden by the system
 
+    other = page.context.new_page()  # another tab follows the pick
+    other.goto(reverse("catalog:home"))
     page.get_by_role("button", name="Theme (dark)").click()
     page.get_by_role("button", name="Auto (follow the system)").click()
     assert _mode(page) == "light"
+    expect(other.locator("html")).to_have_attribute("data-bs-theme", "light")
     page.reload()
     assert page.evaluate("window.__modeAtBody") == "light"
