@@ -29,6 +29,9 @@ class UserAdmin(ManagerAdminMixin, DjangoUserAdmin):
     add_form = AdminUserCreationForm
     manager_list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
     manager_can_add = True
+    # Plain multiple selects: the two-box widget's search icons carry an
+    # aria-label on a bare <span>, which assistive technology ignores.
+    filter_horizontal = ()
 
     def uses_orm(self) -> bool:
         return get_user_backend().uses_orm

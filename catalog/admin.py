@@ -21,6 +21,16 @@ class CatalogAdminMixin(ManagerAdminMixin):
         return get_backend().uses_orm
 
 
+class ValuesListFilter(admin.AllValuesFieldListFilter):
+    """A field's stored values to filter by; a blank one is named, not an empty link."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice = {**choice, "display": "(blank)"}
+            yield choice
+
+
 @admin.register(Book)
 class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     form = BookAdminForm
@@ -34,7 +44,11 @@ class BookAdmin(CatalogAdminMixin, admin.ModelAdmin):
         "metadata_source",
         "fetched_at",
     )
-    list_filter = ("metadata_status", "metadata_source", "language")
+    list_filter = (
+        "metadata_status",
+        ("metadata_source", ValuesListFilter),
+        ("language", ValuesListFilter),
+    )
     search_fields = ("key", "isbn13", "title", "subtitle", "authors", "publisher")
     # The sweep's bookkeeping is shown, never typed in.
     readonly_fields = (

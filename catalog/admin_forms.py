@@ -110,6 +110,14 @@ class BookAdminForm(forms.ModelForm):
             "metadata_error",
             "edited_fields",
         )
+        # The admin puts a file field in a fieldset whose legend names it, which
+        # does not label the input itself.
+        widgets = {
+            "cover": forms.ClearableFileInput(attrs={"aria-label": "Cover"}),
+            "cover_thumb": forms.ClearableFileInput(
+                attrs={"aria-label": "Cover thumbnail"}
+            ),
+        }
 
     # As the services: only what changes is checked, so a long description
     # fetched before these limits does not block an edit of the title.

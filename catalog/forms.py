@@ -33,7 +33,15 @@ class IsbnField(forms.CharField):
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        # An ISBN-10 may end in X: a text keyboard, capitals, no corrections.
+        attrs.update(
+            {
+                "inputmode": "text",
+                "autocapitalize": "characters",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        )
         return attrs
 
     def clean(self, value):
@@ -64,8 +72,8 @@ class AddByIsbnForm(ShelfFieldsMixin):
     """Add a book by its ISBN."""
 
     isbn = IsbnField(
-        help_text="10 or 13 digits from the back cover or the barcode; "
-        "hyphens and spaces are fine.",
+        help_text="10 or 13 digits from the back cover or the barcode (an "
+        "older ISBN may end in X); hyphens and spaces are fine.",
         widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "978…"}),
     )
     field_order = ["isbn", "status", "owned", "location"]

@@ -1,0 +1,324 @@
+"""axe-core finds nothing on any page, light or dark, on a desktop or a phone.
+
+Every page a reader or an admin sees is in ``VISITS``: who looks at it, a
+function building its address from the seeded data, and optionally what to do
+on the page before checking (fill a form, open a tab). To check a new page,
+add one line there. Each size and colour mode is one test: the data is seeded
+once and each role logs in once, then every page is visited in turn and all
+failures are reported together (rule, impact, page, target selectors).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import Page, expect
+
+from catalog.models import MetadataStatus
+from tests.barcode_images import ean13_image, to_bytes
+from tests.browser.axe import describe, violations
+from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
+
+SIZES = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+THEMES = ("light", "dark")
+FOX = "9780140328721"  # the fake provider knows it
+
+
+@dataclass
+class Seed:
+    """The people and books the pages show."""
+
+    reader: object  # a superuser with a library: app pages and the admin
+    newcomer: object  # no books yet
+    normal: object  # the reader's UserBook with full details
+    pending: object
+    not_found: object
+    conflicted: object
+    photo: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _seed(tmp_path) -> Seed:
+    reader = UserFactory(is_staff=True, is_superuser=True)
+    newcomer = UserFactory()
+
+    def own(n, **book):
+        return UserBookFactory(
+            user=reader, book=BookFactory(isbn13=isbn13_for(n), **book)
+        )
+
+    normal = own(
+        900001,
+        subtitle="A subtitle",
+        publisher="Penguin",
+        description="A story.",
+        pages=320,
+        subjects=["Fiction"],
+    )
+    for n in range(6):
+        own(900010 + n)
+    pending = own(900002, metadata_status=MetadataStatus.PENDING)
+    not_found = own(900003, metadata_status=MetadataStatus.NOT_FOUND, title="")
+    conflicted = own(900004)
+    photo = tmp_path / "barcode.jpg"
+    photo.write_bytes(to_bytes(ean13_image(FOX), "JPEG", quality=80))
+    return Seed(reader, newcomer, normal, pending, not_found, conflicted, str(photo))
+
+
+def _reset_link(user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:password-reset-confirm", args=[uid, token])
+
+
+def _open_manual_tab(page: Page, seed: Seed) -> None:
+    page.get_by_role("tab", name="By hand").click()
+    expect(page.locator("#pane-manual")).to_have_class(re.compile(r"\bshow\b"))
+
+
+def _read_a_barcode_photo(page: Page, seed: Seed) -> None:
+    page.get_by_label("Photo of the barcode").set_input_files(seed.photo)
+    page.get_by_role("button", name="Read the barcode").click()
+    expect(page.locator("#photo-results")).to_contain_text("Fantastic Mr. Fox")
+
+
+def _search_results_shown(page: Page, seed: Seed) -> None:
+    expect(page.locator("#search-results .list-group-item").first).to_be_visible()
+
+
+def _open_shortcuts(page: Page, seed: Seed) -> None:
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+def _refused_without_csrf(page: Page, seed: Seed) -> None:
+    # A form posted without its token: Django's CSRF failure page.
+    with page.expect_navigation() as navigation:
+        page.evaluate(
+            """() => {
+              const form = document.createElement("form");
+              form.method = "post";
+              form.action = "/login/";
+              document.body.append(form);
+              form.submit();
+            }"""
+        )
+    assert navigation.value.status == 403
+
+
+def _make_a_clash(page: Page, seed: Seed) -> None:
+    # The same book saved meanwhile in another tab, then this tab's save.
+    other = page.context.new_page()
+    other.goto(seed.conflicted.get_absolute_url())
+    other.get_by_label("Notes").fill("Saved in the other tab")
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_text("Saved.")).to_be_visible()
+    other.close()
+    page.get_by_label("Notes").fill("Typed in this tab")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#stale-edit")).to_be_visible()
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    who: str  # "anonymous", "reader" or "newcomer"
+    url: Callable[[Seed], str]
+    then: Callable[[Page, Seed], None] | None = None
+    status: int = 200  # of the page first opened
+
+
+def _admin(name: str, *args: Callable[[Seed], object]) -> Callable[[Seed], str]:
+    return lambda s: reverse(f"admin:{name}", args=[arg(s) for arg in args])
+
+
+VISITS = [
+    # Logged out
+    Visit("welcome", "anonymous", lambda s: reverse("catalog:home")),
+    Visit("log in", "anonymous", lambda s: reverse("accounts:login")),
+    Visit("sign up", "anonymous", lambda s: reverse("accounts:signup")),
+    Visit("password reset", "anonymous", lambda s: reverse("accounts:password-reset")),
+    Visit(
+        "password reset sent",
+        "anonymous",
+        lambda s: reverse("accounts:password-reset-done"),
+    ),
+    Visit("password reset: new password", "anonymous", lambda s: _reset_link(s.reader)),
+    Visit(
+        "password reset complete",
+        "anonymous",
+        lambda s: reverse("accounts:password-reset-complete"),
+    ),
+    Visit("404", "anonymous", lambda s: "/no/such/page/", status=404),
+    Visit(
+        "403 (CSRF)",
+        "anonymous",
+        lambda s: reverse("accounts:login"),
+        _refused_without_csrf,
+    ),
+    # A reader with no books yet
+    Visit("home, first run", "newcomer", lambda s: reverse("catalog:home")),
+    Visit("library, empty", "newcomer", lambda s: reverse("catalog:book-list")),
+    # A reader with a library
+    Visit("home", "reader", lambda s: reverse("catalog:home")),
+    Visit("library", "reader", lambda s: reverse("catalog:book-list")),
+    Visit(
+        "keyboard shortcuts",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _open_shortcuts,
+    ),
+    Visit(
+        "library, no match",
+        "reader",
+        lambda s: reverse("catalog:book-list") + "?q=zzzzqqq",
+    ),
+    Visit("book", "reader", lambda s: s.normal.get_absolute_url()),
+    Visit("book, details pending", "reader", lambda s: s.pending.get_absolute_url()),
+    Visit(
+        "book, details not found", "reader", lambda s: s.not_found.get_absolute_url()
+    ),
+    Visit(
+        "book, edited in two tabs",
+        "reader",
+        lambda s: s.conflicted.get_absolute_url(),
+        _make_a_clash,
+    ),
+    Visit("add by ISBN", "reader", lambda s: reverse("catalog:book-add")),
+    Visit(
+        "add by hand", "reader", lambda s: reverse("catalog:book-add"), _open_manual_tab
+    ),
+    Visit(
+        "add by search",
+        "reader",
+        lambda s: reverse("catalog:add-search") + "?q=dune",
+        _search_results_shown,
+    ),
+    Visit("add by photo", "reader", lambda s: reverse("catalog:add-photo")),
+    Visit(
+        "add by photo, results",
+        "reader",
+        lambda s: reverse("catalog:add-photo"),
+        _read_a_barcode_photo,
+    ),
+    Visit("add by camera", "reader", lambda s: reverse("catalog:add-camera")),
+    Visit("scanner mode", "reader", lambda s: reverse("catalog:add-scanner")),
+    Visit(
+        "remove",
+        "reader",
+        lambda s: reverse("catalog:book-remove", args=[s.normal.book_id]),
+    ),
+    Visit("profile", "reader", lambda s: reverse("accounts:profile")),
+    Visit("password change", "reader", lambda s: reverse("accounts:password-change")),
+    Visit("404, logged in", "reader", lambda s: "/books/9780000000000/", status=404),
+    Visit("403", "newcomer", lambda s: reverse("forbidden"), status=403),
+    Visit("400", "anonymous", lambda s: reverse("bad-request"), status=400),
+    Visit("500", "newcomer", lambda s: reverse("server-error"), status=500),
+    # The admin
+    Visit("admin", "reader", _admin("index")),
+    Visit("admin: users", "reader", _admin("accounts_user_changelist")),
+    Visit(
+        "admin: user", "reader", _admin("accounts_user_change", lambda s: s.reader.pk)
+    ),
+    Visit("admin: books", "reader", _admin("catalog_book_changelist")),
+    Visit(
+        "admin: book",
+        "reader",
+        _admin("catalog_book_change", lambda s: s.normal.book_id),
+    ),
+    Visit("admin: user books", "reader", _admin("catalog_userbook_changelist")),
+    Visit(
+        "admin: user book",
+        "reader",
+        _admin("catalog_userbook_change", lambda s: s.normal.pk),
+    ),
+]
+
+
+class Browsing:
+    """One browser context per role, logged in once, in one size and colour mode."""
+
+    def __init__(self, browser, live_server, size: str, theme: str, seed: Seed):
+        self.options = {
+            "base_url": live_server.url,
+            "viewport": SIZES[size],
+            "color_scheme": theme,  # the site follows the system by default
+            # No fades: axe measures colours mid-transition otherwise.
+            "reduced_motion": "reduce",
+        }
+        self.browser, self.live_server, self.seed = browser, live_server, seed
+        self.pages: dict[str, Page] = {}
+        self.csp_violations: list[str] = []
+
+    def page(self, who: str) -> Page:
+        if who not in self.pages:
+            context = self.browser.new_context(**self.options)
+            context.set_default_timeout(15_000)
+            user = {"reader": self.seed.reader, "newcomer": self.seed.newcomer}
+            if who in user:
+                client = Client()
+                client.force_login(user[who])
+                cookie = client.cookies["sessionid"]
+                context.add_cookies(
+                    [
+                        {
+                            "name": "sessionid",
+                            "value": cookie.value,
+                            "url": self.live_server.url,
+                        }
+                    ]
+                )
+            page = context.new_page()
+            page.on("console", self._watch)
+            self.pages[who] = page
+        return self.pages[who]
+
+    def _watch(self, message) -> None:
+        if "content security policy" in message.text.lower():
+            self.csp_violations.append(message.text)
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            page.context.close()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+def test_axe_finds_nothing_on_any_page(
+    browser,
+    live_server,
+    transactional_db,
+    fake_provider,
+    settings,
+    tmp_path,
+    size,
+    theme,
+):
+    settings.ROOT_URLCONF = "tests.browser.error_urls"
+    seed = _seed(tmp_path)
+    browsing = Browsing(browser, live_server, size, theme, seed)
+    found = {}
+    try:
+        for visit in VISITS:
+            page = browsing.page(visit.who)
+            response = page.goto(visit.url(seed))
+            assert response.status == visit.status, (visit.name, response.status)
+            if visit.then:
+                visit.then(page, seed)
+            mode = page.evaluate("document.documentElement.dataset.bsTheme || ''")
+            assert mode in ("", theme), (visit.name, mode)
+            if problems := violations(page):
+                found[visit.name] = problems
+    finally:
+        browsing.close()
+    assert not found, "axe found:\n" + describe(found)
+    assert not browsing.csp_violations, browsing.csp_violations
