@@ -16,11 +16,15 @@ from catalog import services
 # longer be valid once books are gone, so it starts again from the top).
 _LIST_PARAMS = ("q", "status", "sort")
 UNDO_TAG = "undo:"
+# Whose message it is: a message waits in the browser's cookie for the next
+# page, which may be another reader's after signing out and in.
+READER_TAG = "reader:"
 
 
 def removed(request, receipt: services.Removal) -> None:
     """Tell the reader what went, with an Undo button in the message."""
-    messages.success(request, receipt.message, extra_tags=UNDO_TAG + receipt.token)
+    tags = f"{UNDO_TAG}{receipt.token} {READER_TAG}{request.user.pk}"
+    messages.success(request, receipt.message, extra_tags=tags)
 
 
 def library_url(request) -> str:
