@@ -61,8 +61,15 @@ package:
 ## deploy: the stage ENV (default dev) to AWS: stack, secret, functions, API, smoke checks
 ##         (AWS credentials, AWS_REGION; ALARM_EMAIL, MONTHLY_BUDGET_USD, TABLE_SUFFIX optional)
 ENV ?= dev
+# Given on the command line or in the environment, these reach the script (an
+# empty TABLE_SUFFIX points the stage back at its own tables); else kept.
+given = $(filter command line environment,$(origin $(1)))
+DEPLOY_OPTIONS = $(if $(call given,ALARM_EMAIL),--alarm-email='$(ALARM_EMAIL)') \
+	$(if $(call given,MONTHLY_BUDGET_USD),--monthly-budget='$(MONTHLY_BUDGET_USD)') \
+	$(if $(call given,TABLE_SUFFIX),--table-suffix='$(TABLE_SUFFIX)')
 deploy: $(VENV)/.dev
-	$(PY) scripts/deploy.py deploy --env $(ENV)
+	scripts/system-deps
+	$(PY) scripts/deploy.py deploy --env $(ENV) $(DEPLOY_OPTIONS)
 
 ## undeploy: remove the stage's functions, API and stack; keeps its tables and media bucket
 undeploy: $(VENV)/.dev

@@ -103,6 +103,20 @@ SCHEDULE_INPUT_TEMPLATE = (
     '"account": <account>, "region": <region>,"detail": <detail>, '
     '"version": <version>,"resources": <resources>,"id": <id>,"kwargs": {}}'
 )
+# `zappa save-python-settings-file STAGE -s FILE -o PATH` for several stages:
+# argv is the settings file, then STAGE=PATH pairs.
+SAVE_PYTHON_SETTINGS = """
+import sys
+from pathlib import Path
+from zappa.cli import ZappaCLI
+for pair in sys.argv[2:]:
+    stage, path = pair.split("=", 1)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cli = ZappaCLI()
+    cli.api_stage = stage
+    cli.load_settings(sys.argv[1])
+    cli.save_python_settings_file(path)
+"""
 # Operations that change something (a second deploy makes none of them).
 MUTATING = re.compile(
     r"^(Create|Update|Put|Delete|Add|Remove|Tag|Untag|Restore|Publish|Upload|Start)"
@@ -385,38 +399,46 @@ def build_packages(stage: Stage, rebuild: bool) -> dict[str, Path]:
     stage.work.mkdir(parents=True, exist_ok=True)
     settings_file = stage.work / "zappa_settings.json"
     settings_file.write_text(json.dumps(stage_settings(stage), indent=2) + "\n")
+    folder = Path(tempfile.mkdtemp(prefix="zappa-settings-", dir=stage.work))
+    pairs = [
+        (stage.web, stage.web_stage, folder / "web" / "zappa_settings.py"),
+        (stage.worker, stage.worker_stage, folder / "worker" / "zappa_settings.py"),
+    ]
     packages = {}
-    for function, zappa_stage in (
-        (stage.web, stage.web_stage),
-        (stage.worker, stage.worker_stage),
-    ):
-        folder = Path(tempfile.mkdtemp(prefix="zappa-settings-", dir=stage.work))
-        try:
-            python_settings = folder / "zappa_settings.py"
-            subprocess.run(
-                [
-                    sys.executable,
-                    *("-m", "zappa.cli", "save-python-settings-file", zappa_stage),
-                    *("-s", str(settings_file), "-o", str(python_settings)),
-                ],
-                cwd=ROOT,
-                env=offline_env(),
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+    try:
+        # Zappa's own `save-python-settings-file` for each stage, in one process.
+        subprocess.run(
+            [sys.executable, "-c", SAVE_PYTHON_SETTINGS, str(settings_file)]
+            + [f"{zappa_stage}={path}" for _, zappa_stage, path in pairs],
+            cwd=ROOT,
+            env=offline_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for function, _, python_settings in pairs:
             python_settings.chmod(0o644)  # what Lambda needs (and Zappa sets)
             package = stage.work / f"{function}.zip"
+            packages[function] = package
+            if (
+                package.exists()
+                and package.stat().st_mtime > BASE_PACKAGE.stat().st_mtime
+            ):
+                with zipfile.ZipFile(package) as archive:
+                    if (
+                        archive.read("zappa_settings.py")
+                        == python_settings.read_bytes()
+                    ):
+                        continue
             shutil.copyfile(BASE_PACKAGE, package)
-            # Swap the stage's settings in; everything else is the same for every stage.
+            # Swap the stage's settings in; all else is the same for every stage.
             subprocess.run(
                 ["zip", "-q", "-d", str(package), "zappa_settings.py"], check=True
             )
             subprocess.run(
                 ["zip", "-q", "-j", str(package), str(python_settings)], check=True
             )
-        finally:
-            shutil.rmtree(folder)
-        packages[function] = package
+    finally:
+        shutil.rmtree(folder)
     say(f"== package: {', '.join(str(p.relative_to(ROOT)) for p in packages.values())}")
     return packages
 
