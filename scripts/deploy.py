@@ -147,7 +147,13 @@ class Calls:
         return f"{len(self.made)} AWS calls ({per}); {changed} changed something"
 
 
+STARTED = time.perf_counter()
+
+
 def say(message: str) -> None:
+    """Print a line; a step's line ("== ...") with the seconds since the start."""
+    if message.startswith("== "):
+        message = f"{message}  [{time.perf_counter() - STARTED:.1f} s]"
     print(message, flush=True)
 
 
@@ -712,14 +718,21 @@ def ensure_schedules(stage: Stage, settings: dict, arns: dict[str, str]) -> None
                     }
                 ],
             )
-            made.append(f"{name} target")
+            made.append(name)
         sid = f"events-{name}"[:100]
         if sid not in statements[function]:
-            made.append(f"{name} permission")
+            made.append(name)
         allow_invoke(
             stage, function, statements[function], sid, "events.amazonaws.com", rule_arn
         )
-    say(f"== schedules: {', '.join(made) + ' set' if made else 'up to date'}")
+    rules = [
+        rule_name(event, function) for function, event in schedules(stage, settings)
+    ]
+    changed = [name for name in rules if name in made]
+    say(
+        f"== schedules: {len(rules)} rules, "
+        + (f"set: {', '.join(changed)}" if changed else "up to date")
+    )
 
 
 def ensure_queue_mapping(stage: Stage, settings: dict) -> str:

@@ -29,7 +29,7 @@ import boto3
 import pytest
 
 from tests.lambda_events import http_api_event
-from tests.test_aws_end_to_end import LambdaFunction
+from tests.test_aws_end_to_end import LambdaFunction, _free_port, _wait_for_port
 from tests.test_package import BUILD_TIMEOUT_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +42,22 @@ EMAIL = "alarms@example.org"
 
 
 @pytest.fixture(scope="module")
-def moto_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_server(tmp_path_factory):
+    """moto's server in a process of its own on 127.0.0.1: its state stays there."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -374,6 +382,9 @@ def test_status_shows_the_stack_functions_tables_and_queues(deployed, aws_env):
     assert "jobs queue: 0 waiting" in stdout
     assert "dead-letter queue: 0 waiting" in stdout
     assert "queue mapping: Enabled, ReportBatchItemFailures" in stdout
+    logs, _ = run("logs", aws_env)
+    assert f"== /aws/lambda/{WEB}, last 10 minutes" in logs
+    assert f"== /aws/lambda/{WORKER}, last 10 minutes" in logs
 
 
 def test_restore_drill_then_a_stage_pointed_at_the_restored_tables(
