@@ -371,6 +371,31 @@ def test_a_second_deploy_changes_nothing(deployed, capsys):
     assert re.search(r"Deployed \w+ in [\d.]+ s: \d+ AWS calls", second_stdout)
 
 
+def test_a_deploy_finishes_what_an_interrupted_one_left_undone(deployed, aws, aws_env):
+    # What a run stopped after the functions would have left undone.
+    lam = aws("lambda")
+    (mapping,) = lam.list_event_source_mappings(FunctionName=WORKER)[
+        "EventSourceMappings"
+    ]
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    api_gw = aws("apigatewayv2")
+    (api,) = [a for a in api_gw.get_apis()["Items"] if a["Name"] == WEB]
+    (route,) = api_gw.get_routes(ApiId=api["ApiId"])["Items"]
+    api_gw.delete_route(ApiId=api["ApiId"], RouteId=route["RouteId"])
+    report = Path(aws_env["HOME"]) / "resumed.json"
+    _, resumed = run("deploy", aws_env, "--no-smoke", report=report)
+    assert sorted(resumed["changes"]) == [
+        "apigatewayv2:CreateRoute",
+        "lambda:CreateEventSourceMapping",
+    ]
+    (mapping,) = lam.list_event_source_mappings(FunctionName=WORKER)[
+        "EventSourceMappings"
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (route,) = api_gw.get_routes(ApiId=api["ApiId"])["Items"]
+    assert route["RouteKey"] == "$default"
+
+
 def test_status_shows_the_stack_functions_tables_and_queues(deployed, aws_env):
     stdout, _ = run("status", aws_env)
     assert f"stack {STACK}: " in stdout
