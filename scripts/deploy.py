@@ -513,7 +513,7 @@ def ensure_function(
             Description=description,
             Code=code,
             Publish=True,
-            Environment={"Variables": environment},
+            Environment={"Variables": {k: v for k, v in environment.items() if v}},
             PackageType="Zip",
             **config,
         )
