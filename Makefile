@@ -72,8 +72,9 @@ deploy: $(VENV)/.dev
 	$(PY) scripts/deploy.py deploy --env $(ENV) $(DEPLOY_OPTIONS)
 
 ## undeploy: remove the stage's functions, API and stack; keeps its tables and media bucket
+##           (asks for the stage's name; YES=1 does not ask)
 undeploy: $(VENV)/.dev
-	$(PY) scripts/deploy.py undeploy --env $(ENV)
+	$(PY) scripts/deploy.py undeploy --env $(ENV) $(if $(YES),--yes)
 
 ## status: the stage's stack, functions, tables, queue and dead-letter depth, alarms
 status: $(VENV)/.dev

@@ -402,6 +402,10 @@ def build_packages(stage: Stage, rebuild: bool) -> dict[str, Path]:
         subprocess.run([str(ROOT / "scripts" / "package"), "dev"], cwd=ROOT, check=True)
     else:
         say(f"== package: {BASE_PACKAGE.relative_to(ROOT)} is up to date")
+    if shutil.which("zip") is None:
+        raise DeployError(
+            "`zip` is missing: run scripts/system-deps (or apt-get install zip)."
+        )
     stage.work.mkdir(parents=True, exist_ok=True)
     settings_file = stage.work / "zappa_settings.json"
     settings_file.write_text(json.dumps(stage_settings(stage), indent=2) + "\n")
@@ -861,7 +865,24 @@ def deploy(stage: Stage, args: argparse.Namespace) -> dict:
     return {"url": url, "api_id": api_id, "functions": arns}
 
 
+def confirm_undeploy(stage: Stage, yes: bool) -> None:
+    """Ask for the stage's name on a terminal; elsewhere require --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise DeployError(
+            "undeploy takes the site down: pass --yes (make undeploy YES=1)."
+        )
+    answer = input(
+        f"This deletes the functions, the API and the stack of {stage.env!r} "
+        "(the tables and the media bucket are kept). Type the stage's name: "
+    )
+    if answer.strip() != stage.env:
+        raise DeployError("not confirmed: nothing deleted.")
+
+
 def undeploy(stage: Stage, args: argparse.Namespace) -> dict:
+    confirm_undeploy(stage, args.yes)
     lam = stage.client("lambda")
     stack = stage.describe_stack()
     if stack is not None:
@@ -1104,6 +1125,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke-url", help="run the smoke checks against this URL")
     parser.add_argument("--no-smoke", action="store_true")
+    parser.add_argument("--yes", action="store_true", help="undeploy: do not ask")
     parser.add_argument(
         "--keep", action="store_true", help="restore-drill: keep the tables"
     )

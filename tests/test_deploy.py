@@ -228,6 +228,11 @@ def deployed(base_package, aws, aws_env, tmp_path_factory):
     assert (ROOT / "zappa_settings.json").read_bytes() == committed
 
 
+def get_stack(aws) -> dict:
+    (stack,) = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
+    return stack
+
+
 def test_the_stack_is_created_with_the_alarm_email_and_the_apis_id(deployed, aws):
     (stack,) = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
     assert stack["StackStatus"] in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
@@ -452,7 +457,19 @@ def test_undeploy_removes_the_functions_and_the_stack_but_keeps_the_data(
     aws("iam").detach_role_policy(
         RoleName=outputs["LambdaRoleName"], PolicyArn=outputs["LambdaPolicyArn"]
     )
-    stdout, _ = run("undeploy", aws_env)
+    refused = subprocess.run(
+        [sys.executable, str(SCRIPT), "undeploy", "--env", ENV],
+        cwd=ROOT,
+        env=aws_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 1 and "pass --yes" in refused.stderr
+    assert get_stack(aws)["StackStatus"].endswith("_COMPLETE")
+    stdout, _ = run("undeploy", aws_env, "--yes")
     lam = aws("lambda")
     names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     assert not {WEB, WORKER} & names
