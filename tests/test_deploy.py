@@ -14,7 +14,6 @@ plays API Gateway for the API the deploy made. The function then reads its
 SECRET_KEY from moto's SSM, as it would on AWS.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from infra.deploy.packages import BASE_PACKAGE, base_package_is_stale
 from tests.lambda_events import http_api_event
 from tests.test_aws_end_to_end import LambdaFunction, _free_port, _wait_for_port
 from tests.test_package import BUILD_TIMEOUT_SECONDS
@@ -187,10 +187,7 @@ def run(command: str, aws_env: dict, *args: str, report: Path | None = None):
 @pytest.fixture(scope="module")
 def base_package() -> Path:
     """The base package, built first when stale, so that a deploy's time is its own."""
-    spec = importlib.util.spec_from_file_location("deploy_script", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    if script.base_package_is_stale():
+    if base_package_is_stale():
         subprocess.run(
             [str(ROOT / "scripts" / "package"), "dev"],
             cwd=ROOT,
@@ -198,7 +195,7 @@ def base_package() -> Path:
             timeout=BUILD_TIMEOUT_SECONDS,
             check=True,
         )
-    return script.BASE_PACKAGE
+    return BASE_PACKAGE
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,140 @@
+"""The two Lambda functions: code, configuration, invoke permissions."""
+
+import json
+from pathlib import Path
+
+import botocore.exceptions
+
+from infra.deploy.common import Stage, error_code, say
+from infra.deploy.packages import package_digest, resolved
+
+
+def function_config(stage: Stage, settings: dict, function: str) -> dict:
+    """What `zappa deploy` gives a function (Zappa.create_lambda_function)."""
+    zappa_stage = stage.web_stage if function == stage.web else stage.worker_stage
+    own = resolved(settings, zappa_stage)
+    return {
+        "Role": stage.outputs()["LambdaRoleArn"],
+        "Handler": own.get("lambda_handler", "handler.lambda_handler"),
+        "Runtime": own["runtime"],
+        "Timeout": int(own.get("timeout_seconds", 30)),
+        "MemorySize": int(own.get("memory_size", 512)),
+        "Architectures": [own.get("architecture", "x86_64")],
+    }
+
+
+def get_function(stage: Stage, name: str) -> dict | None:
+    try:
+        return stage.client("lambda").get_function(FunctionName=name)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def wait_function(stage: Stage, name: str, waiter: str) -> None:
+    stage.client("lambda").get_waiter(waiter).wait(
+        FunctionName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+    )
+
+
+def upload(stage: Stage, package: Path, digest: str) -> dict:
+    """Put the package in the deployment bucket (as Zappa does); return its location."""
+    bucket = stage.outputs()["DeployBucketName"]
+    key = f"packages/{package.stem}-{digest}.zip"
+    stage.client("s3").upload_file(str(package), bucket, key)
+    return {"S3Bucket": bucket, "S3Key": key}
+
+
+def ensure_function(
+    stage: Stage, name: str, package: Path, config: dict, environment: dict[str, str]
+) -> str:
+    """Create or update one function; return its ARN."""
+    lam = stage.client("lambda")
+    digest = package_digest(package)
+    description = f"Book Library {stage.env}, package {digest}"
+    found = get_function(stage, name)
+    if found is None:
+        code = upload(stage, package, digest)
+        created = lam.create_function(
+            FunctionName=name,
+            Description=description,
+            Code=code,
+            Publish=True,
+            Environment={"Variables": {k: v for k, v in environment.items() if v}},
+            PackageType="Zip",
+            **config,
+        )
+        stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
+        wait_function(stage, name, "function_active_v2")
+        say(f"== function {name}: created")
+        return created["FunctionArn"]
+    current = found["Configuration"]
+    arn = current["FunctionArn"]
+    changed = []
+    config = dict(config)
+    architectures = config.pop("Architectures")
+    if (
+        current.get("Description") != description
+        or current.get("Architectures") != architectures
+    ):
+        code = upload(stage, package, digest)
+        lam.update_function_code(
+            FunctionName=name, Publish=True, Architectures=architectures, **code
+        )
+        stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
+        wait_function(stage, name, "function_updated_v2")
+        changed.append("code")
+    have_env = current.get("Environment", {}).get("Variables", {})
+    want_env = {
+        k: v for k, v in {**have_env, **environment}.items() if k != "SECRET_KEY"
+    }
+    want_env = {k: v for k, v in want_env.items() if v != ""}
+    have = {key: current.get(key) for key in config}
+    if (
+        have != config
+        or have_env != want_env
+        or current.get("Description") != description
+    ):
+        lam.update_function_configuration(
+            FunctionName=name,
+            Description=description,
+            Environment={"Variables": want_env},
+            **config,
+        )
+        wait_function(stage, name, "function_updated_v2")
+        changed.append("configuration")
+        if "SECRET_KEY" in have_env:
+            say(
+                f"   {name}: SECRET_KEY removed from the environment "
+                "(read from SSM now)"
+            )
+    say(
+        f"== function {name}: "
+        + (" and ".join(changed) + " updated" if changed else "up to date")
+    )
+    return arn
+
+
+def function_statements(stage: Stage, name: str) -> dict[str, dict]:
+    try:
+        policy = stage.client("lambda").get_policy(FunctionName=name)["Policy"]
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return {}
+        raise
+    return {s["Sid"]: s for s in json.loads(policy).get("Statement", [])}
+
+
+def allow_invoke(
+    stage: Stage, name: str, statements: dict, sid: str, principal: str, source_arn: str
+) -> None:
+    if sid in statements:
+        return
+    stage.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId=sid,
+        Action="lambda:InvokeFunction",
+        Principal=principal,
+        SourceArn=source_arn,
+    )
