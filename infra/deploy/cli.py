@@ -23,7 +23,8 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The options; the deploy's optional values also come from the environment."""
     parser = argparse.ArgumentParser(
         description="Deploy a Book Library stage to AWS, and look after it."
     )
@@ -58,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--minutes", type=int, default=10, help="logs: how far back")
     parser.add_argument("--report", type=Path, help="write the calls made as JSON here")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; 1 with a message on stderr when it is refused."""
+    args = parser().parse_args(argv)
     started = time.perf_counter()
     # AWS_REGION, as the original guide exports it; else boto3's own
     # (AWS_DEFAULT_REGION, the profile).
@@ -82,17 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Deployed {stage.env} in {seconds:.1f} s: {calls.summary()}")
         say(f"URL: {result['url']}")
     if args.report:
-        args.report.write_text(
-            json.dumps(
-                {
-                    **result,
-                    "seconds": seconds,
-                    "calls": [f"{s}:{op}" for s, op in calls.made],
-                    "changes": calls.changes(),
-                },
-                indent=2,
-            )
-        )
+        calls_made = [f"{s}:{op}" for s, op in calls.made]
+        report = {"seconds": seconds, "calls": calls_made, "changes": calls.changes()}
+        args.report.write_text(json.dumps({**result, **report}, indent=2))
     return 0
 
 

@@ -17,16 +17,9 @@ SECRET_ENV = "SECRET_KEY_PARAMETER"
 
 
 def deploy(stage: Stage, args: argparse.Namespace) -> dict:
-    settings_zappa = json.loads(ZAPPA_SETTINGS.read_text(encoding="utf-8"))
-    worker_timeout = str(settings_zappa["dev_worker"].get("timeout_seconds", 120))
+    """Create or update everything the stage needs; end with the smoke checks."""
     api = stage.find_api()
-    wanted = {"Env": stage.env, "WorkerTimeoutSeconds": worker_timeout}
-    if args.alarm_email is not None:
-        wanted["AlarmEmail"] = args.alarm_email
-    if args.monthly_budget is not None:
-        wanted["MonthlyBudgetUsd"] = str(args.monthly_budget)
-    if api:
-        wanted["HttpApiId"] = api["ApiId"]
+    wanted = stack_parameters(stage, args, api)
     ensure_stack(stage, wanted)
     if not stage.outputs().get("AlarmTopicArn"):
         say("   no ALARM_EMAIL: the alarms and the budget notify nobody")
@@ -43,26 +36,11 @@ def deploy(stage: Stage, args: argparse.Namespace) -> dict:
         environment["ALLOWED_HOSTS"] = stage.api_host(api["ApiId"])
     if args.table_suffix is not None:
         environment["DYNAMODB_TABLE_SUFFIX"] = args.table_suffix
-    arns = {}
-    for function in (stage.web, stage.worker):
-        arns[function] = ensure_function(
-            stage,
-            function,
-            packages[function],
-            function_config(stage, settings, function),
-            environment,
-        )
+    arns = ensure_functions(stage, packages, settings, environment)
     api_id = ensure_api(stage, arns[stage.web])
     if "ALLOWED_HOSTS" not in environment:  # a first deploy: the API is new
         environment["ALLOWED_HOSTS"] = stage.api_host(api_id)
-        for function in (stage.web, stage.worker):
-            ensure_function(
-                stage,
-                function,
-                packages[function],
-                function_config(stage, settings, function),
-                environment,
-            )
+        ensure_functions(stage, packages, settings, environment)
     ensure_schedules(stage, settings, arns)
     ensure_queue_mapping(stage, settings)
     if wanted.get("HttpApiId") != api_id:
@@ -75,6 +53,36 @@ def deploy(stage: Stage, args: argparse.Namespace) -> dict:
         say(f"== smoke checks on {smoke}")
         smoke_checks(smoke)
     return {"url": url, "api_id": api_id, "functions": arns}
+
+
+def stack_parameters(stage: Stage, args: argparse.Namespace, api: dict | None) -> dict:
+    """The stack's parameters this run sets; the others keep their values."""
+    zappa = json.loads(ZAPPA_SETTINGS.read_text(encoding="utf-8"))
+    worker_timeout = str(zappa["dev_worker"].get("timeout_seconds", 120))
+    wanted = {"Env": stage.env, "WorkerTimeoutSeconds": worker_timeout}
+    if args.alarm_email is not None:
+        wanted["AlarmEmail"] = args.alarm_email
+    if args.monthly_budget is not None:
+        wanted["MonthlyBudgetUsd"] = str(args.monthly_budget)
+    if api:
+        wanted["HttpApiId"] = api["ApiId"]
+    return wanted
+
+
+def ensure_functions(
+    stage: Stage, packages: dict, settings: dict, environment: dict[str, str]
+) -> dict[str, str]:
+    """Both functions, created or updated; their ARNs by name."""
+    return {
+        function: ensure_function(
+            stage,
+            function,
+            packages[function],
+            function_config(stage, settings, function),
+            environment,
+        )
+        for function in (stage.web, stage.worker)
+    }
 
 
 def confirm_undeploy(stage: Stage, yes: bool) -> None:
@@ -94,10 +102,43 @@ def confirm_undeploy(stage: Stage, yes: bool) -> None:
 
 
 def undeploy(stage: Stage, args: argparse.Namespace) -> dict:
+    """Delete the functions, their wiring and the stack; keep the data."""
     confirm_undeploy(stage, args.yes)
-    lam = stage.client("lambda")
     stack = stage.describe_stack()
-    if stack is not None:
+    remove_functions(stage, stack is not None)
+    if stack is None:
+        say(f"== stack {stage.stack}: absent")
+        return {}
+    outputs = stage.outputs()
+    bucket = outputs["DeployBucketName"]
+    s3 = stage.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    stage.client("cloudformation").delete_stack(StackName=stage.stack)
+    wait_stack(stage, "stack_delete_complete")
+    say(f"== stack {stage.stack}: deleted")
+    say("Kept (the template retains them, with your data):")
+    for table in stage.tables():
+        say(f"   DynamoDB table {table}")
+    say(f"   S3 bucket {outputs['MediaBucketName']}")
+    say(
+        f"   SSM parameter {outputs['SecretKeyParameterName']} "
+        "(the secret key: sessions stay valid on a redeploy)"
+    )
+    say(
+        "A later `make deploy ENV=...` of this stage cannot create tables or a "
+        "bucket of the same names: delete them first (after a backup), or use "
+        "another ENV."
+    )
+    return {}
+
+
+def remove_functions(stage: Stage, has_stack: bool) -> None:
+    """The queue mapping, the schedules, the HTTP API and both functions."""
+    lam = stage.client("lambda")
+    if has_stack:
         queue = stage.outputs()["JobsQueueArn"]
         for mapping in lam.list_event_source_mappings(
             FunctionName=stage.worker, EventSourceArn=queue
@@ -105,10 +146,8 @@ def undeploy(stage: Stage, args: argparse.Namespace) -> dict:
             lam.delete_event_source_mapping(UUID=mapping["UUID"])
             say("== queue mapping: deleted")
     events = stage.client("events")
-    prefix_rules = events.list_rules(NamePrefix=f"{stage.web}-").get("Rules", [])
-    for rule in prefix_rules:
-        if not rule["Name"].startswith((f"{stage.web}-", f"{stage.worker}-")):
-            continue
+    # The worker's rules (booklibrary-<env>-worker-...) share the web's prefix.
+    for rule in events.list_rules(NamePrefix=f"{stage.web}-").get("Rules", []):
         targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
         if targets:
             events.remove_targets(Rule=rule["Name"], Ids=[t["Id"] for t in targets])
@@ -122,31 +161,3 @@ def undeploy(stage: Stage, args: argparse.Namespace) -> dict:
         if get_function(stage, function) is not None:
             lam.delete_function(FunctionName=function)
             say(f"== function {function}: deleted")
-    if stack is not None:
-        bucket = stage.outputs()["DeployBucketName"]
-        s3 = stage.client("s3")
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-        media = stage.outputs()["MediaBucketName"]
-        parameter = stage.outputs()["SecretKeyParameterName"]
-        stage.client("cloudformation").delete_stack(StackName=stage.stack)
-        wait_stack(stage, "stack_delete_complete")
-        say(f"== stack {stage.stack}: deleted")
-        say("Kept (the template retains them, with your data):")
-        for table in stage.tables():
-            say(f"   DynamoDB table {table}")
-        say(f"   S3 bucket {media}")
-        say(
-            f"   SSM parameter {parameter} "
-            "(the secret key: sessions stay valid on a redeploy)"
-        )
-        say(
-            "A later `make deploy ENV=...` of this stage cannot create tables or a "
-            "bucket of the same names: delete them first (after a backup), or use "
-            "another ENV."
-        )
-    else:
-        say(f"== stack {stage.stack}: absent")
-    return {}

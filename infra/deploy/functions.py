@@ -50,70 +50,80 @@ def ensure_function(
     stage: Stage, name: str, package: Path, config: dict, environment: dict[str, str]
 ) -> str:
     """Create or update one function; return its ARN."""
-    lam = stage.client("lambda")
     digest = package_digest(package)
     description = f"Book Library {stage.env}, package {digest}"
     found = get_function(stage, name)
     if found is None:
-        code = upload(stage, package, digest)
-        created = lam.create_function(
-            FunctionName=name,
-            Description=description,
-            Code=code,
-            Publish=True,
-            Environment={"Variables": {k: v for k, v in environment.items() if v}},
-            PackageType="Zip",
-            **config,
-        )
-        stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
-        wait_function(stage, name, "function_active_v2")
-        say(f"== function {name}: created")
-        return created["FunctionArn"]
+        return create_function(stage, name, package, config, environment, digest)
     current = found["Configuration"]
-    arn = current["FunctionArn"]
-    changed = []
     config = dict(config)
     architectures = config.pop("Architectures")
+    changed = []
     if (
         current.get("Description") != description
         or current.get("Architectures") != architectures
     ):
         code = upload(stage, package, digest)
-        lam.update_function_code(
+        stage.client("lambda").update_function_code(
             FunctionName=name, Publish=True, Architectures=architectures, **code
         )
         stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
         wait_function(stage, name, "function_updated_v2")
         changed.append("code")
-    have_env = current.get("Environment", {}).get("Variables", {})
-    want_env = {
-        k: v for k, v in {**have_env, **environment}.items() if k != "SECRET_KEY"
-    }
-    want_env = {k: v for k, v in want_env.items() if v != ""}
-    have = {key: current.get(key) for key in config}
-    if (
-        have != config
-        or have_env != want_env
-        or current.get("Description") != description
-    ):
-        lam.update_function_configuration(
-            FunctionName=name,
-            Description=description,
-            Environment={"Variables": want_env},
-            **config,
-        )
-        wait_function(stage, name, "function_updated_v2")
+    if configure(stage, current, {**config, "Description": description}, environment):
         changed.append("configuration")
-        if "SECRET_KEY" in have_env:
-            say(
-                f"   {name}: SECRET_KEY removed from the environment "
-                "(read from SSM now)"
-            )
     say(
         f"== function {name}: "
         + (" and ".join(changed) + " updated" if changed else "up to date")
     )
-    return arn
+    return current["FunctionArn"]
+
+
+def create_function(
+    stage: Stage,
+    name: str,
+    package: Path,
+    config: dict,
+    environment: dict[str, str],
+    digest: str,
+) -> str:
+    code = upload(stage, package, digest)
+    created = stage.client("lambda").create_function(
+        FunctionName=name,
+        Description=f"Book Library {stage.env}, package {digest}",
+        Code=code,
+        Publish=True,
+        Environment={"Variables": {k: v for k, v in environment.items() if v}},
+        PackageType="Zip",
+        **config,
+    )
+    stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
+    wait_function(stage, name, "function_active_v2")
+    say(f"== function {name}: created")
+    return created["FunctionArn"]
+
+
+def configure(
+    stage: Stage, current: dict, config: dict, environment: dict[str, str]
+) -> bool:
+    """Update the configuration when it differs; say whether it did.
+
+    The environment is merged: variables set by hand are kept, an empty value
+    removes one, and a SECRET_KEY left by a manual deploy goes (SSM has it).
+    """
+    name = current["FunctionName"]
+    have_env = current.get("Environment", {}).get("Variables", {})
+    merged = {**have_env, **environment}
+    want_env = {k: v for k, v in merged.items() if k != "SECRET_KEY" and v != ""}
+    if {key: current.get(key) for key in config} == config and have_env == want_env:
+        return False
+    stage.client("lambda").update_function_configuration(
+        FunctionName=name, Environment={"Variables": want_env}, **config
+    )
+    wait_function(stage, name, "function_updated_v2")
+    if "SECRET_KEY" in have_env:
+        say(f"   {name}: SECRET_KEY removed from the environment (read from SSM now)")
+    return True
 
 
 def function_statements(stage: Stage, name: str) -> dict[str, dict]:

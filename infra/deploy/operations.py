@@ -10,20 +10,36 @@ from infra.deploy.functions import get_function
 
 
 def status(stage: Stage, args: argparse.Namespace) -> dict:
+    """Print the stage's health: stack, functions, tables, queues, alarms, URL."""
     stack = stage.describe_stack()
     if stack is None:
         say(f"stack {stage.stack}: absent")
         return {"stack": None}
     say(f"stack {stage.stack}: {stack['StackStatus']}")
-    outputs = stage.outputs()
-    report: dict = {"stack": stack["StackStatus"], "functions": {}, "tables": {}}
+    report: dict = {"stack": stack["StackStatus"]}
+    report["functions"] = functions_status(stage)
+    report["tables"] = tables_status(stage)
+    report.update(queues_status(stage))
+    alarms = stage.client("cloudwatch").describe_alarms(
+        AlarmNamePrefix=f"BookLibrary-{stage.env}-"
+    )["MetricAlarms"]
+    for alarm in alarms:
+        say(f"alarm {alarm['AlarmName']}: {alarm['StateValue']}")
+    api = stage.find_api()
+    if api:
+        say(f"url: {stage.url(api['ApiId'])}")
+    return report
+
+
+def functions_status(stage: Stage) -> dict[str, str]:
+    states = {}
     for function in (stage.web, stage.worker):
         found = get_function(stage, function)
         if found is None:
             say(f"function {function}: absent")
             continue
         c = found["Configuration"]
-        report["functions"][function] = c.get("State", "")
+        states[function] = c.get("State", "")
         say(
             f"function {function}: {c.get('State', '?')}, "
             f"{c.get('LastUpdateStatus', '?')}, "
@@ -31,21 +47,34 @@ def status(stage: Stage, args: argparse.Namespace) -> dict:
             f"{c['CodeSize'] / 2**20:.1f} MiB, modified {c['LastModified']} "
             f"({c.get('Description', '')})"
         )
+    return states
+
+
+def tables_status(stage: Stage) -> dict[str, str]:
+    """The tables the web function reads (restored ones when it is pointed at them)."""
     suffix = ""
     web = get_function(stage, stage.web)
     if web:
         env = web["Configuration"].get("Environment", {}).get("Variables", {})
         suffix = env.get("DYNAMODB_TABLE_SUFFIX", "")
     dynamo = stage.client("dynamodb")
+    states = {}
     for table in stage.tables(suffix):
         try:
             t = dynamo.describe_table(TableName=table)["Table"]
         except botocore.exceptions.ClientError:
             say(f"table {table}: absent")
             continue
-        report["tables"][table] = t["TableStatus"]
+        states[table] = t["TableStatus"]
         say(f"table {table}: {t['TableStatus']}, about {t.get('ItemCount', 0)} items")
+    return states
+
+
+def queues_status(stage: Stage) -> dict[str, int]:
+    """The jobs queue's and the dead-letter queue's depth, and the queue mapping."""
+    outputs = stage.outputs()
     sqs = stage.client("sqs")
+    depths = {}
     for label, url in (
         ("jobs queue", outputs["JobsQueueUrl"]),
         ("dead-letter queue", outputs["DeadLetterQueueUrl"]),
@@ -58,33 +87,24 @@ def status(stage: Stage, args: argparse.Namespace) -> dict:
                 "ApproximateNumberOfMessagesDelayed",
             ],
         )["Attributes"]
-        report[label] = int(a["ApproximateNumberOfMessages"])
+        depths[label] = int(a["ApproximateNumberOfMessages"])
         say(
             f"{label}: {a['ApproximateNumberOfMessages']} waiting, "
             f"{a['ApproximateNumberOfMessagesNotVisible']} in flight, "
             f"{a['ApproximateNumberOfMessagesDelayed']} delayed"
         )
-    for mapping in (
+    mappings = (
         stage.client("lambda")
         .list_event_source_mappings(FunctionName=stage.worker)
         .get("EventSourceMappings", [])
-    ):
+    )
+    for mapping in mappings:
+        kinds = ",".join(mapping.get("FunctionResponseTypes", []))
         say(
             f"queue mapping: {mapping.get('State')}, "
-            + (
-                ",".join(mapping.get("FunctionResponseTypes", []))
-                or "no batch item failures"
-            )
+            + (kinds or "no batch item failures")
         )
-    alarms = stage.client("cloudwatch").describe_alarms(
-        AlarmNamePrefix=f"BookLibrary-{stage.env}-"
-    )["MetricAlarms"]
-    for alarm in alarms:
-        say(f"alarm {alarm['AlarmName']}: {alarm['StateValue']}")
-    api = stage.find_api()
-    if api:
-        say(f"url: {stage.url(api['ApiId'])}")
-    return report
+    return depths
 
 
 def logs(stage: Stage, args: argparse.Namespace) -> dict:

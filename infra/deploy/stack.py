@@ -14,10 +14,8 @@ def wait_stack(stage: Stage, waiter: str) -> None:
     )
 
 
-def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
-    """Create the stack, or update it when its template or a parameter differs."""
-    cloudformation = stage.client("cloudformation")
-    body = TEMPLATE.read_text(encoding="utf-8")
+def settled_stack(stage: Stage) -> dict | None:
+    """The stack once no operation is under way; None when absent or deleted."""
     stack = stage.describe_stack()
     if stack and stack["StackStatus"].endswith("_IN_PROGRESS"):
         say(f"   the stack is {stack['StackStatus']}: waiting for it")
@@ -30,25 +28,39 @@ def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
             f"   the stack's creation failed ({stack['StackStatus']}): "
             "deleting it first"
         )
-        cloudformation.delete_stack(StackName=stage.stack)
+        stage.client("cloudformation").delete_stack(StackName=stage.stack)
         wait_stack(stage, "stack_delete_complete")
-        stack = None
+        return None
     if stack and stack["StackStatus"] == "UPDATE_ROLLBACK_FAILED":
         raise DeployError(
             f"The stack is UPDATE_ROLLBACK_FAILED: run `aws cloudformation "
             f"continue-update-rollback --stack-name {stage.stack}`, then deploy again."
         )
+    if stack and stack["StackStatus"] == "DELETE_COMPLETE":
+        return None
+    return stack
+
+
+def stack_request(stage: Stage, parameters: dict[str, str]) -> dict:
+    """What create_stack and update_stack are given."""
+    return {
+        "StackName": stage.stack,
+        "TemplateBody": TEMPLATE.read_text(encoding="utf-8"),
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
+        ],
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        "Tags": [{"Key": "booklibrary:env", "Value": stage.env}],
+    }
+
+
+def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
+    """Create the stack, or update it when its template or a parameter differs."""
+    cloudformation = stage.client("cloudformation")
+    stack = settled_stack(stage)
     if stack is None:
         say(f"== stack {stage.stack}: creating")
-        cloudformation.create_stack(
-            StackName=stage.stack,
-            TemplateBody=body,
-            Parameters=[
-                {"ParameterKey": k, "ParameterValue": v} for k, v in wanted.items()
-            ],
-            Capabilities=["CAPABILITY_NAMED_IAM"],
-            Tags=[{"Key": "booklibrary:env", "Value": stage.env}],
-        )
+        cloudformation.create_stack(**stack_request(stage, wanted))
         wait_stack(stage, "stack_create_complete")
         stage._outputs = None
         return
@@ -56,22 +68,14 @@ def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
         p["ParameterKey"]: p.get("ParameterValue", "")
         for p in stack.get("Parameters", [])
     }
-    parameters = {**current, **wanted}
+    request = stack_request(stage, {**current, **wanted})
     deployed = cloudformation.get_template(StackName=stage.stack)["TemplateBody"]
-    if parameters == current and deployed == body:
+    if {**current, **wanted} == current and deployed == request["TemplateBody"]:
         say(f"== stack {stage.stack}: up to date ({stack['StackStatus']})")
         return
     say(f"== stack {stage.stack}: updating")
     try:
-        cloudformation.update_stack(
-            StackName=stage.stack,
-            TemplateBody=body,
-            Parameters=[
-                {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
-            ],
-            Capabilities=["CAPABILITY_NAMED_IAM"],
-            Tags=[{"Key": "booklibrary:env", "Value": stage.env}],
-        )
+        cloudformation.update_stack(**request)
     except botocore.exceptions.ClientError as exc:
         if "No updates are to be performed" not in str(exc):
             raise
