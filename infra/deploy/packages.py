@@ -135,31 +135,28 @@ def build_packages(stage: Stage, rebuild: bool) -> dict[str, Path]:
             stdout=subprocess.DEVNULL,
         )
         for function, _, python_settings in pairs:
-            python_settings.chmod(0o644)  # what Lambda needs (and Zappa sets)
-            package = stage.work / f"{function}.zip"
-            packages[function] = package
-            if (
-                package.exists()
-                and package.stat().st_mtime > BASE_PACKAGE.stat().st_mtime
-            ):
-                with zipfile.ZipFile(package) as archive:
-                    if (
-                        archive.read("zappa_settings.py")
-                        == python_settings.read_bytes()
-                    ):
-                        continue
-            shutil.copyfile(BASE_PACKAGE, package)
-            # Swap the stage's settings in; all else is the same for every stage.
-            subprocess.run(
-                ["zip", "-q", "-d", str(package), "zappa_settings.py"], check=True
-            )
-            subprocess.run(
-                ["zip", "-q", "-j", str(package), str(python_settings)], check=True
-            )
+            packages[function] = stage.work / f"{function}.zip"
+            stage_package(packages[function], python_settings)
     finally:
         shutil.rmtree(folder)
     say(f"== package: {', '.join(str(p.relative_to(ROOT)) for p in packages.values())}")
     return packages
+
+
+def stage_package(package: Path, python_settings: Path) -> None:
+    """The base package with the stage's zappa_settings.py, unless already made."""
+    python_settings.chmod(0o644)  # what Lambda needs (and Zappa sets)
+    if package.exists() and package.stat().st_mtime > BASE_PACKAGE.stat().st_mtime:
+        try:
+            with zipfile.ZipFile(package) as archive:
+                if archive.read("zappa_settings.py") == python_settings.read_bytes():
+                    return
+        except (KeyError, zipfile.BadZipFile):
+            pass  # a run stopped while making it: make it again
+    shutil.copyfile(BASE_PACKAGE, package)
+    # Swap the stage's settings in; all else is the same for every stage.
+    subprocess.run(["zip", "-q", "-d", str(package), "zappa_settings.py"], check=True)
+    subprocess.run(["zip", "-q", "-j", str(package), str(python_settings)], check=True)
 
 
 def package_digest(package: Path) -> str:

@@ -49,6 +49,33 @@ def ensure_api(stage: Stage, web_arn: str) -> str:
         )
         made.append("API")
     api_id = api["ApiId"]
+    made += ensure_route(api_gw, api_id, web_arn)
+    stages = api_gw.get_stages(ApiId=api_id).get("Items", [])
+    if not any(s["StageName"] == stage.env for s in stages):
+        api_gw.create_stage(ApiId=api_id, StageName=stage.env, AutoDeploy=True)
+        made.append("stage")
+    statements = function_statements(stage, stage.web)
+    sid = f"apigateway-{api_id}"
+    if sid not in statements:
+        made.append("invoke permission")
+    allow_invoke(
+        stage,
+        stage.web,
+        statements,
+        sid,
+        "apigateway.amazonaws.com",
+        f"arn:{stage.partition()}:execute-api:{stage.region}:{stage.account()}:{api_id}/*",
+    )
+    say(
+        f"== HTTP API {api_id}: "
+        + (", ".join(made) + " created" if made else "up to date")
+    )
+    return api_id
+
+
+def ensure_route(api_gw, api_id: str, web_arn: str) -> list[str]:
+    """The Lambda proxy integration (payload 2.0) behind the $default route."""
+    made = []
     integrations = api_gw.get_integrations(ApiId=api_id).get("Items", [])
     integration = next(
         (i for i in integrations if i.get("IntegrationUri") == web_arn), None
@@ -72,27 +99,7 @@ def ensure_api(stage: Stage, web_arn: str) -> str:
     elif route.get("Target") != target:
         api_gw.update_route(ApiId=api_id, RouteId=route["RouteId"], Target=target)
         made.append("route")
-    stages = api_gw.get_stages(ApiId=api_id).get("Items", [])
-    if not any(s["StageName"] == stage.env for s in stages):
-        api_gw.create_stage(ApiId=api_id, StageName=stage.env, AutoDeploy=True)
-        made.append("stage")
-    statements = function_statements(stage, stage.web)
-    sid = f"apigateway-{api_id}"
-    if sid not in statements:
-        made.append("invoke permission")
-    allow_invoke(
-        stage,
-        stage.web,
-        statements,
-        sid,
-        "apigateway.amazonaws.com",
-        f"arn:{stage.partition()}:execute-api:{stage.region}:{stage.account()}:{api_id}/*",
-    )
-    say(
-        f"== HTTP API {api_id}: "
-        + (", ".join(made) + " created" if made else "up to date")
-    )
-    return api_id
+    return made
 
 
 def schedules(stage: Stage, settings: dict) -> list[tuple[str, dict]]:
@@ -126,56 +133,57 @@ def rule_name(event: dict, function: str) -> str:
 
 
 def ensure_schedules(stage: Stage, settings: dict, arns: dict[str, str]) -> None:
-    events = stage.client("events")
-    made = []
+    """Zappa's scheduled events: a rule, its target and an invoke permission each."""
     statements = {name: function_statements(stage, name) for name in arns}
+    rules, changed = [], []
     for function, event in schedules(stage, settings):
         name = rule_name(event, function)
-        wanted = {
-            "ScheduleExpression": event["expression"],
-            "State": "ENABLED",
-            "Description": event.get("description", event["function"]),
-        }
-        try:
-            rule = events.describe_rule(Name=name)
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise
-            rule = {}
-        if {key: rule.get(key) for key in wanted} != wanted:
-            rule = events.put_rule(Name=name, **wanted)
-            made.append(name)
-        rule_arn = rule.get("RuleArn") or rule["Arn"]
-        targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
-        if not any(t["Arn"] == arns[function] for t in targets):
-            events.put_targets(
-                Rule=name,
-                Targets=[
-                    {
-                        "Id": "booklibrary",
-                        "Arn": arns[function],
-                        "InputTransformer": {
-                            "InputPathsMap": SCHEDULE_INPUT_PATHS,
-                            "InputTemplate": SCHEDULE_INPUT_TEMPLATE,
-                        },
-                    }
-                ],
-            )
-            made.append(name)
+        rules.append(name)
+        rule_arn, made = ensure_rule(stage, name, event, arns[function])
         sid = f"events-{name}"[:100]
-        if sid not in statements[function]:
-            made.append(name)
+        if made or sid not in statements[function]:
+            changed.append(name)
         allow_invoke(
             stage, function, statements[function], sid, "events.amazonaws.com", rule_arn
         )
-    rules = [
-        rule_name(event, function) for function, event in schedules(stage, settings)
-    ]
-    changed = [name for name in rules if name in made]
     say(
         f"== schedules: {len(rules)} rules, "
         + (f"set: {', '.join(changed)}" if changed else "up to date")
     )
+
+
+def ensure_rule(stage: Stage, name: str, event: dict, target: str) -> tuple[str, bool]:
+    """The rule and its target; return the rule's ARN and whether anything changed."""
+    events = stage.client("events")
+    wanted = {
+        "ScheduleExpression": event["expression"],
+        "State": "ENABLED",
+        "Description": event.get("description", event["function"]),
+    }
+    made = False
+    try:
+        rule = events.describe_rule(Name=name)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        rule = {}
+    if {key: rule.get(key) for key in wanted} != wanted:
+        rule = events.put_rule(Name=name, **wanted)
+        made = True
+    targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
+    if not any(t["Arn"] == target for t in targets):
+        transformer = {
+            "InputPathsMap": SCHEDULE_INPUT_PATHS,
+            "InputTemplate": SCHEDULE_INPUT_TEMPLATE,
+        }
+        events.put_targets(
+            Rule=name,
+            Targets=[
+                {"Id": "booklibrary", "Arn": target, "InputTransformer": transformer}
+            ],
+        )
+        made = True
+    return rule.get("RuleArn") or rule["Arn"], made
 
 
 def ensure_queue_mapping(stage: Stage, settings: dict) -> str:
