@@ -1,12 +1,15 @@
 """The two Lambda functions: code, configuration, invoke permissions."""
 
 import json
+import time
 from pathlib import Path
 
 import botocore.exceptions
 
 from infra.deploy.common import Stage, error_code, say
 from infra.deploy.packages import package_digest, resolved
+
+ROLE_ATTEMPTS = 12
 
 
 def function_config(stage: Stage, settings: dict, function: str) -> dict:
@@ -87,16 +90,27 @@ def create_function(
     environment: dict[str, str],
     digest: str,
 ) -> str:
+    """Upload the package and create the function with Zappa's settings."""
     code = upload(stage, package, digest)
-    created = stage.client("lambda").create_function(
-        FunctionName=name,
-        Description=f"Book Library {stage.env}, package {digest}",
-        Code=code,
-        Publish=True,
-        Environment={"Variables": {k: v for k, v in environment.items() if v}},
-        PackageType="Zip",
+    request = {
+        "FunctionName": name,
+        "Description": f"Book Library {stage.env}, package {digest}",
+        "Code": code,
+        "Publish": True,
+        "Environment": {"Variables": {k: v for k, v in environment.items() if v}},
+        "PackageType": "Zip",
         **config,
-    )
+    }
+    for attempt in range(ROLE_ATTEMPTS):
+        try:
+            created = stage.client("lambda").create_function(**request)
+            break
+        except botocore.exceptions.ClientError as exc:
+            # A role the stack has just made takes a few seconds to reach Lambda.
+            young_role = "cannot be assumed" in str(exc)
+            if not young_role or attempt + 1 == ROLE_ATTEMPTS:
+                raise
+            time.sleep(5)
     stage.client("s3").delete_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
     wait_function(stage, name, "function_active_v2")
     say(f"== function {name}: created")
