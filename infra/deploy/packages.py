@@ -117,13 +117,21 @@ def build_packages(stage: Stage, rebuild: bool) -> dict[str, Path]:
         )
     stage.work.mkdir(parents=True, exist_ok=True)
     settings_file = stage.work / "zappa_settings.json"
-    settings_file.write_text(json.dumps(stage_settings(stage), indent=2) + "\n")
+    text = json.dumps(stage_settings(stage), indent=2) + "\n"
+    packages = {f: stage.work / f"{f}.zip" for f in (stage.web, stage.worker)}
+    if settings_file.exists() and settings_file.read_text() == text:
+        made = settings_file.stat().st_mtime
+        newer = max(made, BASE_PACKAGE.stat().st_mtime)
+        if all(is_whole(p) and p.stat().st_mtime > newer for p in packages.values()):
+            say("== package: the stage's packages are up to date")
+            return packages
+    else:
+        settings_file.write_text(text)
     folder = Path(tempfile.mkdtemp(prefix="zappa-settings-", dir=stage.work))
     pairs = [
         (stage.web, stage.web_stage, folder / "web" / "zappa_settings.py"),
         (stage.worker, stage.worker_stage, folder / "worker" / "zappa_settings.py"),
     ]
-    packages = {}
     try:
         # Zappa's own `save-python-settings-file` for each stage, in one process.
         subprocess.run(
@@ -135,12 +143,20 @@ def build_packages(stage: Stage, rebuild: bool) -> dict[str, Path]:
             stdout=subprocess.DEVNULL,
         )
         for function, _, python_settings in pairs:
-            packages[function] = stage.work / f"{function}.zip"
             stage_package(packages[function], python_settings)
     finally:
         shutil.rmtree(folder)
     say(f"== package: {', '.join(str(p.relative_to(ROOT)) for p in packages.values())}")
     return packages
+
+
+def is_whole(package: Path) -> bool:
+    """Whether a stage package is whole: a stopped run may leave a broken one."""
+    try:
+        with zipfile.ZipFile(package) as archive:
+            return "zappa_settings.py" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def stage_package(package: Path, python_settings: Path) -> None:
