@@ -59,7 +59,9 @@ SORT_KEYS = {
 
 def table_name(kind: str) -> str:
     """Return the physical table name for USERS, BOOKS or USERBOOKS."""
-    return f"BookLibrary-{kind}-{settings.BOOKLIBRARY_ENV}"
+    return (
+        f"BookLibrary-{kind}-{settings.BOOKLIBRARY_ENV}{settings.DYNAMODB_TABLE_SUFFIX}"
+    )
 
 
 @cache

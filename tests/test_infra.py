@@ -55,6 +55,7 @@ MOTO_SKIPS = {
     "AWS::S3::BucketPolicy",
     "AWS::CloudWatch::Alarm",
     "AWS::SNS::Subscription",
+    "AWS::Budgets::Budget",
 }
 
 
@@ -381,6 +382,48 @@ def test_alarms_watch_lambda_errors_dlq_depth_and_api_5xx(template, zappa):
         "Protocol": "email",
         "Endpoint": {"Ref": "AlarmEmail"},
     }
+
+
+def test_the_api_p95_latency_alarm_follows_the_api(template):
+    (latency,) = _alarms(template)[("AWS/ApiGateway", "Latency")]
+    props = latency["Properties"]
+    assert latency["Condition"] == "HasHttpApiId"
+    assert props["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "HttpApiId"}}]
+    assert props["ExtendedStatistic"] == "p95" and "Statistic" not in props
+    assert props["Threshold"] == {"Ref": "ApiLatencyP95Ms"}
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["DatapointsToAlarm"] <= props["EvaluationPeriods"]
+
+
+def test_a_monthly_cost_budget_mails_the_alarm_email(template):
+    assert template["Parameters"]["MonthlyBudgetUsd"]["Type"] == "Number"
+    (budget,) = resources(template, "AWS::Budgets::Budget").values()
+    props = budget["Properties"]
+    assert props["Budget"]["BudgetType"] == "COST"
+    assert props["Budget"]["TimeUnit"] == "MONTHLY"
+    assert props["Budget"]["BudgetLimit"] == {
+        "Amount": {"Ref": "MonthlyBudgetUsd"},
+        "Unit": "USD",
+    }
+    condition, notices, otherwise = props["NotificationsWithSubscribers"]["Fn::If"]
+    assert (condition, otherwise) == ("HasAlarmEmail", {"Ref": "AWS::NoValue"})
+    kinds = {n["Notification"]["NotificationType"] for n in notices}
+    assert kinds == {"ACTUAL", "FORECASTED"}
+    for notice in notices:
+        assert notice["Subscribers"] == [
+            {"SubscriptionType": "EMAIL", "Address": {"Ref": "AlarmEmail"}}
+        ]
+
+
+def test_the_functions_may_read_only_their_stages_secret_key(template):
+    statements = template["Resources"]["LambdaPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    (statement,) = [s for s in statements if "ssm:" in json.dumps(s["Action"])]
+    assert statement["Action"] == "ssm:GetParameter"
+    resource = statement["Resource"]["Fn::Sub"]
+    output = template["Outputs"]["SecretKeyParameterName"]["Value"]["Fn::Sub"]
+    assert resource.endswith(f":parameter{output}")
 
 
 def test_log_groups_and_role_are_the_ones_zappa_uses(template, zappa):

@@ -45,7 +45,29 @@ def named_hosts(hosts: list[str]) -> list[str]:
     return hosts
 
 
-SECRET_KEY = strong_secret_key(env.str("SECRET_KEY"))
+def secret_key() -> str:
+    """SECRET_KEY, or else the SSM parameter that SECRET_KEY_PARAMETER names.
+
+    A deploy (scripts/deploy.py) gives the functions only the parameter's name:
+    the key itself is read once per cold start, decrypted, and never stored in
+    the function's configuration.
+    """
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        return key
+    name = env.str("SECRET_KEY_PARAMETER", default="")
+    if not name:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY, or SECRET_KEY_PARAMETER to the name of the SSM "
+            "parameter (a SecureString) that holds it."
+        )
+    import boto3
+
+    ssm = boto3.client("ssm", region_name=AWS_REGION)
+    return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+
+
+SECRET_KEY = strong_secret_key(secret_key())
 ALLOWED_HOSTS = named_hosts(env.list("ALLOWED_HOSTS"))
 DEBUG = False
 

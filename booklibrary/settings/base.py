@@ -318,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
 # AWS: region, stage (table names) and an endpoint override for local stand-ins.
 AWS_REGION = env.str("AWS_REGION", default="us-west-2")
 BOOKLIBRARY_ENV = env.str("BOOKLIBRARY_ENV", default="dev")
+# Tables restored from a backup (`make restore-drill`) carry a suffix; a stage
+# is pointed at them with this (scripts/deploy.py --table-suffix).
+DYNAMODB_TABLE_SUFFIX = env.str("DYNAMODB_TABLE_SUFFIX", default="")
 DYNAMODB_ENDPOINT_URL = env.str("DYNAMODB_ENDPOINT_URL", default="")
 
 # Metadata providers (seam 5). Base URLs are settings so tests and the fake
