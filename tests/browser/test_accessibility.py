@@ -20,7 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
-from catalog.models import MetadataStatus
+from catalog.models import MetadataStatus, ReadingStatus
 from tests.barcode_images import ean13_image, to_bytes
 from tests.browser.axe import describe, violations
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
@@ -31,6 +31,8 @@ SIZES = {
 }
 THEMES = ("light", "dark")
 FOX = "9780140328721"  # the fake provider knows it
+OUTAGE = "Open Library is not answering"
+PAGE_SIZE = 4  # so that the reader's library is three pages, and after a removal
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Seed:
     pending: object
     not_found: object
     conflicted: object
+    troubled: object  # its details fetch is failing: the outage sentence
+    doomed: object  # removed during the run, to show the Undo message
     photo: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -69,9 +73,35 @@ def _seed(tmp_path) -> Seed:
     pending = own(900002, metadata_status=MetadataStatus.PENDING)
     not_found = own(900003, metadata_status=MetadataStatus.NOT_FOUND, title="")
     conflicted = own(900004)
+    troubled = own(
+        900005,
+        title="",
+        authors=[],
+        metadata_status=MetadataStatus.PENDING,
+        metadata_error=OUTAGE,
+        metadata_attempts=1,
+    )
+    doomed = own(900006)
+    # Added last and being read: on the home page in both rows, so the
+    # one-tap controls of one book are on the page twice.
+    UserBookFactory(
+        user=reader,
+        book=BookFactory(isbn13=isbn13_for(900007)),
+        status=ReadingStatus.READING,
+    )
     photo = tmp_path / "barcode.jpg"
     photo.write_bytes(to_bytes(ean13_image(FOX), "JPEG", quality=80))
-    return Seed(reader, newcomer, normal, pending, not_found, conflicted, str(photo))
+    return Seed(
+        reader,
+        newcomer,
+        normal,
+        pending,
+        not_found,
+        conflicted,
+        troubled,
+        doomed,
+        str(photo),
+    )
 
 
 def _reset_link(user) -> str:
@@ -98,6 +128,51 @@ def _search_results_shown(page: Page, seed: Seed) -> None:
 def _open_shortcuts(page: Page, seed: Seed) -> None:
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+def _open_theme_menu(page: Page, seed: Seed) -> None:
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():  # a phone: the menu is in the collapsed navbar
+        toggler.click()
+    page.locator("#theme-menu").click()
+    expect(page.get_by_role("button", name="Dark")).to_be_visible()
+
+
+def _set_a_status_in_one_tap(page: Page, seed: Seed) -> None:
+    page.locator(".quick-status").first.select_option("read")
+    expect(page.locator("#quick-announce")).not_to_be_empty()  # the toast
+
+
+def _show_as_list(page: Page, seed: Seed) -> None:
+    # Kept on the reader's account: every later library visit is a list.
+    page.get_by_role("button", name="List").click()
+    expect(page.locator("#book-table")).to_be_visible()
+
+
+def _next_page(page: Page, seed: Seed) -> None:
+    page.get_by_role("link", name="Next »").click()
+    expect(page.get_by_role("link", name="« Previous")).to_be_visible()
+    expect(page.get_by_role("link", name="Next »")).to_be_visible()
+
+
+def _select_two(page: Page, seed: Seed) -> None:
+    boxes = page.locator('input[name="keys"]')
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    expect(page.locator("#bulk-form")).to_have_class(re.compile(r"\bbulk-active\b"))
+    expect(page.locator("#bulk-count")).to_have_text("2 books selected")
+
+
+def _remove_a_book(page: Page, seed: Seed) -> None:
+    page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+
+
+def _save_finished_before_started(page: Page, seed: Seed) -> None:
+    page.get_by_label("Started on").fill("2024-05-02")
+    page.get_by_label("Finished on").fill("2024-05-01")
+    page.locator("#userbook-form").get_by_role("button", name="Save").click()
+    expect(page.locator("#form-error-list")).to_be_visible()
 
 
 def _refused_without_csrf(page: Page, seed: Seed) -> None:
@@ -170,7 +245,31 @@ VISITS = [
     Visit("library, empty", "newcomer", lambda s: reverse("catalog:book-list")),
     # A reader with a library
     Visit("home", "reader", lambda s: reverse("catalog:home")),
+    Visit(
+        "theme menu",
+        "reader",
+        lambda s: reverse("catalog:home"),
+        _open_theme_menu,
+    ),
+    Visit(
+        "home, a status set in one tap",
+        "reader",
+        lambda s: reverse("catalog:home"),
+        _set_a_status_in_one_tap,
+    ),
     Visit("library", "reader", lambda s: reverse("catalog:book-list")),
+    Visit(
+        "library, page 2",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _next_page,
+    ),
+    Visit(
+        "library, books selected",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _select_two,
+    ),
     Visit(
         "keyboard shortcuts",
         "reader",
@@ -182,7 +281,42 @@ VISITS = [
         "reader",
         lambda s: reverse("catalog:book-list") + "?q=zzzzqqq",
     ),
+    Visit(
+        "library, a book removed",
+        "reader",
+        lambda s: reverse("catalog:book-remove", args=[s.doomed.book_id]),
+        _remove_a_book,
+    ),
+    Visit(
+        "library as a list",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _show_as_list,
+    ),
+    Visit(
+        "library as a list, books selected",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _select_two,
+    ),
+    Visit(
+        "library as a list, page 2",
+        "reader",
+        lambda s: reverse("catalog:book-list"),
+        _next_page,
+    ),
     Visit("book", "reader", lambda s: s.normal.get_absolute_url()),
+    Visit(
+        "book, a save refused",
+        "reader",
+        lambda s: s.normal.get_absolute_url(),
+        _save_finished_before_started,
+    ),
+    Visit(
+        "book, details fetch failing",
+        "reader",
+        lambda s: s.troubled.get_absolute_url(),
+    ),
     Visit("book, details pending", "reader", lambda s: s.pending.get_absolute_url()),
     Visit(
         "book, details not found", "reader", lambda s: s.not_found.get_absolute_url()
@@ -202,6 +336,11 @@ VISITS = [
         "reader",
         lambda s: reverse("catalog:add-search") + "?q=dune",
         _search_results_shown,
+    ),
+    Visit(
+        "add by search, no match",
+        "reader",
+        lambda s: reverse("catalog:add-search") + "?q=zzzzqqq",
     ),
     Visit("add by photo", "reader", lambda s: reverse("catalog:add-photo")),
     Visit(
@@ -242,6 +381,32 @@ VISITS = [
         _admin("catalog_userbook_change", lambda s: s.normal.pk),
     ),
 ]
+
+
+# axe 4.14 no longer checks ids that nothing refers to; a label's ``for`` or
+# a script finds the wrong element all the same, so every id is unique.
+DUPLICATE_IDS = """() => {
+  const seen = new Map();
+  for (const element of document.querySelectorAll("[id]")) {
+    seen.set(element.id, (seen.get(element.id) || 0) + 1);
+  }
+  return [...seen].filter(([, count]) => count > 1).map(([id]) => id);
+}"""
+
+
+def _duplicate_ids(page: Page) -> list[dict]:
+    ids = page.evaluate(DUPLICATE_IDS)
+    if not ids:
+        return []
+    targets = [{"target": f"#{id}", "summary": "used more than once"} for id in ids]
+    return [
+        {
+            "id": "unique-ids",
+            "impact": "serious",
+            "help": "Ids must be unique on the page",
+            "targets": targets,
+        }
+    ]
 
 
 class Browsing:
@@ -304,6 +469,7 @@ def test_axe_finds_nothing_on_any_page(
     theme,
 ):
     settings.ROOT_URLCONF = "tests.browser.error_urls"
+    settings.CATALOG_PAGE_SIZE = PAGE_SIZE
     seed = _seed(tmp_path)
     browsing = Browsing(browser, live_server, size, theme, seed)
     found = {}
@@ -316,7 +482,7 @@ def test_axe_finds_nothing_on_any_page(
                 visit.then(page, seed)
             mode = page.evaluate("document.documentElement.dataset.bsTheme || ''")
             assert mode in ("", theme), (visit.name, mode)
-            if problems := violations(page):
+            if problems := violations(page) + _duplicate_ids(page):
                 found[visit.name] = problems
     finally:
         browsing.close()

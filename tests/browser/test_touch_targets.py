@@ -99,3 +99,30 @@ def test_logged_out_pages_too(page, live_server):
         if small := _small_targets(page):
             found[url] = small
     assert not found, _describe(found)
+
+
+def test_library_list_bulk_bar_pages_and_undo_too(page, live_server, settings):
+    settings.CATALOG_PAGE_SIZE = 2
+    page.set_viewport_size(PHONE)
+    user = UserFactory()
+    records = [UserBookFactory(user=user) for _ in range(6)]
+    _log_in(page, live_server, user)
+    found = {}
+
+    def measure(state):
+        if small := _small_targets(page):
+            found[state] = small
+
+    page.goto(reverse("catalog:book-remove", args=[records[0].book_id]))
+    page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    measure("removed, with Undo")
+    page.get_by_role("button", name="List").click()
+    expect(page.locator("#book-table")).to_be_visible()
+    page.locator('input[name="keys"]').first.check()
+    expect(page.locator("#bulk-count")).to_have_text("1 book selected")
+    measure("list, a book selected")
+    page.get_by_role("link", name="Next »").click()
+    expect(page.get_by_role("link", name="« Previous")).to_be_visible()
+    measure("list, page 2")
+    assert not found, _describe(found)
