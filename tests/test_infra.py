@@ -26,7 +26,7 @@ from cfnlint.decode import decode
 from django.core.files.base import ContentFile
 
 from booklibrary import dynamodb
-from booklibrary.dynamodb import BOOKS, TTL_ATTRIBUTES, USERBOOKS, USERS
+from booklibrary.dynamodb import BOOKS, LOANS, TTL_ATTRIBUTES, USERBOOKS, USERS
 from tests.aws import DYNAMO_MODE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def _by_name(items: list[dict], key: str) -> dict[str, dict]:
     return mapped
 
 
-@pytest.mark.parametrize("kind", [USERS, BOOKS, USERBOOKS])
+@pytest.mark.parametrize("kind", [USERS, BOOKS, USERBOOKS, LOANS])
 def test_each_table_matches_the_schema_the_app_creates(template, kind):
     schema = dynamodb.table_schemas()[kind]
     resource = _table(template, kind)

@@ -14,10 +14,10 @@ from catalog.shown import COVER_FIELDS, ShownBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import datetime
+    from datetime import date, datetime
 
     from accounts.models import User
-    from catalog.models import Book, UserBook
+    from catalog.models import Book, Loan, UserBook
 
 SORTS = {
     "added": "Recently added",
@@ -58,6 +58,14 @@ class StaleEdit(Exception):
     def __init__(self, current: "UserBook"):
         super().__init__("This book was changed elsewhere.")
         self.current = current
+
+
+class LoanAlreadyOpen(Exception):
+    """The copy is out already; ``existing`` is its open loan."""
+
+    def __init__(self, existing: "Loan"):
+        super().__init__(f"This book is on loan to {existing.person}.")
+        self.existing = existing
 
 
 @dataclass
@@ -327,6 +335,43 @@ class CatalogBackend:
 
     def drop_removal(self, removal: HeldRemoval) -> None:
         """Delete a held removal and its records' data (files are the caller's)."""
+        raise NotImplementedError
+
+    # Loans ----------------------------------------------------------------------
+
+    def add_loan(self, user: "User", loan: "Loan") -> "Loan":
+        """Store a new open loan of the user's record ``loan.book_key``.
+
+        Raises ``LoanAlreadyOpen`` when that record has an open loan: the
+        check and the write are one atomic step.
+        """
+        raise NotImplementedError
+
+    def open_loan(self, user: "User", key: str) -> "Loan | None":
+        """Return the open loan of the user's record of book ``key``, if any."""
+        raise NotImplementedError
+
+    def open_loans_for_keys(self, user: "User", keys: list[str]) -> dict[str, "Loan"]:
+        """Return the open loans among these book keys, by key (one round trip)."""
+        raise NotImplementedError
+
+    def loans_for_book(self, user: "User", key: str) -> list["Loan"]:
+        """Return every loan of the user's record of book ``key``, newest first."""
+        raise NotImplementedError
+
+    def open_loans(self, user: "User", direction: str, limit: int) -> list["Loan"]:
+        """Return up to ``limit`` open loans one way, by due date (none due last).
+
+        Ties go by the day lent, then the book key. One query, whatever the
+        number of loans.
+        """
+        raise NotImplementedError
+
+    def return_loan(self, user: "User", key: str, returned_on: "date") -> "Loan":
+        """Close the open loan of the record of book ``key``; return it closed.
+
+        Raises ``Loan.DoesNotExist`` when the record has no open loan.
+        """
         raise NotImplementedError
 
     # Administration: the Django admin's listings, which may read whole tables --

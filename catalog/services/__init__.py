@@ -19,6 +19,7 @@ from catalog.services.library import (
     userbook_add_many,
     userbook_update,
 )
+from catalog.services.loans import loan_borrow, loan_lend, loan_return
 from catalog.services.metadata import (
     MetadataUnavailable,
     SweepResult,
@@ -68,6 +69,9 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "loan_borrow",
+    "loan_lend",
+    "loan_return",
     "quick_sign",
     "quick_unsign",
     "removal_undo",

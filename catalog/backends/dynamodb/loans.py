@@ -1,0 +1,178 @@
+"""Loans in DynamoDB: the Loans table (see ``booklibrary.dynamodb``).
+
+Access patterns, none of them a Scan:
+
+* lend: PutItem ``<book key>#~OPEN`` with ``attribute_not_exists``: a second
+  open loan of the same record is refused atomically (then one GetItem reads
+  the loan in the way, to name its borrower);
+* the open loan of one record: GetItem; of a page of records: one BatchGetItem;
+* a record's history: one Query, ``begins_with(loan_sk, <book key>#)``;
+* open loans one way, by due date: one Query of the sparse ``open-by-due`` GSI;
+* return: one TransactWriteItems deleting the open item (if still the same
+  loan) and putting the returned one under ``<book key>#<created>#<id>``.
+"""
+
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from booklibrary import dynamodb
+from booklibrary.dynamo_utils import (
+    Item,
+    batch_get,
+    cancellation_codes,
+    check_item_size,
+    error_code,
+    transact_write,
+)
+from catalog.backends.base import LoanAlreadyOpen
+from catalog.backends.dynamodb.items import _decode_fields, _encode_model, _fields
+from catalog.models import Loan
+
+OPEN_SUFFIX = "#~OPEN"
+# Sorts after every due date: loans with none come last.
+NO_DUE = "9999-12-31"
+
+
+def loans_table() -> str:
+    return dynamodb.table_name(dynamodb.LOANS)
+
+
+def open_sk(book_key: str) -> str:
+    return f"{book_key}{OPEN_SUFFIX}"
+
+
+def closed_sk(loan: Loan) -> str:
+    return f"{loan.book_key}#{loan.created_at.isoformat()}#{loan.pk}"
+
+
+def loan_key(user_id: int, sk: str) -> Item:
+    return {"user_id": {"N": str(user_id)}, "loan_sk": {"S": sk}}
+
+
+def loan_to_item(loan: Loan) -> Item:
+    """Return the loan's item: open ones carry the ``open-by-due`` keys."""
+    item = _encode_model(loan, _fields(Loan, {"user"}))
+    if loan.is_open:
+        item["loan_sk"] = {"S": open_sk(loan.book_key)}
+        due = loan.due_on.isoformat() if loan.due_on else NO_DUE
+        item[dynamodb.OPEN_LOANS_PARTITION] = {"S": f"{loan.user_id}#{loan.direction}"}
+        item[dynamodb.OPEN_LOANS_SORT] = {
+            "S": f"{due}#{loan.lent_on.isoformat()}#{loan.book_key}"
+        }
+    else:
+        item["loan_sk"] = {"S": closed_sk(loan)}
+    item["user_id"] = {"N": str(loan.user_id)}
+    return item
+
+
+def loan_from_item(item: Item, user: Any = None) -> Loan:
+    loan = Loan(
+        user_id=int(item["user_id"]["N"]),
+        **_decode_fields(item, _fields(Loan, {"user"})),
+    )
+    if user is not None and user.pk == loan.user_id:
+        loan.user = user
+    loan._state.adding = False
+    return loan
+
+
+class DynamoLoans:
+    """Mixed into the DynamoDB catalog backend."""
+
+    def add_loan(self, user: Any, loan: Loan) -> Loan:
+        loan.user = user
+        item = loan_to_item(loan)
+        check_item_size(item, what="This loan")
+        try:
+            dynamodb.client().put_item(
+                TableName=loans_table(),
+                Item=item,
+                ConditionExpression="attribute_not_exists(user_id)",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            existing = self.open_loan(user, loan.book_key)
+            if existing is None:  # returned meanwhile: try once more
+                return self.add_loan(user, loan)
+            raise LoanAlreadyOpen(existing) from None
+        loan._state.adding = False
+        return loan
+
+    def open_loan(self, user: Any, key: str) -> Loan | None:
+        answer = dynamodb.client().get_item(
+            TableName=loans_table(),
+            Key=loan_key(user.pk, open_sk(key)),
+            ConsistentRead=True,
+        )
+        return loan_from_item(answer["Item"], user) if "Item" in answer else None
+
+    def open_loans_for_keys(self, user: Any, keys: list[str]) -> dict[str, Loan]:
+        if not keys:
+            return {}
+        table = loans_table()
+        found = batch_get(
+            dynamodb.client(),
+            {table: [loan_key(user.pk, open_sk(k)) for k in dict.fromkeys(keys)]},
+        )[table]
+        loans = (loan_from_item(item, user) for item in found)
+        return {loan.book_key: loan for loan in loans}
+
+    def loans_for_book(self, user: Any, key: str) -> list[Loan]:
+        client, loans = dynamodb.client(), []
+        params = {
+            "TableName": loans_table(),
+            "KeyConditionExpression": "user_id = :u AND begins_with(loan_sk, :p)",
+            "ExpressionAttributeValues": {
+                ":u": {"N": str(user.pk)},
+                ":p": {"S": f"{key}#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = client.query(**params)
+            loans += [loan_from_item(item, user) for item in answer["Items"]]
+            if "LastEvaluatedKey" not in answer:
+                break
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        loans.sort(key=lambda loan: (loan.created_at, loan.pk), reverse=True)
+        return loans
+
+    def open_loans(self, user: Any, direction: str, limit: int) -> list[Loan]:
+        answer = dynamodb.client().query(
+            TableName=loans_table(),
+            IndexName=dynamodb.OPEN_LOANS_INDEX,
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": dynamodb.OPEN_LOANS_PARTITION},
+            ExpressionAttributeValues={":p": {"S": f"{user.pk}#{direction}"}},
+            Limit=limit,
+        )
+        return [loan_from_item(item, user) for item in answer["Items"]]
+
+    def return_loan(self, user: Any, key: str, returned_on: date) -> Loan:
+        loan = self.open_loan(user, key)
+        if loan is None:
+            raise Loan.DoesNotExist("This book is not on loan.")
+        loan.returned_on = returned_on
+        actions = [
+            {
+                "Delete": {
+                    "TableName": loans_table(),
+                    "Key": loan_key(user.pk, open_sk(key)),
+                    # Still the loan read: one returned twice is returned once.
+                    "ConditionExpression": "#id = :id",
+                    "ExpressionAttributeNames": {"#id": "id"},
+                    "ExpressionAttributeValues": {":id": {"S": loan.pk}},
+                }
+            },
+            {"Put": {"TableName": loans_table(), "Item": loan_to_item(loan)}},
+        ]
+        try:
+            transact_write(dynamodb.client(), actions)
+        except ClientError as exc:
+            if not cancellation_codes(exc):
+                raise
+            raise Loan.DoesNotExist("This book is not on loan.") from None
+        return loan
