@@ -28,7 +28,8 @@ PAGES = {
     "/books/?status=reading&sort=added": LIBRARY_CALLS,
     "/books/add/": [],
     "/profile/": [],
-    "detail": ["BatchGetItem"],  # the record and its book together
+    # The record and its book together, then the copy's loans.
+    "detail": ["BatchGetItem", "Query"],
     # Paging on from the first page and back again: the same Query and batch.
     "next": LIBRARY_CALLS,
     "previous": LIBRARY_CALLS,

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from booklibrary import dynamodb
+from catalog import services
 from catalog.models import MetadataStatus
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
 
@@ -98,6 +99,11 @@ def library(both_modes, settings):
         user=user,
         book=BookFactory(title="", metadata_status=MetadataStatus.FAILED),
     )
+    # A copy out on loan and one come back: the book and loans pages show both.
+    lent = UserBookFactory(user=user)
+    services.loan_lend(user=user, book_key=lent.book_id, person="Ann")
+    services.loan_lend(user=user, book_key=record.book_id, person="Bob")
+    services.loan_return(user=user, book_key=record.book_id)
     cover = Path(settings.MEDIA_ROOT) / "covers" / "a.jpg"
     cover.parent.mkdir(parents=True, exist_ok=True)
     cover.write_bytes(b"\xff\xd8\xff")
