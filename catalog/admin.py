@@ -8,7 +8,7 @@ from catalog import services
 from catalog.admin_forms import STALE_MESSAGE, BookAdminForm, UserBookAdminForm
 from catalog.backends import get_backend
 from catalog.backends.base import StaleEdit
-from catalog.models import Book, UserBook
+from catalog.models import Book, Loan, UserBook
 
 # How many of a protected book's owners the admin names before counting.
 PROTECTED_NAMED = 10
@@ -184,3 +184,70 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def manager_delete(self, obj: UserBook) -> None:
         UserBook.objects.remove_for_user(obj.user, obj.book_id)
+
+
+@admin.register(Loan)
+class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    """Loans, shown to administrators; readers lend and return on the book page."""
+
+    list_display = (
+        "book_key",
+        "user",
+        "direction",
+        "person",
+        "lent_on",
+        "due_on",
+        "returned_on",
+    )
+    list_filter = ("direction", "lent_on", "due_on")
+    search_fields = ("book_key", "person", "email", "user__username")
+    list_select_related = ("user",)
+    date_hierarchy = "lent_on"
+    manager_list_filter = ("direction", "lent_on", "due_on")
+    readonly_fields = (
+        "user",
+        "book_key",
+        "direction",
+        "person",
+        "email",
+        "remind_person",
+        "lent_on",
+        "due_on",
+        "returned_on",
+        "note",
+        "created_at",
+        "reminded_on",
+    )
+
+    # Loans are written by their reader's lending and returning (the services
+    # keep one open loan per copy); here they are read.
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # In DynamoDB a loan's admin id is its owner's id, book key and loan id.
+
+    def manager_objects(self, request) -> list[Loan]:
+        users = {user.pk: user for user in User.objects.all_users()}
+        loans = Loan.objects.all_loans()
+        for loan in loans:
+            loan.user = users.get(loan.user_id) or User(id=loan.user_id)
+            loan.id = f"{loan.user_id}:{loan.book_key}:{loan.id}"
+        return loans
+
+    def manager_get_object(self, object_id: str) -> Loan:
+        user_id, key, loan_id = object_id.split(":", 2)
+        user = User.objects.get_by_id(user_id)
+        for loan in Loan.objects.for_book(user, key):
+            if loan.id == loan_id:
+                loan.id = object_id
+                return loan
+        raise Loan.DoesNotExist(object_id)
+
+    def manager_delete(self, obj: Loan) -> None:
+        raise PermissionError("Loans are not deleted from the admin.")

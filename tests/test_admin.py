@@ -279,3 +279,40 @@ def test_a_widely_held_book_names_some_owners_and_counts_the_rest(
         assert page.count("Bestseller</li>") == 10
         assert "and 2 more copies in other libraries" in page
     assert Book.objects.get_by_key(book.pk)
+
+
+def test_loans_are_listed_searched_filtered_and_shown(admin_client, both_modes):
+    from catalog import services
+    from catalog.models import Loan
+
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    lent = UserBookFactory(user=ann, book=BookFactory(title="Kindred"))
+    borrowed = UserBookFactory(user=bob, owned=False)
+    services.loan_lend(
+        user=ann, book_key=lent.book_id, person="Sam Weller", note="Signed copy"
+    )
+    services.loan_borrow(user=bob, book_key=borrowed.book_id, person="Tess")
+    url = reverse("admin:catalog_loan_changelist")
+    page = _body(admin_client.get(url))
+    assert "Sam Weller" in page and "Tess" in page
+    page = _body(admin_client.get(url, {"q": "sam"}))
+    assert "Sam Weller" in page and "Tess" not in page
+    page = _body(admin_client.get(url, {"direction__exact": "borrowed"}))
+    assert "Tess" in page and "Sam Weller" not in page
+
+    loan = Loan.objects.open_for(ann, lent.book_id)
+    object_id = loan.pk if both_modes == "orm" else f"{ann.pk}:{lent.book_id}:{loan.pk}"
+    shown = admin_client.get(
+        reverse("admin:catalog_loan_change", args=[quote(object_id)])
+    )
+    assert shown.status_code == 200
+    assert "Signed copy" in _body(shown) and "Sam Weller" in _body(shown)
+    # Read here, written by the reader's lending and returning.
+    assert (
+        admin_client.post(
+            reverse("admin:catalog_loan_change", args=[quote(object_id)]),
+            {"person": "Someone else"},
+        ).status_code
+        == 403
+    )
+    assert Loan.objects.open_for(ann, lent.book_id).person == "Sam Weller"

@@ -374,6 +374,13 @@ class CatalogBackend:
         """
         raise NotImplementedError
 
+    def all_loans(self) -> list["Loan"]:
+        """Return every loan of every user (the admin's listing; a Scan on DynamoDB).
+
+        Only ``user_id`` is set on each loan; the caller attaches the users.
+        """
+        raise NotImplementedError
+
     # Administration: the Django admin's listings, which may read whole tables --
 
     def all_books(self) -> list["Book"]:
@@ -396,7 +403,10 @@ class CatalogBackend:
         raise NotImplementedError
 
     def remove_all_for_user(self, user: "User") -> int:
-        """Remove every record of the user's library; return how many there were."""
+        """Remove every record of the user's library; return how many there were.
+
+        Their loans go too.
+        """
         raise NotImplementedError
 
     def refresh_listings(

@@ -265,7 +265,9 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
             raise BookInUse(key) from None
 
     def remove_all_for_user(self, user) -> int:
-        deleted, _ = UserBook._base_manager.filter(user=user).delete()
+        with transaction.atomic():
+            self.remove_loans_for_user(user)
+            deleted, _ = UserBook._base_manager.filter(user=user).delete()
         return deleted
 
     def refresh_listings(

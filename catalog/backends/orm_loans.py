@@ -67,3 +67,10 @@ class OrmLoans:
             loan.returned_on = returned_on
             loan.save(update_fields=["returned_on"])
         return loan
+
+    def all_loans(self) -> list[Loan]:
+        return list(Loan._base_manager.order_by("-created_at"))
+
+    def remove_loans_for_user(self, user: Any) -> None:
+        """Delete the user's loans (their library is going)."""
+        Loan._base_manager.filter(user=user).delete()

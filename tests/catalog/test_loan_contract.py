@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.backends.base import LoanAlreadyOpen
-from catalog.models import Loan, LoanDirection
+from catalog.models import Loan, LoanDirection, UserBook
 from tests.factories import UserBookFactory, UserFactory
 
 DAY = date(2026, 3, 1)
@@ -147,6 +147,30 @@ class LoanContract:
         assert {k: loan.person for k, loan in found.items()} == {out.book_id: "Ann"}
         assert Loan.objects.open_for_keys(UserFactory(), keys) == {}
         assert Loan.objects.open_for_keys(reader, []) == {}
+
+    def test_all_loans_lists_everyone_s_loans_newest_first(self, reader):
+        mine, theirs = UserBookFactory(user=reader), UserBookFactory()
+        Loan.objects.add(reader, _loan(mine, "Ann"))
+        Loan.objects.mark_returned(reader, mine.book_id, DAY)
+        Loan.objects.add(reader, _loan(mine, "Bob"))
+        Loan.objects.add(theirs.user, _loan(theirs, "Cy"))
+        found = Loan.objects.all_loans()
+        assert [(x.user_id, x.person) for x in found] == [
+            (theirs.user_id, "Cy"),
+            (reader.pk, "Bob"),
+            (reader.pk, "Ann"),
+        ]
+
+    def test_removing_a_whole_library_removes_its_loans(self, reader):
+        mine, theirs = UserBookFactory(user=reader), UserBookFactory()
+        Loan.objects.add(reader, _loan(mine, "Ann"))
+        Loan.objects.mark_returned(reader, mine.book_id, DAY)
+        Loan.objects.add(reader, _loan(mine, "Bob"))
+        Loan.objects.add(theirs.user, _loan(theirs, "Cy"))
+        assert UserBook.objects.remove_all_for_user(reader) == 1
+        assert Loan.objects.for_book(reader, mine.book_id) == []
+        assert Loan.objects.open_by_due(reader, LoanDirection.LENT, 10) == []
+        assert [x.person for x in Loan.objects.all_loans()] == ["Cy"]
 
 
 class TestOrmLoans(LoanContract):

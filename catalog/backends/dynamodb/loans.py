@@ -9,7 +9,9 @@ Access patterns, none of them a Scan:
 * a record's history: one Query, ``begins_with(loan_sk, <book key>#)``;
 * open loans one way, by due date: one Query of the sparse ``open-by-due`` GSI;
 * return: one TransactWriteItems deleting the open item (if still the same
-  loan) and putting the returned one under ``<book key>#<created>#<id>``.
+  loan) and putting the returned one under ``<book key>#<created>#<id>``;
+* a user's account going: one Query of their partition, then batch deletes;
+* the admin's listing: a Scan (never a request path).
 """
 
 from datetime import date
@@ -20,10 +22,12 @@ from botocore.exceptions import ClientError
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import (
     Item,
+    batch_delete,
     batch_get,
     cancellation_codes,
     check_item_size,
     error_code,
+    scan_all,
     transact_write,
 )
 from catalog.backends.base import LoanAlreadyOpen
@@ -176,3 +180,29 @@ class DynamoLoans:
                 raise
             raise Loan.DoesNotExist("This book is not on loan.") from None
         return loan
+
+    def all_loans(self) -> list[Loan]:
+        """Every loan: a Scan, for the admin's listing only."""
+        items = scan_all(dynamodb.client(), TableName=loans_table())
+        loans = [loan_from_item(item) for item in items]
+        loans.sort(key=lambda loan: (loan.created_at, loan.pk), reverse=True)
+        return loans
+
+    def remove_all_for_user(self, user: Any) -> int:
+        """The records (``super()``), then the loans: a Query of their partition."""
+        removed = super().remove_all_for_user(user)
+        client = dynamodb.client()
+        paginator = client.get_paginator("query")
+        keys = [
+            loan_key(user.pk, item["loan_sk"]["S"])
+            for page in paginator.paginate(
+                TableName=loans_table(),
+                KeyConditionExpression="user_id = :u",
+                ExpressionAttributeValues={":u": {"N": str(user.pk)}},
+                ProjectionExpression="loan_sk",
+                ConsistentRead=True,
+            )
+            for item in page.get("Items", [])
+        ]
+        batch_delete(client, loans_table(), keys)
+        return removed
