@@ -35,7 +35,10 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   ``<key>#~OPEN`` keys tells which of a page's books are out. The sparse GSI
   ``open-by-due`` (partition ``open_user`` = ``<user id>#<direction>``, sort
   ``open_due`` = ``<due date or 9999-12-31>#<lent on>#<book key>``) holds the
-  open loans only: the loans page, overdue first.
+  open loans only: the loans page, overdue first. The sparse GSI ``loans-due``
+  (partition ``due_all``, a constant, sort ``due_key`` =
+  ``<due date>#<user id>#<book key>``) holds the open loans that have a due
+  date: the daily reminders' work list, queried without a Scan.
 """
 
 from functools import cache
@@ -54,6 +57,9 @@ OPEN_LOANS_INDEX, OPEN_LOANS_PARTITION, OPEN_LOANS_SORT = (
     "open_user",
     "open_due",
 )
+# The Loans table's sparse index of open loans with a due date, across users.
+LOANS_DUE_INDEX, LOANS_DUE_PARTITION, LOANS_DUE_SORT = "loans-due", "due_all", "due_key"
+LOANS_DUE_VALUE = "1"
 # The Books table's sparse index of books whose details are pending.
 PENDING_INDEX, PENDING_PARTITION, PENDING_SORT = "pending", "pending", "pending_check"
 PENDING_VALUE = "1"
@@ -161,9 +167,12 @@ def table_schemas() -> dict[str, dict[str, Any]]:
                 {"AttributeName": "loan_sk", "AttributeType": "S"},
                 {"AttributeName": OPEN_LOANS_PARTITION, "AttributeType": "S"},
                 {"AttributeName": OPEN_LOANS_SORT, "AttributeType": "S"},
+                {"AttributeName": LOANS_DUE_PARTITION, "AttributeType": "S"},
+                {"AttributeName": LOANS_DUE_SORT, "AttributeType": "S"},
             ],
             "GlobalSecondaryIndexes": [
-                _gsi(OPEN_LOANS_INDEX, OPEN_LOANS_PARTITION, OPEN_LOANS_SORT)
+                _gsi(OPEN_LOANS_INDEX, OPEN_LOANS_PARTITION, OPEN_LOANS_SORT),
+                _gsi(LOANS_DUE_INDEX, LOANS_DUE_PARTITION, LOANS_DUE_SORT),
             ],
         },
     }

@@ -173,6 +173,14 @@ class LoanManager(models.Manager):
         """Return open loans one way, by due date (none due last)."""
         return _backend().open_loans(user, direction, limit)
 
+    def due_by(self, day: "date") -> "Iterator[Loan]":
+        """Yield every user's open loans due by ``day``, earliest first (the job's)."""
+        return _backend().loans_due(day)
+
+    def claim_reminder(self, loan: "Loan", day: "date") -> bool:
+        """Note ``day``'s reminder of the loan; False if already noted or returned."""
+        return _backend().claim_reminder(loan, day)
+
     def all_loans(self) -> list["Loan"]:
         """Return every user's loans, for the admin's listing (never a request path)."""
         return _backend().all_loans()

@@ -273,7 +273,17 @@ def test_the_worker_stage_cleans_expired_removals_on_a_schedule(zappa, settings)
     assert 1 <= minutes <= settings.REMOVAL_UNDO_SECONDS // 60
     assert minutes * 60 == settings.REMOVAL_CLEANUP_INTERVAL_SECONDS
     scheduled = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
-    assert len(scheduled) == 2
+    assert len(scheduled) == 3
+
+
+def test_the_worker_stage_sends_the_loan_reminders_once_a_day(zappa, settings):
+    (event,) = [
+        e
+        for e in zappa["dev_worker"]["events"]
+        if e["function"] == "worker.sqs_handler.send_loan_reminders"
+    ]
+    assert event["expression"] == "rate(1 day)"
+    assert settings.LOAN_REMINDERS_INTERVAL_SECONDS == 24 * 3600
 
 
 def test_failed_jobs_end_in_the_dead_letter_queue(template):

@@ -374,6 +374,23 @@ class CatalogBackend:
         """
         raise NotImplementedError
 
+    def loans_due(self, due_by: "date") -> "Iterator[Loan]":
+        """Yield every user's open loans due on ``due_by`` or before, earliest first.
+
+        Only ``user_id`` is set on each loan. The reminders' access pattern:
+        never a table scan.
+        """
+        raise NotImplementedError
+
+    def claim_reminder(self, loan: "Loan", day: "date") -> bool:
+        """Note that ``day``'s reminder of this loan is sent; return whether it was.
+
+        One atomic conditional write: True only if the loan is still open and
+        no reminder was noted for ``day`` (or later) yet, so of two runs on
+        the same day exactly one claims it. Sets ``loan.reminded_on``.
+        """
+        raise NotImplementedError
+
     def all_loans(self) -> list["Loan"]:
         """Return every loan of every user (the admin's listing; a Scan on DynamoDB).
 

@@ -4,11 +4,12 @@ A partial unique constraint (one open loan per user and book) makes the
 one-open-loan rule hold under concurrent requests.
 """
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from catalog.backends.base import LoanAlreadyOpen
 from catalog.models import Loan
@@ -74,3 +75,19 @@ class OrmLoans:
     def remove_loans_for_user(self, user: Any) -> None:
         """Delete the user's loans (their library is going)."""
         Loan._base_manager.filter(user=user).delete()
+
+    def loans_due(self, due_by: date) -> Iterator[Loan]:
+        rows = Loan._base_manager.filter(
+            returned_on__isnull=True, due_on__lte=due_by
+        ).order_by("due_on", "user_id", "book_key")
+        yield from rows.iterator()
+
+    def claim_reminder(self, loan: Loan, day: date) -> bool:
+        claimed = (
+            Loan._base_manager.filter(pk=loan.pk, returned_on__isnull=True)
+            .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=day))
+            .update(reminded_on=day)
+        )
+        if claimed:
+            loan.reminded_on = day
+        return bool(claimed)

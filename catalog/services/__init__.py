@@ -19,6 +19,7 @@ from catalog.services.library import (
     userbook_add_many,
     userbook_update,
 )
+from catalog.services.loan_reminders import ReminderResult, loans_send_reminders
 from catalog.services.loans import loan_borrow, loan_lend, loan_return
 from catalog.services.metadata import (
     MetadataUnavailable,
@@ -55,6 +56,7 @@ __all__ = [
     "EditConflict",
     "MetadataUnavailable",
     "QuickSnapshot",
+    "ReminderResult",
     "Removal",
     "Restored",
     "SweepResult",
@@ -72,6 +74,7 @@ __all__ = [
     "loan_borrow",
     "loan_lend",
     "loan_return",
+    "loans_send_reminders",
     "quick_sign",
     "quick_unsign",
     "removal_undo",

@@ -172,6 +172,42 @@ class LoanContract:
         assert Loan.objects.open_by_due(reader, LoanDirection.LENT, 10) == []
         assert [x.person for x in Loan.objects.all_loans()] == ["Cy"]
 
+    def test_loans_due_are_every_readers_open_dated_loans_by_a_day(self, reader):
+        other = UserFactory()
+        dues = {"Late": -2, "Today": 0, "Soon": 2, "Later": 9}
+        for n, (person, days) in enumerate(dues.items()):
+            owner = reader if n % 2 else other
+            record = UserBookFactory(user=owner)
+            Loan.objects.add(owner, _loan(record, person, due_on=DAY + timedelta(days)))
+        undated = UserBookFactory(user=reader)
+        Loan.objects.add(reader, _loan(undated, "Undated"))
+        back = UserBookFactory(user=reader)
+        Loan.objects.add(reader, _loan(back, "Back", due_on=DAY - timedelta(5)))
+        Loan.objects.mark_returned(reader, back.book_id, DAY)
+        due = list(Loan.objects.due_by(DAY + timedelta(2)))
+        assert [x.person for x in due] == ["Late", "Today", "Soon"]
+        assert {x.user_id for x in due} == {reader.pk, other.pk}
+        assert list(Loan.objects.due_by(DAY - timedelta(3))) == []
+
+    def test_a_reminder_is_claimed_once_a_day_and_never_for_a_returned_loan(
+        self, reader
+    ):
+        record = UserBookFactory(user=reader)
+        Loan.objects.add(reader, _loan(record, due_on=DAY))
+        (loan,) = Loan.objects.due_by(DAY)
+        assert Loan.objects.claim_reminder(loan, DAY + timedelta(1))
+        assert loan.reminded_on == DAY + timedelta(1)
+        (again,) = Loan.objects.due_by(DAY)
+        assert again.reminded_on == DAY + timedelta(1)
+        assert not Loan.objects.claim_reminder(again, DAY + timedelta(1))
+        # A run late for yesterday's never undoes today's.
+        assert not Loan.objects.claim_reminder(again, DAY)
+        assert Loan.objects.claim_reminder(again, DAY + timedelta(2))
+        Loan.objects.mark_returned(reader, record.book_id, DAY + timedelta(2))
+        assert not Loan.objects.claim_reminder(again, DAY + timedelta(3))
+        (closed,) = Loan.objects.for_book(reader, record.book_id)
+        assert closed.reminded_on == DAY + timedelta(2)
+
 
 class TestOrmLoans(LoanContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

@@ -8,13 +8,16 @@ Access patterns, none of them a Scan:
 * the open loan of one record: GetItem; of a page of records: one BatchGetItem;
 * a record's history: one Query, ``begins_with(loan_sk, <book key>#)``;
 * open loans one way, by due date: one Query of the sparse ``open-by-due`` GSI;
+* the daily reminders: Queries of the sparse ``loans-due`` GSI up to a day,
+  then per loan one conditional UpdateItem of ``reminded_on``;
 * return: one TransactWriteItems deleting the open item (if still the same
   loan) and putting the returned one under ``<book key>#<created>#<id>``;
 * a user's account going: one Query of their partition, then batch deletes;
 * the admin's listing: a Scan (never a request path).
 """
 
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -65,6 +68,11 @@ def loan_to_item(loan: Loan) -> Item:
         item[dynamodb.OPEN_LOANS_SORT] = {
             "S": f"{due}#{loan.lent_on.isoformat()}#{loan.book_key}"
         }
+        if loan.due_on:
+            item[dynamodb.LOANS_DUE_PARTITION] = {"S": dynamodb.LOANS_DUE_VALUE}
+            item[dynamodb.LOANS_DUE_SORT] = {
+                "S": f"{due}#{loan.user_id}#{loan.book_key}"
+            }
     else:
         item["loan_sk"] = {"S": closed_sk(loan)}
     item["user_id"] = {"N": str(loan.user_id)}
@@ -206,3 +214,52 @@ class DynamoLoans:
         ]
         batch_delete(client, loans_table(), keys)
         return removed
+
+    def loans_due(self, due_by: date) -> Iterator[Loan]:
+        """Query ``loans-due`` up to the day (a page at a time)."""
+        client = dynamodb.client()
+        after = (due_by + timedelta(days=1)).isoformat()
+        params: dict[str, Any] = {
+            "TableName": loans_table(),
+            "IndexName": dynamodb.LOANS_DUE_INDEX,
+            "KeyConditionExpression": "#p = :p AND #s < :after",
+            "ExpressionAttributeNames": {
+                "#p": dynamodb.LOANS_DUE_PARTITION,
+                "#s": dynamodb.LOANS_DUE_SORT,
+            },
+            "ExpressionAttributeValues": {
+                ":p": {"S": dynamodb.LOANS_DUE_VALUE},
+                ":after": {"S": after},
+            },
+        }
+        while True:
+            answer = client.query(**params)
+            for item in answer["Items"]:
+                yield loan_from_item(item)
+            if "LastEvaluatedKey" not in answer:
+                return
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def claim_reminder(self, loan: Loan, day: date) -> bool:
+        """One conditional UpdateItem: still this open loan, not reminded today."""
+        try:
+            dynamodb.client().update_item(
+                TableName=loans_table(),
+                Key=loan_key(loan.user_id, open_sk(loan.book_key)),
+                UpdateExpression="SET reminded_on = :day",
+                ConditionExpression=(
+                    "#id = :id AND (attribute_not_exists(reminded_on) "
+                    "OR reminded_on < :day)"
+                ),
+                ExpressionAttributeNames={"#id": "id"},
+                ExpressionAttributeValues={
+                    ":id": {"S": loan.pk},
+                    ":day": {"S": day.isoformat()},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        loan.reminded_on = day
+        return True
