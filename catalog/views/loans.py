@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog import records, services
+from catalog.backends.base import Page
 from catalog.forms import UserBookForm
 from catalog.loan_forms import BorrowForm, LendForm, ReturnForm
 from catalog.models import Loan, LoanDirection, UserBook
@@ -140,3 +141,26 @@ def loans_page(request):
         "limit": PAGE_LIMIT,
     }
     return render(request, "catalog/loans.html", context)
+
+
+def mark_open_loans(user, shown: list[UserBook]) -> None:
+    """Set ``open_loan`` on each record shown (a badge on its card): one read."""
+    loans = Loan.objects.open_for_keys(user, [r.book_id for r in shown])
+    for record in shown:
+        record.open_loan = loans.get(record.book_id)
+
+
+def on_loan_page(user, limit: int) -> Page:
+    """The library's "On loan" filter: copies lent out, soonest due first.
+
+    A query of the open loans, then their records in one batch: the first
+    ``limit``, with no further pages (the loans page has them all).
+    """
+    lent = Loan.objects.open_by_due(user, LoanDirection.LENT, limit)
+    found = UserBook.objects.for_keys(user, [loan.book_key for loan in lent])
+    items = []
+    for loan in lent:
+        if loan.book_key in found:
+            found[loan.book_key].open_loan = loan
+            items.append(found[loan.book_key])
+    return Page(items=items)

@@ -70,6 +70,12 @@ def test_the_loans_page_costs_the_same_dynamodb_calls_at_10_and_200(
         response = _page(client)
         seen.append(list(names))
         assert len(response.context["lent"]) == min(size // 2, 25)
-    # Session, user, a Query each way, one batch of their records and books.
+        names.clear()
+        filtered = client.get(reverse("catalog:book-list"), {"loan": "out"})
+        assert len(filtered.context["page"].items) == min(size // 2, 24)
+        seen.append(list(names))
+    # Session, user, a Query each way, one batch of their records and books;
+    # the library's "On loan" filter: a Query, one batch.
     expected = ["GetItem", "GetItem", "Query", "Query", "BatchGetItem"]
-    assert seen == [expected, expected]
+    on_loan = ["GetItem", "GetItem", "Query", "BatchGetItem"]
+    assert seen == [expected, on_loan, expected, on_loan]

@@ -185,3 +185,45 @@ def test_get_on_a_loan_action_is_refused(user_client, user):
     for name in ("catalog:book-lend", "catalog:book-borrow", "catalog:book-return"):
         url = reverse(name, kwargs={"key": record.book_id})
         assert user_client.get(url).status_code == 405
+
+
+def test_library_cards_say_on_loan_or_borrowed_and_the_filter_lists_those_lent(
+    user_client, user
+):
+    lent = UserBookFactory(user=user, book=BookFactory(title="Dune"))
+    borrowed = UserBookFactory(user=user, owned=False, book=BookFactory(title="Emma"))
+    UserBookFactory(user=user, owned=False, book=BookFactory(title="Wanted"))
+    UserBookFactory(user=user, book=BookFactory(title="At home"))
+    back = UserBookFactory(user=user, book=BookFactory(title="Back again"))
+    services.loan_lend(user=user, book_key=lent.book_id, person="Ann")
+    services.loan_borrow(user=user, book_key=borrowed.book_id, person="Carol")
+    services.loan_lend(user=user, book_key=back.book_id, person="Bob")
+    services.loan_return(user=user, book_key=back.book_id)
+
+    response = user_client.get(reverse("catalog:book-list"))
+    cards = {
+        record.shown.display_title: getattr(record, "open_loan", None)
+        for record in response.context["page"].items
+    }
+    assert cards["Dune"].person == "Ann" and cards["Emma"].person == "Carol"
+    assert cards["Wanted"] is None and cards["Back again"] is None
+    page = _text(response)
+    assert page.count(">On loan</span>") == 1 and page.count(">Borrowed</span>") == 1
+    assert page.count(">Wishlist</span>") == 1
+    assert 'href="/books/?loan=out"' in page
+
+    filtered = user_client.get(reverse("catalog:book-list"), {"loan": "out"})
+    titles = [r.shown.display_title for r in filtered.context["page"].items]
+    assert titles == ["Dune"]
+    assert "Showing the copies on loan" in _text(filtered)
+
+    refreshed = user_client.get(
+        reverse("catalog:book-cards"), {"keys": f"{lent.book_id},{back.book_id}"}
+    )
+    assert _text(refreshed).count(">On loan</span>") == 1
+
+
+def test_the_on_loan_filter_with_nothing_lent_says_no_books_match(user_client, user):
+    UserBookFactory(user=user)
+    page = _text(user_client.get(reverse("catalog:book-list"), {"loan": "out"}))
+    assert "No books match." in page
