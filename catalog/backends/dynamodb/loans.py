@@ -38,6 +38,8 @@ from catalog.backends.dynamodb.items import _decode_fields, _encode_model, _fiel
 from catalog.models import Loan
 
 OPEN_SUFFIX = "#~OPEN"
+# A lend that races a return is tried this many times.
+_ATTEMPTS = 3
 # Sorts after every due date: loans with none come last.
 NO_DUE = "9999-12-31"
 
@@ -97,21 +99,23 @@ class DynamoLoans:
         loan.user = user
         item = loan_to_item(loan)
         check_item_size(item, what="This loan")
-        try:
-            dynamodb.client().put_item(
-                TableName=loans_table(),
-                Item=item,
-                ConditionExpression="attribute_not_exists(user_id)",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            existing = self.open_loan(user, loan.book_key)
-            if existing is None:  # returned meanwhile: try once more
-                return self.add_loan(user, loan)
-            raise LoanAlreadyOpen(existing) from None
-        loan._state.adding = False
-        return loan
+        for _ in range(_ATTEMPTS):
+            try:
+                dynamodb.client().put_item(
+                    TableName=loans_table(),
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(user_id)",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                existing = self.open_loan(user, loan.book_key)
+                if existing is not None:
+                    raise LoanAlreadyOpen(existing) from None
+                continue  # returned between the write and the read: again
+            loan._state.adding = False
+            return loan
+        raise LoanAlreadyOpen(self.open_loan(user, loan.book_key) or loan)
 
     def open_loan(self, user: Any, key: str) -> Loan | None:
         answer = dynamodb.client().get_item(
