@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
@@ -7,7 +9,7 @@ from booklibrary.manager_admin import ManagerAdminMixin, SaveRefused
 from catalog import services
 from catalog.admin_forms import STALE_MESSAGE, BookAdminForm, UserBookAdminForm
 from catalog.backends import get_backend
-from catalog.backends.base import StaleEdit
+from catalog.backends.base import LOAN_EDITABLE, StaleEdit
 from catalog.models import Book, Loan, UserBook
 
 # How many of a protected book's owners the admin names before counting.
@@ -188,7 +190,8 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
 @admin.register(Loan)
 class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
-    """Loans, shown to administrators; readers lend and return on the book page."""
+    """Loans: their details may be corrected here; lending and returning are the
+    reader's, on the book page (the services keep one open loan per copy)."""
 
     list_display = (
         "book_key",
@@ -204,7 +207,7 @@ class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "lent_on"
     manager_list_filter = ("direction", "lent_on", "due_on")
-    readonly_fields = (
+    fields = (
         "user",
         "book_key",
         "direction",
@@ -218,17 +221,36 @@ class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
         "created_at",
         "reminded_on",
     )
+    readonly_fields = (
+        "user",
+        "book_key",
+        "direction",
+        "lent_on",
+        "returned_on",
+        "created_at",
+        "reminded_on",
+    )
 
-    # Loans are written by their reader's lending and returning (the services
-    # keep one open loan per copy); here they are read.
     def has_add_permission(self, request, *args, **kwargs):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        names = [n for n in form.changed_data if n in LOAN_EDITABLE]
+        if not names:
+            return
+        loan = copy.copy(obj)
+        if not self.uses_orm():
+            loan.id = str(obj.pk).rsplit(":", 1)[-1]
+        try:
+            services.loan_update(user=obj.user, loan=loan, names=names)
+        except Loan.DoesNotExist as exc:
+            raise SaveRefused("This loan is gone.") from exc
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise SaveRefused(messages, field=field) from exc
 
     # In DynamoDB a loan's admin id is its owner's id, book key and loan id.
 

@@ -173,6 +173,10 @@ class LoanManager(models.Manager):
         """Return open loans one way, by due date (none due last)."""
         return _backend().open_loans(user, direction, limit)
 
+    def update_for_user(self, user, loan: "Loan", names: list[str]) -> "Loan":
+        """Write these fields of the user's loan; ``Loan.DoesNotExist`` if gone."""
+        return _backend().update_loan(user, loan, list(names))
+
     def due_by(self, day: "date") -> "Iterator[Loan]":
         """Yield every user's open loans due by ``day``, earliest first (the job's)."""
         return _backend().loans_due(day)

@@ -307,12 +307,25 @@ def test_loans_are_listed_searched_filtered_and_shown(admin_client, both_modes):
     )
     assert shown.status_code == 200
     assert "Signed copy" in _body(shown) and "Sam Weller" in _body(shown)
-    # Read here, written by the reader's lending and returning.
-    assert (
-        admin_client.post(
-            reverse("admin:catalog_loan_change", args=[quote(object_id)]),
-            {"person": "Someone else"},
-        ).status_code
-        == 403
+    # The details may be corrected here; the services check them.
+    change = reverse("admin:catalog_loan_change", args=[quote(object_id)])
+    data = {
+        **form_values(_body(shown), "loan_form"),
+        "person": "Sam Weller Jr",
+        "due_on": "2026-12-24",
+    }
+    response = admin_client.post(change, data)
+    assert response.status_code == 302, _body(response)[:3000]
+    saved = Loan.objects.open_for(ann, lent.book_id)
+    assert (saved.person, str(saved.due_on), saved.note) == (
+        "Sam Weller Jr",
+        "2026-12-24",
+        "Signed copy",
     )
-    assert Loan.objects.open_for(ann, lent.book_id).person == "Sam Weller"
+    refused = admin_client.post(
+        change, {**data, "due_on": "2000-01-01", "person": "Typed here"}
+    )
+    assert refused.status_code == 200
+    assert "The due date comes on or after the day lent." in _body(refused)
+    assert "Typed here" in _body(refused)
+    assert Loan.objects.open_for(ann, lent.book_id).person == "Sam Weller Jr"

@@ -32,6 +32,9 @@ EDITABLE_FIELDS = frozenset(
     {"status", "rating", "notes", "started_on", "finished_on", "location", "owned"}
 )
 
+# The fields of a loan that may be changed after it is made (by the admin).
+LOAN_EDITABLE = frozenset({"person", "email", "remind_person", "due_on", "note"})
+
 _LEADING_ARTICLES = ("the ", "a ", "an ")
 
 # Characters of a record's search text: words are matched in it, so it needs
@@ -371,6 +374,14 @@ class CatalogBackend:
         """Close the open loan of the record of book ``key``; return it closed.
 
         Raises ``Loan.DoesNotExist`` when the record has no open loan.
+        """
+        raise NotImplementedError
+
+    def update_loan(self, user: "User", loan: "Loan", names: list[str]) -> "Loan":
+        """Write these fields of one of the user's loans (open or returned).
+
+        ``names`` are among ``LOAN_EDITABLE``; an open loan's due-date indexes
+        follow. Raises ``Loan.DoesNotExist`` when the loan is gone.
         """
         raise NotImplementedError
 

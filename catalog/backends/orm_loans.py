@@ -91,3 +91,9 @@ class OrmLoans:
         if claimed:
             loan.reminded_on = day
         return bool(claimed)
+
+    def update_loan(self, user: Any, loan: Loan, names: list[str]) -> Loan:
+        changes = {name: getattr(loan, name) for name in names}
+        if not Loan._base_manager.filter(pk=loan.pk, user=user).update(**changes):
+            raise Loan.DoesNotExist("This loan is gone.")
+        return Loan._base_manager.get(pk=loan.pk)

@@ -20,7 +20,7 @@ from catalog.services.library import (
     userbook_update,
 )
 from catalog.services.loan_reminders import ReminderResult, loans_send_reminders
-from catalog.services.loans import loan_borrow, loan_lend, loan_return
+from catalog.services.loans import loan_borrow, loan_lend, loan_return, loan_update
 from catalog.services.metadata import (
     MetadataUnavailable,
     SweepResult,
@@ -74,6 +74,7 @@ __all__ = [
     "loan_borrow",
     "loan_lend",
     "loan_return",
+    "loan_update",
     "loans_send_reminders",
     "quick_sign",
     "quick_unsign",

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import formats, timezone
 
-from catalog.backends.base import LoanAlreadyOpen
+from catalog.backends.base import LOAN_EDITABLE, LoanAlreadyOpen
 from catalog.models import Loan, LoanDirection, UserBook
 
 PERSON_MAX = 200
@@ -160,3 +160,25 @@ def loan_return(*, user, book_key: str, returned_on: date | None = None) -> Loan
     if returned_on > timezone.localdate():
         raise ValidationError({"returned_on": "The day returned cannot be ahead."})
     return Loan.objects.mark_returned(user, book_key, returned_on)
+
+
+def loan_update(*, user, loan: Loan, names: list[str]) -> Loan:
+    """Write the changed fields of a loan (``names``), checked as when it was made.
+
+    For the admin. Raises ``Loan.DoesNotExist`` when the loan is gone.
+    """
+    fields = _clean(
+        person=loan.person,
+        email=loan.email,
+        remind_person=loan.remind_person,
+        lent_on=loan.lent_on,
+        due_on=loan.due_on,
+        note=loan.note,
+    )
+    unknown = set(names) - LOAN_EDITABLE
+    if unknown:
+        raise ValidationError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(loan, name, value)
+    written = [*names, "remind_person"] if "email" in names else list(names)
+    return Loan.objects.update_for_user(user, loan, sorted(set(written)))

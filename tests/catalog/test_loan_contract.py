@@ -208,6 +208,41 @@ class LoanContract:
         (closed,) = Loan.objects.for_book(reader, record.book_id)
         assert closed.reminded_on == DAY + timedelta(2)
 
+    def test_updating_an_open_loan_moves_it_in_the_due_orders(self, reader):
+        first, second = UserBookFactory(user=reader), UserBookFactory(user=reader)
+        Loan.objects.add(reader, _loan(first, "Ann", due_on=DAY + timedelta(1)))
+        Loan.objects.add(reader, _loan(second, "Bob", due_on=DAY + timedelta(5)))
+        loan = Loan.objects.open_for(reader, first.book_id)
+        loan.due_on, loan.note = DAY + timedelta(9), "Extended"
+        saved = Loan.objects.update_for_user(reader, loan, ["due_on", "note"])
+        assert (saved.due_on, saved.note, saved.person) == (
+            DAY + timedelta(9),
+            "Extended",
+            "Ann",
+        )
+        lent = Loan.objects.open_by_due(reader, LoanDirection.LENT, 10)
+        assert [x.person for x in lent] == ["Bob", "Ann"]
+        assert [x.person for x in Loan.objects.due_by(DAY + timedelta(5))] == ["Bob"]
+        loan.due_on = None
+        Loan.objects.update_for_user(reader, loan, ["due_on"])
+        assert list(Loan.objects.due_by(DAY + timedelta(30))) == [
+            Loan.objects.open_for(reader, second.book_id)
+        ]
+
+    def test_updating_a_returned_loan_keeps_it_returned(self, reader):
+        record = UserBookFactory(user=reader)
+        Loan.objects.add(reader, _loan(record, "Ann"))
+        Loan.objects.mark_returned(reader, record.book_id, DAY + timedelta(2))
+        (loan,) = Loan.objects.for_book(reader, record.book_id)
+        loan.person = "Ann Smith"
+        Loan.objects.update_for_user(reader, loan, ["person"])
+        (saved,) = Loan.objects.for_book(reader, record.book_id)
+        assert (saved.person, saved.returned_on) == ("Ann Smith", DAY + timedelta(2))
+        assert Loan.objects.open_for(reader, record.book_id) is None
+        stranger = UserFactory()
+        with pytest.raises(Loan.DoesNotExist):
+            Loan.objects.update_for_user(stranger, loan, ["person"])
+
 
 class TestOrmLoans(LoanContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

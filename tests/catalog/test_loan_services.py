@@ -179,3 +179,31 @@ def test_today_is_the_sites_day_for_the_day_lent_and_for_overdue(
     )
     assert loan.lent_on == date(2026, 3, 1)
     assert not loan.is_overdue
+
+
+def test_a_loan_s_details_are_corrected_checked_as_when_it_was_made(reader):
+    record = UserBookFactory(user=reader)
+    services.loan_lend(
+        user=reader,
+        book_key=record.book_id,
+        person="Ann",
+        email="ann@example.com",
+        remind_person=True,
+        lent_on=date(2026, 5, 3),
+    )
+    loan = Loan.objects.open_for(reader, record.book_id)
+    loan.due_on = date(2026, 5, 1)
+    with pytest.raises(ValidationError) as refused:
+        services.loan_update(user=reader, loan=loan, names=["due_on"])
+    assert "due_on" in refused.value.message_dict
+    loan = Loan.objects.open_for(reader, record.book_id)
+    loan.email = ""
+    loan.remind_person = True
+    with pytest.raises(ValidationError):
+        services.loan_update(user=reader, loan=loan, names=["email"])
+    loan.remind_person = False
+    services.loan_update(user=reader, loan=loan, names=["email", "remind_person"])
+    saved = Loan.objects.open_for(reader, record.book_id)
+    assert (saved.email, saved.remind_person, saved.due_on) == ("", False, None)
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        services.loan_update(user=reader, loan=saved, names=["lent_on"])

@@ -267,3 +267,44 @@ class DynamoLoans:
             return False
         loan.reminded_on = day
         return True
+
+    def update_loan(self, user: Any, loan: Loan, names: list[str]) -> Loan:
+        """One conditional UpdateItem of the open item, else of the returned one."""
+        loan.user_id = user.pk
+        item = loan_to_item(loan)
+        index_keys = (
+            dynamodb.OPEN_LOANS_SORT,
+            dynamodb.LOANS_DUE_PARTITION,
+            dynamodb.LOANS_DUE_SORT,
+        )
+        sets = [n for n in names if n in item]
+        removes = [n for n in names if n not in item]
+        if loan.is_open and "due_on" in names:
+            sets += [n for n in index_keys if n in item]
+            removes += [n for n in index_keys if n not in item]
+        attrs = [*sets, *removes]
+        names_map = {f"#a{i}": a for i, a in enumerate(attrs)} | {"#id": "id"}
+        expression = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+        if removes:
+            expression += " REMOVE " + ", ".join(
+                f"#a{i}" for i in range(len(sets), len(attrs))
+            )
+        values = {f":a{i}": item[a] for i, a in enumerate(sets)}
+        values[":id"] = {"S": loan.pk}
+        for sk in (open_sk(loan.book_key), closed_sk(loan)):
+            try:
+                answer = dynamodb.client().update_item(
+                    TableName=loans_table(),
+                    Key=loan_key(user.pk, sk),
+                    UpdateExpression=expression,
+                    ConditionExpression="#id = :id",
+                    ExpressionAttributeNames=names_map,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                continue
+            return loan_from_item(answer["Attributes"], user)
+        raise Loan.DoesNotExist("This loan is gone.")
