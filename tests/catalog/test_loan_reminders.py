@@ -116,3 +116,19 @@ def test_a_borrowed_book_reminds_the_reader_to_give_it_back():
     result = services.loans_send_reminders(today=TODAY)
     assert result.as_dict() == {"loans": 1, "readers": 1, "borrowers": 0}
     assert "- “Emma”, borrowed from Carol: overdue by 1 day" in mail.outbox[0].body
+
+
+def test_today_is_the_sites_day(settings, monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    ann = UserFactory(email="ann@example.com")
+    _lend(ann, "Dune", 0)  # due 10 June
+    # 10 June, 20:00 UTC: already 11 June at UTC+14, so the book is overdue.
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 6, 10, 20, tzinfo=UTC))
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    services.loans_send_reminders()
+    assert "Dune”, lent to Friend of Dune: overdue by 1 day" in mail.outbox[0].body
+    (loan,) = Loan.objects.due_by(TODAY)
+    assert loan.reminded_on == date(2026, 6, 11)
