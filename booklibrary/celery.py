@@ -2,7 +2,8 @@
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
 prefetch 1, time limits: see the settings). Beat runs the metadata sweep and
-the cleanup of expired removals (``CELERY_BEAT_SCHEDULE``). The worker touches
+the cleanup of expired removals and the daily loan reminders
+(``CELERY_BEAT_SCHEDULE``). The worker touches
 a heartbeat file from its consumer loop, which ``scripts/run-local`` watches to
 restart a wedged worker.
 """
@@ -41,6 +42,14 @@ def sweep() -> None:
 def clean_removals() -> None:
     """Drop removals past their undo window (beat sends this every interval)."""
     from worker.tasks import clean_removals as job
+
+    job.call()
+
+
+@app.task(name="booklibrary.send_loan_reminders", acks_late=True)
+def send_loan_reminders() -> None:
+    """Mail the loan reminders (beat sends this once a day)."""
+    from worker.tasks import send_loan_reminders as job
 
     job.call()
 

@@ -27,6 +27,18 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   ``by-rating``: partition ``user_id``), the same orders within one status
   (``status-by-*``: partition ``user_status`` = ``<user_id>#<status>``), and
   ``by-book`` (partition ``book_key``) to find a book's owners.
+* ``BookLibrary-Loans-{env}``: ``user_id`` (N) + ``loan_sk`` (S). An open loan
+  is ``<book key>#~OPEN`` (one per record: written with
+  ``attribute_not_exists``), a returned one ``<book key>#<created>#<id>``,
+  moved there in one transaction when it comes back; so one Query with
+  ``begins_with(<book key>#)`` reads a book's whole history, and a BatchGet of
+  ``<key>#~OPEN`` keys tells which of a page's books are out. The sparse GSI
+  ``open-by-due`` (partition ``open_user`` = ``<user id>#<direction>``, sort
+  ``open_due`` = ``<due date or 9999-12-31>#<lent on>#<book key>``) holds the
+  open loans only: the loans page, overdue first. The sparse GSI ``loans-due``
+  (partition ``due_all``, a constant, sort ``due_key`` =
+  ``<due date>#<user id>#<book key>``) holds the open loans that have a due
+  date: the daily reminders' work list, queried without a Scan.
 """
 
 from functools import cache
@@ -38,7 +50,16 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-USERS, BOOKS, USERBOOKS = "Users", "Books", "UserBooks"
+USERS, BOOKS, USERBOOKS, LOANS = "Users", "Books", "UserBooks", "Loans"
+# The Loans table's sparse index of open loans, by due date.
+OPEN_LOANS_INDEX, OPEN_LOANS_PARTITION, OPEN_LOANS_SORT = (
+    "open-by-due",
+    "open_user",
+    "open_due",
+)
+# The Loans table's sparse index of open loans with a due date, across users.
+LOANS_DUE_INDEX, LOANS_DUE_PARTITION, LOANS_DUE_SORT = "loans-due", "due_all", "due_key"
+LOANS_DUE_VALUE = "1"
 # The Books table's sparse index of books whose details are pending.
 PENDING_INDEX, PENDING_PARTITION, PENDING_SORT = "pending", "pending", "pending_check"
 PENDING_VALUE = "1"
@@ -58,7 +79,7 @@ SORT_KEYS = {
 
 
 def table_name(kind: str) -> str:
-    """Return the physical table name for USERS, BOOKS or USERBOOKS."""
+    """Return the physical table name for USERS, BOOKS, USERBOOKS or LOANS."""
     return (
         f"BookLibrary-{kind}-{settings.BOOKLIBRARY_ENV}{settings.DYNAMODB_TABLE_SUFFIX}"
     )
@@ -138,6 +159,24 @@ def table_schemas() -> dict[str, dict[str, Any]]:
             ],
             "GlobalSecondaryIndexes": userbook_gsis,
         },
+        LOANS: {
+            "KeySchema": [
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "loan_sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "user_id", "AttributeType": "N"},
+                {"AttributeName": "loan_sk", "AttributeType": "S"},
+                {"AttributeName": OPEN_LOANS_PARTITION, "AttributeType": "S"},
+                {"AttributeName": OPEN_LOANS_SORT, "AttributeType": "S"},
+                {"AttributeName": LOANS_DUE_PARTITION, "AttributeType": "S"},
+                {"AttributeName": LOANS_DUE_SORT, "AttributeType": "S"},
+            ],
+            "GlobalSecondaryIndexes": [
+                _gsi(OPEN_LOANS_INDEX, OPEN_LOANS_PARTITION, OPEN_LOANS_SORT),
+                _gsi(LOANS_DUE_INDEX, LOANS_DUE_PARTITION, LOANS_DUE_SORT),
+            ],
+        },
     }
 
 
@@ -145,7 +184,7 @@ TTL_ATTRIBUTES = {USERS: "expires"}
 
 
 def create_tables() -> None:
-    """Create the three tables (on-demand) where missing: tests and local trials."""
+    """Create the tables (on-demand) where missing: tests and local trials."""
     dynamodb = client()
     existing = set(dynamodb.list_tables()["TableNames"])
     for kind, schema in table_schemas().items():

@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
@@ -7,8 +9,8 @@ from booklibrary.manager_admin import ManagerAdminMixin, SaveRefused
 from catalog import services
 from catalog.admin_forms import STALE_MESSAGE, BookAdminForm, UserBookAdminForm
 from catalog.backends import get_backend
-from catalog.backends.base import StaleEdit
-from catalog.models import Book, UserBook
+from catalog.backends.base import LOAN_EDITABLE, StaleEdit
+from catalog.models import Book, Loan, UserBook
 
 # How many of a protected book's owners the admin names before counting.
 PROTECTED_NAMED = 10
@@ -184,3 +186,90 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def manager_delete(self, obj: UserBook) -> None:
         UserBook.objects.remove_for_user(obj.user, obj.book_id)
+
+
+@admin.register(Loan)
+class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    """Loans: their details may be corrected here; lending and returning are the
+    reader's, on the book page (the services keep one open loan per copy)."""
+
+    list_display = (
+        "book_key",
+        "user",
+        "direction",
+        "person",
+        "lent_on",
+        "due_on",
+        "returned_on",
+    )
+    list_filter = ("direction", "lent_on", "due_on")
+    search_fields = ("book_key", "person", "email", "user__username")
+    list_select_related = ("user",)
+    date_hierarchy = "lent_on"
+    manager_list_filter = ("direction", "lent_on", "due_on")
+    fields = (
+        "user",
+        "book_key",
+        "direction",
+        "person",
+        "email",
+        "remind_person",
+        "lent_on",
+        "due_on",
+        "returned_on",
+        "note",
+        "created_at",
+        "reminded_on",
+    )
+    readonly_fields = (
+        "user",
+        "book_key",
+        "direction",
+        "lent_on",
+        "returned_on",
+        "created_at",
+        "reminded_on",
+    )
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        names = [n for n in form.changed_data if n in LOAN_EDITABLE]
+        if not names:
+            return
+        loan = copy.copy(obj)
+        if not self.uses_orm():
+            loan.id = str(obj.pk).rsplit(":", 1)[-1]
+        try:
+            services.loan_update(user=obj.user, loan=loan, names=names)
+        except Loan.DoesNotExist as exc:
+            raise SaveRefused("This loan is gone.") from exc
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise SaveRefused(messages, field=field) from exc
+
+    # In DynamoDB a loan's admin id is its owner's id, book key and loan id.
+
+    def manager_objects(self, request) -> list[Loan]:
+        users = {user.pk: user for user in User.objects.all_users()}
+        loans = Loan.objects.all_loans()
+        for loan in loans:
+            loan.user = users.get(loan.user_id) or User(id=loan.user_id)
+            loan.id = f"{loan.user_id}:{loan.book_key}:{loan.id}"
+        return loans
+
+    def manager_get_object(self, object_id: str) -> Loan:
+        user_id, key, loan_id = object_id.split(":", 2)
+        user = User.objects.get_by_id(user_id)
+        for loan in Loan.objects.for_book(user, key):
+            if loan.id == loan_id:
+                loan.id = object_id
+                return loan
+        raise Loan.DoesNotExist(object_id)
+
+    def manager_delete(self, obj: Loan) -> None:
+        raise PermissionError("Loans are not deleted from the admin.")

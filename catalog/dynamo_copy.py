@@ -25,7 +25,8 @@ from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_get, batch_put, from_item
 from catalog.backends.base import record_listing_fields
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
-from catalog.models import Book, ReadingStatus, UserBook
+from catalog.backends.dynamodb.loans import loan_to_item
+from catalog.models import Book, Loan, ReadingStatus, UserBook
 
 BATCH = 25  # BatchWriteItem's limit
 Item = dict[str, Any]
@@ -109,6 +110,11 @@ def _userbook_items() -> Iterator[list[Item]]:
         yield [userbook_to_item(record)]
 
 
+def _loan_items() -> Iterator[list[Item]]:
+    for loan in Loan._base_manager.order_by("pk").iterator():
+        yield [loan_to_item(loan)]
+
+
 ENTITIES = [
     Entity(
         "users",
@@ -130,6 +136,13 @@ ENTITIES = [
         ("user_id", "book_key"),
         _userbook_items,
         lambda: UserBook._base_manager.count(),
+    ),
+    Entity(
+        "loans",
+        dynamodb.LOANS,
+        ("user_id", "loan_sk"),
+        _loan_items,
+        lambda: Loan._base_manager.count(),
     ),
 ]
 
@@ -231,7 +244,7 @@ def _count_items(table_kind: str, prefix: str | None = None) -> int:
 def check_parity() -> ParityReport:
     """Compare the SQL library with the tables: counts, status counts, hashes."""
     report = ParityReport()
-    for entity, prefix in zip(ENTITIES, ("USER#", None, None), strict=True):
+    for entity, prefix in zip(ENTITIES, ("USER#", None, None, None), strict=True):
         pair = (entity.count(), _count_items(entity.table_kind, prefix))
         report.counts[entity.name] = pair
         if pair[0] != pair[1]:

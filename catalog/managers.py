@@ -8,9 +8,9 @@ from catalog.backends.base import DEFAULT_SORT, Page
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import datetime
+    from datetime import date, datetime
 
-    from catalog.models import Book, UserBook
+    from catalog.models import Book, Loan, UserBook
 
 
 def _backend():
@@ -148,3 +148,47 @@ class UserBookManager(models.Manager):
     def all_records(self) -> list["UserBook"]:
         """Return every user's records with their books, for the admin's listing."""
         return _backend().all_userbooks()
+
+
+class LoanManager(models.Manager):
+    """A user's loans, lent out and borrowed; every method is scoped to one user."""
+
+    def add(self, user, loan: "Loan") -> "Loan":
+        """Store a new open loan or raise ``LoanAlreadyOpen``."""
+        return _backend().add_loan(user, loan)
+
+    def open_for(self, user, key: str) -> "Loan | None":
+        """Return the open loan of the user's record of book ``key``, if any."""
+        return _backend().open_loan(user, key)
+
+    def open_for_keys(self, user, keys: list[str]) -> dict[str, "Loan"]:
+        """Return the open loans among these book keys, by key."""
+        return _backend().open_loans_for_keys(user, list(keys))
+
+    def for_book(self, user, key: str) -> list["Loan"]:
+        """Return every loan of the user's record of book ``key``, newest first."""
+        return _backend().loans_for_book(user, key)
+
+    def open_by_due(self, user, direction: str, limit: int) -> list["Loan"]:
+        """Return open loans one way, by due date (none due last)."""
+        return _backend().open_loans(user, direction, limit)
+
+    def update_for_user(self, user, loan: "Loan", names: list[str]) -> "Loan":
+        """Write these fields of the user's loan; ``Loan.DoesNotExist`` if gone."""
+        return _backend().update_loan(user, loan, list(names))
+
+    def due_by(self, day: "date") -> "Iterator[Loan]":
+        """Yield every user's open loans due by ``day``, earliest first (the job's)."""
+        return _backend().loans_due(day)
+
+    def claim_reminder(self, loan: "Loan", day: "date") -> bool:
+        """Note ``day``'s reminder of the loan; False if already noted or returned."""
+        return _backend().claim_reminder(loan, day)
+
+    def all_loans(self) -> list["Loan"]:
+        """Return every user's loans, for the admin's listing (never a request path)."""
+        return _backend().all_loans()
+
+    def mark_returned(self, user, key: str, returned_on: "date") -> "Loan":
+        """Close the open loan of the record of book ``key``."""
+        return _backend().return_loan(user, key, returned_on)

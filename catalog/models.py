@@ -15,7 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.managers import BookManager, UserBookManager
+from catalog.managers import BookManager, LoanManager, UserBookManager
 from catalog.shown import ShownBook
 
 MANUAL_KEY_PREFIX = "M"
@@ -255,3 +255,77 @@ class RemovedRecords(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {len(self.keys)} removed"
+
+
+def new_loan_id() -> str:
+    return uuid.uuid4().hex
+
+
+class LoanDirection(models.TextChoices):
+    LENT = "lent", "Lent out"
+    BORROWED = "borrowed", "Borrowed"
+
+
+class Loan(models.Model):
+    """A copy lent to someone, or a book borrowed from someone.
+
+    Open while ``returned_on`` is unset; a record has at most one open loan.
+    Loans stay after they are returned: the book page shows their history.
+    ``reminded_on`` is the last day a reminder about it was sent.
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_loan_id, editable=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loans"
+    )
+    book_key = models.CharField(max_length=20)
+    direction = models.CharField(
+        max_length=10, choices=LoanDirection.choices, default=LoanDirection.LENT
+    )
+    person = models.CharField("name", max_length=200)
+    email = models.EmailField(blank=True)
+    remind_person = models.BooleanField(
+        default=False, help_text="Also send the reminders to this email."
+    )
+    lent_on = models.DateField()
+    due_on = models.DateField(null=True, blank=True)
+    returned_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reminded_on = models.DateField(null=True, blank=True, editable=False)
+
+    objects = LoanManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "book_key"],
+                condition=models.Q(returned_on__isnull=True),
+                name="catalog_loan_one_open_per_record",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "book_key", "created_at"], name="loan_book"),
+            models.Index(
+                fields=["user", "direction", "returned_on", "due_on"],
+                name="loan_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.book_key} {self.get_direction_display().lower()}: {self.person}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.returned_on is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.is_open
+            and self.due_on is not None
+            and self.due_on < timezone.localdate()
+        )

@@ -29,4 +29,8 @@ urlpatterns = [
     path("books/<str:key>/correct/", views.book_correct, name="book-correct"),
     path("books/<str:key>/remove/", views.book_remove, name="book-remove"),
     path("books/<str:key>/set/", views.book_set, name="book-set"),
+    path("books/<str:key>/lend/", views.book_lend, name="book-lend"),
+    path("books/<str:key>/borrow/", views.book_borrow, name="book-borrow"),
+    path("books/<str:key>/return/", views.book_return, name="book-return"),
+    path("loans/", views.loans_page, name="loans"),
 ]

@@ -14,9 +14,9 @@ from tests.factories import UserFactory
 # What a request costs beyond the page's own calls: the session (GetItem) and
 # the logged-in user's item (GetItem), which holds the status counts too.
 REQUEST_OVERHEAD = ["GetItem", "GetItem"]
-# A page of records (Query) and their books (BatchGetItem); the status counts
-# came with the user's item.
-LIBRARY_CALLS = ["Query", "BatchGetItem"]
+# A page of records (Query), their books (BatchGetItem) and which of them are
+# on loan (BatchGetItem); the status counts came with the user's item.
+LIBRARY_CALLS = ["Query", "BatchGetItem", "BatchGetItem"]
 # Each page's own calls after the request overhead.
 PAGES = {
     # "Currently reading" and "recently added": a Query each, one batch of books.
@@ -26,9 +26,13 @@ PAGES = {
     "/books/?sort=author&status=read": LIBRARY_CALLS,
     "/books/?sort=rating": LIBRARY_CALLS,
     "/books/?status=reading&sort=added": LIBRARY_CALLS,
+    # Copies on loan: the open loans (Query); none here, so no batch follows
+    # (tests/catalog/test_loan_page_cost.py counts it with loans).
+    "/books/?loan=out": ["Query"],
     "/books/add/": [],
     "/profile/": [],
-    "detail": ["BatchGetItem"],  # the record and its book together
+    # The record and its book together, then the copy's loans.
+    "detail": ["BatchGetItem", "Query"],
     # Paging on from the first page and back again: the same Query and batch.
     "next": LIBRARY_CALLS,
     "previous": LIBRARY_CALLS,

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from booklibrary import dynamodb
+from catalog import services
 from catalog.models import MetadataStatus
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
 
@@ -40,7 +41,12 @@ UNKNOWN_ISBN = isbn13_for(424242)
 
 # What each URL's query string adds to a plain visit (searches, filters, ...).
 QUERIES = {
-    "catalog:book-list": ["", "?q=book&status=read&sort=title", "?cursor=bogus"],
+    "catalog:book-list": [
+        "",
+        "?q=book&status=read&sort=title",
+        "?cursor=bogus",
+        "?loan=out",
+    ],
     "catalog:book-cards": ["?keys={key},{failed}"],
     "catalog:book-lookup": ["?isbn={key}", "?isbn={failed}", f"?isbn={UNKNOWN_ISBN}"],
     "catalog:book-add": ["", f"?isbn={UNKNOWN_ISBN}", "?mode=manual"],
@@ -98,6 +104,11 @@ def library(both_modes, settings):
         user=user,
         book=BookFactory(title="", metadata_status=MetadataStatus.FAILED),
     )
+    # A copy out on loan and one come back: the book and loans pages show both.
+    lent = UserBookFactory(user=user)
+    services.loan_lend(user=user, book_key=lent.book_id, person="Ann")
+    services.loan_lend(user=user, book_key=record.book_id, person="Bob")
+    services.loan_return(user=user, book_key=record.book_id)
     cover = Path(settings.MEDIA_ROOT) / "covers" / "a.jpg"
     cover.parent.mkdir(parents=True, exist_ok=True)
     cover.write_bytes(b"\xff\xd8\xff")

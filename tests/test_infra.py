@@ -26,7 +26,7 @@ from cfnlint.decode import decode
 from django.core.files.base import ContentFile
 
 from booklibrary import dynamodb
-from booklibrary.dynamodb import BOOKS, TTL_ATTRIBUTES, USERBOOKS, USERS
+from booklibrary.dynamodb import BOOKS, LOANS, TTL_ATTRIBUTES, USERBOOKS, USERS
 from tests.aws import DYNAMO_MODE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,7 +176,7 @@ def _by_name(items: list[dict], key: str) -> dict[str, dict]:
     return mapped
 
 
-@pytest.mark.parametrize("kind", [USERS, BOOKS, USERBOOKS])
+@pytest.mark.parametrize("kind", [USERS, BOOKS, USERBOOKS, LOANS])
 def test_each_table_matches_the_schema_the_app_creates(template, kind):
     schema = dynamodb.table_schemas()[kind]
     resource = _table(template, kind)
@@ -274,7 +274,17 @@ def test_the_worker_stage_cleans_expired_removals_on_a_schedule(zappa, settings)
     assert 1 <= minutes <= settings.REMOVAL_UNDO_SECONDS // 60
     assert minutes * 60 == settings.REMOVAL_CLEANUP_INTERVAL_SECONDS
     scheduled = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
-    assert len(scheduled) == 2
+    assert len(scheduled) == 3
+
+
+def test_the_worker_stage_sends_the_loan_reminders_once_a_day(zappa, settings):
+    (event,) = [
+        e
+        for e in zappa["dev_worker"]["events"]
+        if e["function"] == "worker.sqs_handler.send_loan_reminders"
+    ]
+    assert event["expression"] == "rate(1 day)"
+    assert settings.LOAN_REMINDERS_INTERVAL_SECONDS == 24 * 3600
 
 
 def test_failed_jobs_end_in_the_dead_letter_queue(template):

@@ -484,3 +484,36 @@ def test_the_scheduled_event_cleans_expired_removals_through_zappa(
     assert entry.lambda_handler(event, None) == {"dropped": 1}
     assert not default_storage.exists(cover)
     assert entry.lambda_handler(event, None) == {"dropped": 0}
+
+
+@pytest.mark.django_db
+def test_the_scheduled_event_sends_the_loan_reminders_through_zappa(
+    worker, dynamo_mode, settings
+):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from catalog import services
+    from tests.factories import UserBookFactory, UserFactory
+
+    reader = UserFactory(email="ann@example.com")
+    record = UserBookFactory(user=reader)
+    today = timezone.localdate()
+    services.loan_lend(
+        user=reader,
+        book_key=record.book_id,
+        person="Sam",
+        lent_on=today - timedelta(days=10),
+        due_on=today - timedelta(days=1),
+    )
+    event = scheduled_event("worker.sqs_handler.send_loan_reminders")
+    assert entry.lambda_handler(event, None) == {
+        "loans": 1,
+        "readers": 1,
+        "borrowers": 0,
+    }
+    # The schedule delivers at least once: a second event the same day sends nothing.
+    assert entry.lambda_handler(event, None)["loans"] == 0
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]

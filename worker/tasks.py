@@ -53,6 +53,12 @@ def clean_removals() -> dict[str, int]:
     return {"dropped": services.removals_clean_expired()}
 
 
+@task
+def send_loan_reminders() -> dict[str, int]:
+    """Mail the day's reminders of overdue and soon-due loans (once a day each)."""
+    return services.loans_send_reminders().as_dict()
+
+
 # SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.
 MAX_RETRY_DELAY = 15 * 60
 

@@ -304,6 +304,9 @@ METADATA_SLOW_AFTER_SECONDS = env.float("METADATA_SLOW_AFTER_SECONDS", default=1
 # the reader's own cover photos last.
 REMOVAL_UNDO_SECONDS = 600
 REMOVAL_CLEANUP_INTERVAL_SECONDS = 300.0
+# Loans: the daily reminders cover those overdue and due within these days.
+LOAN_REMINDER_DAYS_AHEAD = env.int("LOAN_REMINDER_DAYS_AHEAD", default=2)
+LOAN_REMINDERS_INTERVAL_SECONDS = 24 * 3600.0
 CELERY_BEAT_SCHEDULE = {
     "sweep-metadata": {
         "task": "booklibrary.sweep",
@@ -312,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
     "clean-removals": {
         "task": "booklibrary.clean_removals",
         "schedule": REMOVAL_CLEANUP_INTERVAL_SECONDS,
+    },
+    "loan-reminders": {
+        "task": "booklibrary.send_loan_reminders",
+        "schedule": LOAN_REMINDERS_INTERVAL_SECONDS,
     },
 }
 

@@ -14,10 +14,10 @@ from catalog.shown import COVER_FIELDS, ShownBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import datetime
+    from datetime import date, datetime
 
     from accounts.models import User
-    from catalog.models import Book, UserBook
+    from catalog.models import Book, Loan, UserBook
 
 SORTS = {
     "added": "Recently added",
@@ -31,6 +31,9 @@ DEFAULT_SORT = "added"
 EDITABLE_FIELDS = frozenset(
     {"status", "rating", "notes", "started_on", "finished_on", "location", "owned"}
 )
+
+# The fields of a loan that may be changed after it is made (by the admin).
+LOAN_EDITABLE = frozenset({"person", "email", "remind_person", "due_on", "note"})
 
 _LEADING_ARTICLES = ("the ", "a ", "an ")
 
@@ -58,6 +61,14 @@ class StaleEdit(Exception):
     def __init__(self, current: "UserBook"):
         super().__init__("This book was changed elsewhere.")
         self.current = current
+
+
+class LoanAlreadyOpen(Exception):
+    """The copy is out already; ``existing`` is its open loan."""
+
+    def __init__(self, existing: "Loan"):
+        super().__init__(f"This book is on loan to {existing.person}.")
+        self.existing = existing
 
 
 @dataclass
@@ -329,6 +340,75 @@ class CatalogBackend:
         """Delete a held removal and its records' data (files are the caller's)."""
         raise NotImplementedError
 
+    # Loans ----------------------------------------------------------------------
+
+    def add_loan(self, user: "User", loan: "Loan") -> "Loan":
+        """Store a new open loan of the user's record ``loan.book_key``.
+
+        Raises ``LoanAlreadyOpen`` when that record has an open loan: the
+        check and the write are one atomic step.
+        """
+        raise NotImplementedError
+
+    def open_loan(self, user: "User", key: str) -> "Loan | None":
+        """Return the open loan of the user's record of book ``key``, if any."""
+        raise NotImplementedError
+
+    def open_loans_for_keys(self, user: "User", keys: list[str]) -> dict[str, "Loan"]:
+        """Return the open loans among these book keys, by key (one round trip)."""
+        raise NotImplementedError
+
+    def loans_for_book(self, user: "User", key: str) -> list["Loan"]:
+        """Return every loan of the user's record of book ``key``, newest first."""
+        raise NotImplementedError
+
+    def open_loans(self, user: "User", direction: str, limit: int) -> list["Loan"]:
+        """Return up to ``limit`` open loans one way, by due date (none due last).
+
+        Ties go by the day lent, then the book key. One query, whatever the
+        number of loans.
+        """
+        raise NotImplementedError
+
+    def return_loan(self, user: "User", key: str, returned_on: "date") -> "Loan":
+        """Close the open loan of the record of book ``key``; return it closed.
+
+        Raises ``Loan.DoesNotExist`` when the record has no open loan.
+        """
+        raise NotImplementedError
+
+    def update_loan(self, user: "User", loan: "Loan", names: list[str]) -> "Loan":
+        """Write these fields of one of the user's loans (open or returned).
+
+        ``names`` are among ``LOAN_EDITABLE``; an open loan's due-date indexes
+        follow. Raises ``Loan.DoesNotExist`` when the loan is gone.
+        """
+        raise NotImplementedError
+
+    def loans_due(self, due_by: "date") -> "Iterator[Loan]":
+        """Yield every user's open loans due on ``due_by`` or before, earliest first.
+
+        Only ``user_id`` is set on each loan. The reminders' access pattern:
+        never a table scan.
+        """
+        raise NotImplementedError
+
+    def claim_reminder(self, loan: "Loan", day: "date") -> bool:
+        """Note that ``day``'s reminder of this loan is sent; return whether it was.
+
+        One atomic conditional write: True only if the loan is still open and
+        no reminder was noted for ``day`` (or later) yet, so of two runs on
+        the same day exactly one claims it. Sets ``loan.reminded_on``.
+        """
+        raise NotImplementedError
+
+    def all_loans(self) -> list["Loan"]:
+        """Return every loan of every user (the admin's listing; a Scan on DynamoDB).
+
+        Only ``user_id`` is set on each loan; the caller attaches the users.
+        """
+        raise NotImplementedError
+
     # Administration: the Django admin's listings, which may read whole tables --
 
     def all_books(self) -> list["Book"]:
@@ -351,7 +431,10 @@ class CatalogBackend:
         raise NotImplementedError
 
     def remove_all_for_user(self, user: "User") -> int:
-        """Remove every record of the user's library; return how many there were."""
+        """Remove every record of the user's library; return how many there were.
+
+        Their loans go too.
+        """
         raise NotImplementedError
 
     def refresh_listings(

@@ -24,6 +24,7 @@ from catalog.backends.base import (
     metadata_attempt_fields,
     record_listing_fields,
 )
+from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -37,7 +38,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(OrmRemovals, CatalogBackend):
+class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True
@@ -264,7 +265,9 @@ class OrmCatalogBackend(OrmRemovals, CatalogBackend):
             raise BookInUse(key) from None
 
     def remove_all_for_user(self, user) -> int:
-        deleted, _ = UserBook._base_manager.filter(user=user).delete()
+        with transaction.atomic():
+            self.remove_loans_for_user(user)
+            deleted, _ = UserBook._base_manager.filter(user=user).delete()
         return deleted
 
     def refresh_listings(

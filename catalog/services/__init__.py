@@ -19,6 +19,8 @@ from catalog.services.library import (
     userbook_add_many,
     userbook_update,
 )
+from catalog.services.loan_reminders import ReminderResult, loans_send_reminders
+from catalog.services.loans import loan_borrow, loan_lend, loan_return, loan_update
 from catalog.services.metadata import (
     MetadataUnavailable,
     SweepResult,
@@ -54,6 +56,7 @@ __all__ = [
     "EditConflict",
     "MetadataUnavailable",
     "QuickSnapshot",
+    "ReminderResult",
     "Removal",
     "Restored",
     "SweepResult",
@@ -68,6 +71,11 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "loan_borrow",
+    "loan_lend",
+    "loan_return",
+    "loan_update",
+    "loans_send_reminders",
     "quick_sign",
     "quick_unsign",
     "removal_undo",

@@ -22,6 +22,7 @@ from catalog.views.library import (
     home,
 )
 from catalog.views.listing import books_set_status, library_view
+from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
 
@@ -32,21 +33,25 @@ __all__ = [
     "add_many",
     "add_one",
     "book_add",
+    "book_borrow",
     "book_cards",
     "book_correct",
     "book_cover",
     "book_detail",
     "book_details_fragment",
+    "book_lend",
     "book_list",
     "book_lookup",
     "book_refresh",
     "book_remove",
+    "book_return",
     "book_set",
     "books_remove",
     "books_set_status",
     "found_books",
     "home",
     "library_view",
+    "loans_page",
     "search",
     "undo_remove",
 ]

@@ -21,7 +21,7 @@ from catalog.forms import (
     UserBookForm,
 )
 from catalog.models import ReadingStatus, UserBook
-from catalog.views import added, listing, removal
+from catalog.views import added, listing, loans, removal
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -76,9 +76,14 @@ def book_list(request):
     sort = sort if sort in SORTS else DEFAULT_SORT
     cursor = request.GET.get("cursor") or None
     lookup = {"status": status or None, "query": query, "sort": sort}
+    on_loan = request.GET.get("loan") == "out"
     try:
-        page = UserBook.objects.page_for_user(
-            request.user, cursor=cursor, limit=_page_size(), **lookup
+        page = (
+            loans.on_loan_page(request.user, _page_size())
+            if on_loan
+            else UserBook.objects.page_for_user(
+                request.user, cursor=cursor, limit=_page_size(), **lookup
+            )
         )
     except InvalidCursor:
         messages.warning(
@@ -93,11 +98,18 @@ def book_list(request):
         page = UserBook.objects.page_for_user(
             request.user, limit=_page_size(), **lookup
         )
+    if not on_loan:
+        loans.mark_open_loans(request.user, page.items)
     counts = UserBook.objects.status_counts(request.user)
-    total = UserBook.objects.count_for_user(
-        request.user, status=lookup["status"], query=query
+    total = (
+        len(page.items)
+        if on_loan
+        else UserBook.objects.count_for_user(
+            request.user, status=lookup["status"], query=query
+        )
     )
     context = {
+        "on_loan": on_loan,
         "page": page,
         "query": query,
         "status": status,
@@ -274,6 +286,7 @@ def book_detail(request, key: str):
         "changed_elsewhere": records.elsewhere_message(
             record, conflict.merge.changed_elsewhere if conflict else []
         ),
+        **loans.book_loans_context(request.user, record),
     }
     return render(request, "catalog/book_detail.html", context)
 
@@ -324,11 +337,9 @@ def book_cards(request):
     """Cards for some of the user's books (``?keys=a,b``), to refresh in place."""
     keys = [k for k in request.GET.get("keys", "").split(",") if k][:50]
     records = UserBook.objects.for_keys(request.user, keys)
-    return render(
-        request,
-        "includes/book_cards.html",
-        {"records": [records[k] for k in keys if k in records]},
-    )
+    shown = [records[k] for k in keys if k in records]
+    loans.mark_open_loans(request.user, shown)
+    return render(request, "includes/book_cards.html", {"records": shown})
 
 
 @login_required

@@ -11,15 +11,18 @@ failures are reported together (rule, impact, page, target selectors).
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
+from catalog import services
 from catalog.models import MetadataStatus, ReadingStatus
 from tests.barcode_images import ean13_image, to_bytes
 from tests.browser.axe import describe, violations
@@ -91,7 +94,16 @@ def _seed(tmp_path) -> Seed:
     )
     photo = tmp_path / "barcode.jpg"
     photo.write_bytes(to_bytes(ean13_image(FOX), "JPEG", quality=80))
-    return Seed(
+    lent = own(900020, title="Lent out")
+    today = timezone.localdate()
+    services.loan_lend(
+        user=reader,
+        book_key=lent.book_id,
+        person="Sam",
+        lent_on=today - timedelta(days=20),
+        due_on=today - timedelta(days=5),
+    )
+    seed = Seed(
         reader,
         newcomer,
         normal,
@@ -102,6 +114,8 @@ def _seed(tmp_path) -> Seed:
         doomed,
         str(photo),
     )
+    seed.extra["lent"] = lent
+    return seed
 
 
 def _reset_link(user) -> str:
@@ -318,6 +332,8 @@ VISITS = [
         lambda s: s.troubled.get_absolute_url(),
     ),
     Visit("book, details pending", "reader", lambda s: s.pending.get_absolute_url()),
+    Visit("book, lent out", "reader", lambda s: s.extra["lent"].get_absolute_url()),
+    Visit("loans", "reader", lambda s: reverse("catalog:loans")),
     Visit(
         "book, details not found", "reader", lambda s: s.not_found.get_absolute_url()
     ),

@@ -149,3 +149,53 @@ def test_copied_accounts_are_claimed_by_their_folded_names(aws_tables, settings)
     assert authenticate(username="ÉLISE", password=PASSWORD).pk == elise.pk
     with pytest.raises(IntegrityError):
         User.objects.create_user("élise", "other@example.com", PASSWORD)
+
+
+def test_loans_are_copied_open_and_returned_and_read_back_on_aws(
+    aws_tables, local_library, settings
+):
+    from datetime import date
+
+    from catalog.models import Loan
+
+    reader = local_library[0]
+    records = UserBook.objects.filter(user=reader, owned=True).order_by("pk")[:2]
+    out, back = records
+    Loan.objects.create(
+        user=reader,
+        book_key=back.book_id,
+        person="Ann",
+        lent_on=date(2026, 1, 2),
+        returned_on=date(2026, 1, 20),
+    )
+    Loan.objects.create(
+        user=reader,
+        book_key=out.book_id,
+        person="Bob",
+        email="bob@example.com",
+        remind_person=True,
+        lent_on=date(2026, 2, 1),
+        due_on=date(2026, 3, 1),
+        note="Signed copy",
+    )
+    output = _run()
+    assert "loans: wrote 2" in output and "Parity check passed" in output
+    assert "loans: wrote 0, unchanged 2" in _run()
+
+    Loan.objects.filter(person="Bob").update(note="Changed")
+    report = dynamo_copy.check_parity()
+    assert len(report.mismatches) == 1 and report.mismatches[0].startswith("loans ")
+    Loan.objects.filter(person="Bob").update(note="Signed copy")
+
+    for name, value in DYNAMO_MODE.items():
+        setattr(settings, name, value)
+    user = User.objects.get(pk=reader.pk)
+    opened = Loan.objects.open_for(user, out.book_id)
+    assert (opened.person, opened.due_on, opened.remind_person) == (
+        "Bob",
+        date(2026, 3, 1),
+        True,
+    )
+    assert [x.person for x in Loan.objects.open_by_due(user, "lent", 5)] == ["Bob"]
+    history = Loan.objects.for_book(user, back.book_id)
+    assert [(x.person, x.returned_on) for x in history] == [("Ann", date(2026, 1, 20))]

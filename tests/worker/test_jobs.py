@@ -69,3 +69,31 @@ def test_beat_cleans_expired_removals_on_its_schedule(db, settings):
     with pytest.raises(services.UndoUnknown):
         services.removal_undo(user=record.user, token=receipt.token)
     assert UserBook.objects.status_counts(record.user)["all"] == 0
+
+
+def test_beat_sends_the_loan_reminders_once_a_day(db, settings, mailoutbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booklibrary import celery
+    from catalog import services
+    from tests.factories import UserBookFactory, UserFactory
+
+    entry = settings.CELERY_BEAT_SCHEDULE["loan-reminders"]
+    assert entry["task"] == celery.send_loan_reminders.name
+    assert entry["task"] == "booklibrary.send_loan_reminders"
+    assert entry["schedule"] == 24 * 3600
+    reader = UserFactory(email="ann@example.com")
+    record = UserBookFactory(user=reader)
+    services.loan_lend(
+        user=reader,
+        book_key=record.book_id,
+        person="Sam",
+        lent_on=timezone.localdate() - timedelta(days=3),
+        due_on=timezone.localdate(),
+    )
+    celery.send_loan_reminders()  # what the worker runs when beat sends it
+    celery.send_loan_reminders()  # delivered twice: still one mail
+    assert [m.to for m in mailoutbox] == [["ann@example.com"]]
+    assert "due today" in mailoutbox[0].body

@@ -37,6 +37,7 @@ from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.listing import Listing, RawPage, read_page
+from catalog.backends.dynamodb.loans import DynamoLoans
 from catalog.backends.dynamodb.removals import DynamoRemovals
 from catalog.models import Book, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -104,7 +105,7 @@ def _check_rating(rating: Decimal | None) -> None:
 
 
 class DynamoCatalogBackend(
-    DynamoRemovals, DynamoAdminListing, DynamoBooks, CatalogBackend
+    DynamoLoans, DynamoRemovals, DynamoAdminListing, DynamoBooks, CatalogBackend
 ):
     """Books and records as DynamoDB items, read by key, batch and index query."""
 
