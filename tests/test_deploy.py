@@ -334,8 +334,17 @@ def test_the_schedules_are_zappas(deployed, aws):
     rules = {r["Name"]: r for r in events.list_rules(NamePrefix=WEB)["Rules"]}
     sweep = f"{WORKER}-worker.sqs_handler.sweep"
     keep_warm = f"{WEB}-zappa-keep-warm-handler.keep_warm_callback"
-    assert set(rules) == {sweep, keep_warm}
-    assert rules[sweep]["ScheduleExpression"] == "rate(2 minutes)"
+    # Every scheduled event of the committed settings' worker stage, as Zappa names it.
+    committed = json.loads((ROOT / "zappa_settings.json").read_text())
+    scheduled = {
+        f"{WORKER}-{event['function']}": event["expression"]
+        for event in committed["dev_worker"]["events"]
+        if "expression" in event
+    }
+    assert scheduled[sweep] == "rate(2 minutes)"
+    assert set(rules) == {*scheduled, keep_warm}
+    for name, expression in scheduled.items():
+        assert rules[name]["ScheduleExpression"] == expression
     assert rules[keep_warm]["ScheduleExpression"] == "rate(4 minutes)"
     # Zappa's handler finds the function to run after the rule name's last "-".
     assert sweep.split("-")[-1] == "worker.sqs_handler.sweep"
