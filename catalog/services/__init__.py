@@ -45,10 +45,16 @@ from catalog.services.removal import (
     userbook_remove,
     userbooks_remove,
 )
+from catalog.services.tagging import (
+    BulkTagResult,
+    userbook_set_tags,
+    userbooks_tag,
+)
 
 __all__ = [
     "AddManyResult",
     "BulkStatusResult",
+    "BulkTagResult",
     "Corrected",
     "CorrectionConflict",
     "EditConflict",
@@ -80,7 +86,9 @@ __all__ = [
     "userbook_quick_set",
     "userbook_remove",
     "userbook_set_cover_photo",
+    "userbook_set_tags",
     "userbook_update",
     "userbooks_remove",
     "userbooks_set_status",
+    "userbooks_tag",
 ]

@@ -18,19 +18,39 @@ from booklibrary.dynamodb import SORT_KEYS
 
 # Orders read newest or best first.
 DESCENDING = {"added", "rating"}
-# With a search, each Query reads this many items at first, then more each time.
+# With a search or a tag filter, each Query reads this many items at first,
+# then more each time.
 _FIRST_SEARCH_READ, _MAX_SEARCH_READ = 100, 1000
 
 
 class Listing:
-    """One listing (user, status, sort, search words) and how to query it."""
+    """One listing (user, status, sort, search words, tags) and how to query it.
+
+    ``tags`` are the stored-key substrings ("|fantasy|") every listed record's
+    ``tag_keys`` holds, filtered like search words.
+    """
 
     def __init__(
-        self, user_id: int, *, status: str | None, sort: str, words: list[str]
+        self,
+        user_id: int,
+        *,
+        status: str | None,
+        sort: str,
+        words: list[str],
+        tags: list[str] = (),
     ):
         self.user_id, self.status, self.sort, self.words = user_id, status, sort, words
+        self.tags = list(tags)
         self.sort_attr = SORT_KEYS[sort]
-        self.scope = f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
+        self.scope = (
+            f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
+            f":{''.join(self.tags)}"
+        )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the Query filters what it reads (its Limit then counts reads)."""
+        return bool(self.words or self.tags)
 
     def _partition(self) -> tuple[str, dict[str, str]]:
         if self.status:
@@ -49,14 +69,21 @@ class Listing:
             "ExpressionAttributeValues": {":p": value},
             "ScanIndexForward": self.sort not in DESCENDING,
         }
+        tests = []
         if self.words:
-            params["FilterExpression"] = " AND ".join(
-                f"contains(#search, :w{i})" for i in range(len(self.words))
-            )
+            tests += [f"contains(#search, :w{i})" for i in range(len(self.words))]
             params["ExpressionAttributeNames"]["#search"] = "search_text"
             params["ExpressionAttributeValues"].update(
                 {f":w{i}": {"S": word} for i, word in enumerate(self.words)}
             )
+        if self.tags:
+            tests += [f"contains(#tags, :t{i})" for i in range(len(self.tags))]
+            params["ExpressionAttributeNames"]["#tags"] = "tag_keys"
+            params["ExpressionAttributeValues"].update(
+                {f":t{i}": {"S": key} for i, key in enumerate(self.tags)}
+            )
+        if tests:
+            params["FilterExpression"] = " AND ".join(tests)
         return params
 
     def cursor_for(self, item: Item, *, backwards: bool = False, offset: int) -> str:
@@ -105,7 +132,7 @@ def _read(
     read_size = _FIRST_SEARCH_READ
     items: list[Item] = []
     while True:
-        if listing.words:
+        if listing.filtered:
             # Limit counts items read, before the filter: read in growing steps.
             params["Limit"] = max(read_size, wanted - len(items))
             read_size = min(read_size * 4, _MAX_SEARCH_READ)
