@@ -29,4 +29,5 @@ urlpatterns = [
     path("books/<str:key>/correct/", views.book_correct, name="book-correct"),
     path("books/<str:key>/remove/", views.book_remove, name="book-remove"),
     path("books/<str:key>/set/", views.book_set, name="book-set"),
+    path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
 ]

@@ -24,6 +24,7 @@ from catalog.views.library import (
 from catalog.views.listing import books_set_status, library_view
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
+from catalog.views.tags import book_tags
 
 __all__ = [
     "add_by_camera",
@@ -42,6 +43,7 @@ __all__ = [
     "book_refresh",
     "book_remove",
     "book_set",
+    "book_tags",
     "books_remove",
     "books_set_status",
     "found_books",

@@ -21,7 +21,7 @@ from catalog.forms import (
     UserBookForm,
 )
 from catalog.models import ReadingStatus, UserBook
-from catalog.views import added, listing, removal
+from catalog.views import added, listing, removal, tags
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -274,6 +274,7 @@ def book_detail(request, key: str):
         "changed_elsewhere": records.elsewhere_message(
             record, conflict.merge.changed_elsewhere if conflict else []
         ),
+        **tags.book_tags_context(record),
     }
     return render(request, "catalog/book_detail.html", context)
 
