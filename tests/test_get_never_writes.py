@@ -40,7 +40,12 @@ UNKNOWN_ISBN = isbn13_for(424242)
 
 # What each URL's query string adds to a plain visit (searches, filters, ...).
 QUERIES = {
-    "catalog:book-list": ["", "?q=book&status=read&sort=title", "?cursor=bogus"],
+    "catalog:book-list": [
+        "",
+        "?q=book&status=read&sort=title",
+        "?cursor=bogus",
+        "?tag=classic&tag=Été",
+    ],
     "catalog:book-cards": ["?keys={key},{failed}"],
     "catalog:book-lookup": ["?isbn={key}", "?isbn={failed}", f"?isbn={UNKNOWN_ISBN}"],
     "catalog:book-add": ["", f"?isbn={UNKNOWN_ISBN}", "?mode=manual"],

@@ -24,7 +24,7 @@ from catalog.views.library import (
 from catalog.views.listing import books_set_status, library_view
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
-from catalog.views.tags import book_tags
+from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
     "add_by_camera",
@@ -46,6 +46,7 @@ __all__ = [
     "book_tags",
     "books_remove",
     "books_set_status",
+    "books_tag",
     "found_books",
     "home",
     "library_view",

@@ -75,7 +75,8 @@ def book_list(request):
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort in SORTS else DEFAULT_SORT
     cursor = request.GET.get("cursor") or None
-    lookup = {"status": status or None, "query": query, "sort": sort}
+    tags = listing.tags_from_query(request.GET)
+    lookup = {"status": status or None, "query": query, "tags": tags, "sort": sort}
     try:
         page = UserBook.objects.page_for_user(
             request.user, cursor=cursor, limit=_page_size(), **lookup
@@ -85,7 +86,7 @@ def book_list(request):
             request, "That page link is no longer valid; here is the first page."
         )
         page = None
-    if page is not None and cursor and not page.items:
+    if page is not None and cursor and not page.items and not page.next_cursor:
         # Every book of that page has gone since the link was made.
         messages.info(request, "That page is empty now; here is the first page.")
         page = None
@@ -95,7 +96,7 @@ def book_list(request):
         )
     counts = UserBook.objects.status_counts(request.user)
     total = UserBook.objects.count_for_user(
-        request.user, status=lookup["status"], query=query
+        request.user, status=lookup["status"], query=query, tags=tags
     )
     context = {
         "page": page,

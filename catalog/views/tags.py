@@ -12,6 +12,10 @@ from catalog import records, services
 from catalog import tags as tagging
 from catalog.forms import UserBookForm
 from catalog.models import UserBook
+from catalog.views.listing import _back as back_to_library
+
+# A message names the books changed when there are this many or fewer.
+_NAMED = 3
 
 # Room for every tag a book may have, at its longest, with its comma.
 TAGS_INPUT_MAX = tagging.MAX_TAGS * (tagging.TAG_MAX_CHARS + 2)
@@ -79,3 +83,72 @@ def book_tags(request, key: str):
         **book_tags_context(record, form),
     }
     return render(request, "catalog/book_detail.html", context)
+
+
+def _titles(records) -> str:
+    titles = [f"“{r.shown.display_title}”" for r in records]
+    if len(titles) > 1:
+        return ", ".join(titles[:-1]) + f" and {titles[-1]}"
+    return titles[0]
+
+
+def _books(count: int) -> str:
+    return "1 book" if count == 1 else f"{count} books"
+
+
+def tag_messages(
+    result: services.BulkTagResult, tag: str, adding: bool
+) -> list[tuple[int, str]]:
+    """The messages that tell the reader what a bulk tag change did."""
+    said = []
+    if result.changed:
+        done = "Tagged" if adding else "Took the tag off"
+        text = f"{done} {_books(len(result.changed))}"
+        text += f" with “{tag}”" if adding else f" “{tag}”"
+        if len(result.changed) <= _NAMED:
+            text += f": {_titles(result.changed)}"
+        said.append((messages.SUCCESS, text + "."))
+    if result.unchanged:
+        were = "was" if len(result.unchanged) == 1 else "were"
+        state = "tagged so already" if adding else "without that tag already"
+        said.append((messages.INFO, f"{_books(len(result.unchanged))} {were} {state}."))
+    if result.missing:
+        said.append(
+            (
+                messages.WARNING,
+                f"{_books(len(result.missing))} of those chosen "
+                f"{'is' if len(result.missing) == 1 else 'are'} not in your library "
+                "(left alone).",
+            )
+        )
+    if result.skipped:
+        said.append(
+            (
+                messages.WARNING,
+                f"Not tagged: {_titles(result.skipped)} (at most {tagging.MAX_TAGS} "
+                "tags a book, or changed elsewhere meanwhile).",
+            )
+        )
+    return said
+
+
+@login_required
+@require_POST
+def books_tag(request):
+    """Add a tag to, or take it off, the books selected on the library page."""
+    keys = request.POST.getlist("keys")
+    tag = tagging.tidy(request.POST.get("tag", ""))
+    adding = request.POST.get("action") != "remove"
+    if not keys:
+        messages.warning(request, "Select some books first, then tag them.")
+        return back_to_library(request)
+    change = {"add": [tag]} if adding else {"remove": [tag]}
+    try:
+        result = services.userbooks_tag(user=request.user, book_keys=keys, **change)
+    except ValidationError as exc:
+        text = " ".join(exc.messages)
+        messages.error(request, f"Nothing was tagged: {text}")
+        return back_to_library(request)
+    for level, text in tag_messages(result, tag, adding):
+        messages.add_message(request, level, text)
+    return back_to_library(request)

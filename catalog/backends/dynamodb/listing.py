@@ -21,6 +21,9 @@ DESCENDING = {"added", "rating"}
 # With a search or a tag filter, each Query reads this many items at first,
 # then more each time.
 _FIRST_SEARCH_READ, _MAX_SEARCH_READ = 100, 1000
+# A filtered page reads at most this many times (1,500 items), then links on
+# from where it stopped: the next page reads on from there.
+MAX_FILTERED_QUERIES = 3
 
 
 class Listing:
@@ -127,10 +130,16 @@ def _read(
     listing: Listing,
     start: Item | None,
     wanted: int,
-) -> list[Item]:
-    """Read up to ``wanted`` matching items from ``start`` in the params' direction."""
+) -> tuple[list[Item], Item | None]:
+    """Read up to ``wanted`` matching items from ``start`` in the params' direction.
+
+    Returns the items and, when a filtered listing stopped at its bound of
+    ``MAX_FILTERED_QUERIES`` calls before finding them all, the key to read on
+    from (else None): a page costs the same few calls whatever the library.
+    """
     read_size = _FIRST_SEARCH_READ
     items: list[Item] = []
+    calls = 0
     while True:
         if listing.filtered:
             # Limit counts items read, before the filter: read in growing steps.
@@ -141,10 +150,13 @@ def _read(
         if start:
             params["ExclusiveStartKey"] = start
         answer = client.query(**params)
+        calls += 1
         items += answer.get("Items", [])
         start = answer.get("LastEvaluatedKey")
         if len(items) >= wanted or not start:
-            return items[:wanted]
+            return items[:wanted], None
+        if calls >= MAX_FILTERED_QUERIES:
+            return items, start
 
 
 def read_page(
@@ -157,20 +169,31 @@ def read_page(
     if backwards:
         params["ScanIndexForward"] = not params["ScanIndexForward"]
     start = listing.start_key(at.at) if at else None
-    items = _read(client, params, listing, start, limit + 1)
+    items, resume = _read(client, params, listing, start, limit + 1)
     more, items = len(items) > limit, items[:limit]
     if backwards:
         items.reverse()
-        offset = max(at.offset - len(items), 0) if more else 0
-        older, newer = more, True
+        offset = max(at.offset - len(items), 0) if more or resume else 0
+        older, newer = more or resume is not None, True
     else:
         offset = at.offset if at else 0
-        older, newer = at is not None, more
-    if not items:
-        return RawPage([], None, None, offset)
+        older, newer = at is not None, more or resume is not None
+    # Where the listing goes on past each end: from the item at that end, or
+    # from where a bounded read stopped (which is then past that end).
+    first = items[0] if items else None
+    last = items[-1] if items else None
+    if resume is not None and not more:
+        if backwards:
+            first = resume
+        else:
+            last = resume
     return RawPage(
         items,
-        listing.cursor_for(items[-1], offset=offset + len(items)) if newer else None,
-        listing.cursor_for(items[0], backwards=True, offset=offset) if older else None,
+        listing.cursor_for(last, offset=offset + len(items))
+        if newer and last
+        else None,
+        listing.cursor_for(first, backwards=True, offset=offset)
+        if older and first
+        else None,
         offset,
     )
