@@ -130,3 +130,13 @@ def test_bulk_needs_a_tag_and_skips_a_book_that_would_hold_too_many(user):
     result = services.userbooks_tag(user=user, book_keys=[full.book_id], add="more")
     assert [r.book_id for r in result.skipped] == [full.book_id]
     assert "more" not in _tags(user, full)
+
+
+def test_a_removed_book_comes_back_with_its_tags_and_in_the_filter(user):
+    record = _record(user, tags=["Été", "to lend"])
+    receipt = services.userbook_remove(user=user, book_key=record.book_id)
+    assert UserBook.objects.page_for_user(user, tags=["été"]).items == []
+    services.removal_undo(user=user, token=receipt.token)
+    assert _tags(user, record) == ["Été", "to lend"]
+    page = UserBook.objects.page_for_user(user, tags=["ÉTÉ", "To Lend"])
+    assert [r.book_id for r in page.items] == [record.book_id]
