@@ -201,3 +201,12 @@ def test_bulk_tagging_needs_the_csrf_token(user, shelf):
     response = _bulk(client, [shelf["Kim"].book_id], "x", "add")
     assert response.status_code == 403
     assert _stored(user, shelf["Kim"]) == []
+
+
+def test_the_list_view_shows_tags_that_link_to_the_filter(user_client, user, shelf):
+    from accounts import services as account_services
+
+    account_services.user_set_library_view(user=user, view="list")
+    body = _library(user_client, sort="title").content.decode()
+    assert 'id="book-table"' in body
+    assert f'href="{reverse("catalog:book-list")}?tag=Sci%20Fi"' in body
