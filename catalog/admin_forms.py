@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog import records
+from catalog import tags as tagging
 from catalog.models import Book, UserBook
 from catalog.record_form import RatingField
 from catalog.services.limits import (
@@ -47,6 +48,11 @@ class UserBookAdminForm(forms.ModelForm):
         help_text=f"Where the book stands (up to {records.LOCATION_MAX_CHARS} "
         "characters).",
     )
+    tags = forms.CharField(
+        required=False,
+        max_length=tagging.MAX_TAGS * (tagging.TAG_MAX_CHARS + 2),
+        help_text="The reader's tags, separated by commas.",
+    )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -56,6 +62,8 @@ class UserBookAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["loaded_version"].initial = self.instance.version
+        # Shown as typed, with commas (not as the stored list).
+        self.initial["tags"] = ", ".join(self.instance.tags or [])
         self.record_changes: dict[str, Any] = {}
 
     def clean(self) -> dict[str, Any]:
@@ -68,6 +76,10 @@ class UserBookAdminForm(forms.ModelForm):
         )
         # As the service: only what changes is checked.
         changes = {k: v for k, v in submitted.items() if v != stored[k]}
+        if "tags" in data:
+            typed = tagging.unique(tagging.split(data["tags"]))
+            if typed != (self.instance.tags or []):
+                changes["tags"] = typed
         try:
             changes = records.clean(changes)
             if {"started_on", "finished_on"} & set(changes):

@@ -102,20 +102,32 @@ class UserBookManager(models.Manager):
         *,
         status: str | None = None,
         query: str = "",
+        tags: "list[str] | tuple[str, ...]" = (),
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
     ) -> Page:
         """Return one page of the user's books (see ``CatalogBackend``)."""
         return _backend().page_for_user(
-            user, status=status, query=query, sort=sort, cursor=cursor, limit=limit
+            user,
+            status=status,
+            query=query,
+            tags=tags,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
         )
 
     def count_for_user(
-        self, user, *, status: str | None = None, query: str = ""
+        self,
+        user,
+        *,
+        status: str | None = None,
+        query: str = "",
+        tags: "list[str] | tuple[str, ...]" = (),
     ) -> int | None:
         """Return how many books that listing holds, or None if not known cheaply."""
-        return _backend().count_for_user(user, status=status, query=query)
+        return _backend().count_for_user(user, status=status, query=query, tags=tags)
 
     def pages_for_user(self, user, lookups: list[dict[str, Any]]) -> list[Page]:
         """Return one page per lookup, read together where the backend can."""

@@ -174,6 +174,10 @@ class UserBook(models.Model):
     sort_title = models.CharField(max_length=500, blank=True, editable=False)
     sort_author = models.CharField(max_length=600, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
+    # The reader's own tags as first typed (``catalog.tags``), and their keys
+    # between bars ("|fantasy|sci fi|") that a listing filters on.
+    tags = models.JSONField(default=list, blank=True)
+    tag_keys = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()

@@ -48,6 +48,7 @@ NAMES = {
     "location": "location",
     "owned": "owned or wishlist",
     "notes": "notes",
+    "tags": "tags",
 }
 
 _NEWLINES = re.compile(r"\r\n?")
@@ -222,7 +223,18 @@ def _check_owned(value: Any) -> str | None:
     return None if isinstance(value, bool) else "Owned is yes or no."
 
 
+def _check_tags(value: Any) -> str | None:
+    from catalog.tags import clean as clean_tags
+
+    try:
+        clean_tags(value)
+    except ValidationError as exc:
+        return exc.message_dict["tags"][0]
+    return None
+
+
 _CHECKS = {
+    "tags": _check_tags,
     "status": _check_status,
     "rating": _check_rating,
     "notes": _check_text(NOTES_MAX_CHARS, "Notes"),
@@ -249,6 +261,8 @@ def _sizes(record: Any) -> dict[str, int]:
     sizes = {
         name: _bytes(getattr(record, name) or "") for name in ("notes", "location")
     }
+    # Tags are stored twice: as typed and as their keys.
+    sizes["tags"] = 2 * _bytes(getattr(record, "tags", None) or [])
     for own in (record.corrections or {}, record.provisional or {}):
         for name, value in own.items():
             sizes[name] = sizes.get(name, 0) + len(name) + _bytes(value)

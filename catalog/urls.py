@@ -21,6 +21,7 @@ urlpatterns = [
     path("books/add/one/", views.add_one, name="add-one"),
     path("books/add/found/", views.found_books, name="add-found"),
     path("books/remove/", views.books_remove, name="books-remove"),
+    path("books/tag/", views.books_tag, name="books-tag"),
     path("books/undo/<str:token>/", views.undo_remove, name="undo-remove"),
     path("books/<str:key>/", views.book_detail, name="book-detail"),
     path("books/<str:key>/details/", views.book_details_fragment, name="book-details"),
@@ -33,4 +34,5 @@ urlpatterns = [
     path("books/<str:key>/borrow/", views.book_borrow, name="book-borrow"),
     path("books/<str:key>/return/", views.book_return, name="book-return"),
     path("loans/", views.loans_page, name="loans"),
+    path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
 ]

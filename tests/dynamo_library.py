@@ -13,6 +13,7 @@ from booklibrary import dynamo_utils, dynamodb
 from catalog.backends.base import listing_fields
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
 from catalog.models import Book, MetadataStatus, UserBook
+from catalog.tags import stored_fields
 from tests.factories import isbn13_for
 
 STATUSES = ["want", "reading", "read", "dnf"]
@@ -32,8 +33,11 @@ def dynamo_book(n: int, **fields) -> Book:
     )
 
 
-def fill_dynamo_library(user, count: int) -> list[Book]:
-    """Store ``count`` books and the user's records of them in batches of 25."""
+def fill_dynamo_library(user, count: int, tags_for=None) -> list[Book]:
+    """Store ``count`` books and the user's records of them in batches of 25.
+
+    ``tags_for(n)``, when given, returns the tags of the n-th record.
+    """
     now = timezone.now()
     books = [dynamo_book(n) for n in range(count)]
     records = [
@@ -45,6 +49,7 @@ def fill_dynamo_library(user, count: int) -> list[Book]:
             added_at=now - timedelta(minutes=n),
             updated_at=now,
             **listing_fields(book),
+            **stored_fields(tags_for(n) if tags_for else []),
         )
         for n, book in enumerate(books)
     ]

@@ -327,3 +327,23 @@ def test_a_username_the_store_refuses_after_the_checks_is_a_form_error(
     assert (
         "That username is taken" in add.context["adminform"].form.errors["username"][0]
     )
+
+
+def test_the_admin_shows_a_records_tags_and_edits_them(admin_client, both_modes):
+    reader = UserFactory()
+    record = UserBookFactory(
+        user=reader, book=BookFactory(title="Tagged"), tags=["Été", "to lend"]
+    )
+    url = _change_url(record, both_modes)
+    opened = _opened(admin_client, url)
+    assert opened["tags"] == "Été, to lend"
+    response = admin_client.post(url, {**opened, "tags": "été, Classic , classic"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = _stored(record)
+    assert (stored.tags, stored.tag_keys) == (["été", "Classic"], "|été|classic|")
+    page = UserBook.objects.page_for_user(reader, tags=["CLASSIC"])
+    assert [r.book_id for r in page.items] == [record.book_id]
+    refused = admin_client.post(url, {**_opened(admin_client, url), "tags": "a|b"})
+    assert refused.status_code == 200
+    assert "cannot hold “|”" in refused.context["adminform"].form.errors["tags"][0]
+    assert _stored(record).tags == ["été", "Classic"]

@@ -46,6 +46,7 @@ QUERIES = {
         "?q=book&status=read&sort=title",
         "?cursor=bogus",
         "?loan=out",
+        "?tag=classic&tag=Été",
     ],
     "catalog:book-cards": ["?keys={key},{failed}"],
     "catalog:book-lookup": ["?isbn={key}", "?isbn={failed}", f"?isbn={UNKNOWN_ISBN}"],

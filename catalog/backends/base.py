@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.search import fold, isbn_words, search_key
 from catalog.shown import COVER_FIELDS, ShownBook
+from catalog.tags import stored_fields as stored_tag_fields
+from catalog.tags import tag_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,7 +31,16 @@ DEFAULT_SORT = "added"
 
 # The fields of a UserBook that its owner may change.
 EDITABLE_FIELDS = frozenset(
-    {"status", "rating", "notes", "started_on", "finished_on", "location", "owned"}
+    {
+        "status",
+        "rating",
+        "notes",
+        "started_on",
+        "finished_on",
+        "location",
+        "owned",
+        "tags",
+    }
 )
 
 # The fields of a loan that may be changed after it is made (by the admin).
@@ -150,6 +161,18 @@ def listing_fields(
     }
 
 
+def with_tag_keys(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return record fields with ``tag_keys`` following ``tags`` when given."""
+    if "tags" not in fields:
+        return dict(fields)
+    return {**fields, **stored_tag_fields(fields["tags"] or [])}
+
+
+def tag_filter_keys(tags: "list[str] | tuple[str, ...]") -> list[str]:
+    """Return the stored-key substrings ("|fantasy|") a tag filter looks for."""
+    return [f"|{key}|" for key in dict.fromkeys(tag_key(t) for t in tags) if key]
+
+
 def record_listing_fields(record: "UserBook") -> dict[str, str]:
     """Return the sort and search keys of one record, its own values counted."""
     return listing_fields(record.book, record.corrections, record.provisional)
@@ -251,6 +274,7 @@ class CatalogBackend:
         *,
         status: str | None = None,
         query: str = "",
+        tags: "list[str] | tuple[str, ...]" = (),
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -259,6 +283,7 @@ class CatalogBackend:
 
         ``query`` matches title, subtitle, authors or ISBN, ignoring case,
         accents and punctuation, an ISBN in any form (``catalog.search``).
+        ``tags`` keeps the records that have every one of them (case ignored).
         ``cursor`` comes from another page's ``next_cursor`` or
         ``prev_cursor`` of the same listing; an invalid one raises
         ``booklibrary.cursors.InvalidCursor``. Each page costs the same few
@@ -267,12 +292,18 @@ class CatalogBackend:
         raise NotImplementedError
 
     def count_for_user(
-        self, user: "User", *, status: str | None = None, query: str = ""
+        self,
+        user: "User",
+        *,
+        status: str | None = None,
+        query: str = "",
+        tags: "list[str] | tuple[str, ...]" = (),
     ) -> int | None:
         """Return how many of the user's books ``page_for_user`` would list.
 
-        None when the number cannot be known at a constant cost (a search on
-        DynamoDB would read the whole library): the page then says so.
+        None when the number cannot be known at a constant cost (a search or a
+        tag filter on DynamoDB would read the whole library): the page then
+        says so.
         """
         raise NotImplementedError
 

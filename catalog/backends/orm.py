@@ -23,6 +23,8 @@ from catalog.backends.base import (
     listing_fields,
     metadata_attempt_fields,
     record_listing_fields,
+    tag_filter_keys,
+    with_tag_keys,
 )
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
@@ -119,6 +121,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         )
 
     def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
+        fields = with_tag_keys(fields)
         own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
         record = UserBook(user=user, book=book, **fields, **own)
         try:
@@ -139,13 +142,15 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
             return {}
         return {r.book_id: r for r in self._records(user).filter(book_id__in=keys)}
 
-    def _matching(self, user, status: str | None, query: str):
+    def _matching(self, user, status: str | None, query: str, tags=()):
         """The user's records a listing shows, before its order."""
         records = self._records(user)
         if status:
             records = records.filter(status=status)
         for word in search_words(query):
             records = records.filter(search_text__contains=word)
+        for key in tag_filter_keys(tags):
+            records = records.filter(tag_keys__contains=key)
         return records
 
     def page_for_user(
@@ -154,16 +159,18 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         *,
         status: str | None = None,
         query: str = "",
+        tags=(),
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
     ) -> Page:
         sort = sort if sort in SORTS else DEFAULT_SORT
         column, descending = _ORDERINGS[sort]
-        records = self._matching(user, status, query).annotate(
+        records = self._matching(user, status, query, tags).annotate(
             rating_key=Coalesce("rating", Value(Decimal(0)))
         )
-        scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}"
+        tagged = "".join(tag_filter_keys(tags))
+        scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}:{tagged}"
         at = cursors.decode_page(cursor, scope=scope) if cursor else None
         backwards = bool(at and at.backwards)
         # Read backwards by reversing the order: the page before a position is
@@ -207,8 +214,10 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
             offset=offset,
         )
 
-    def count_for_user(self, user, *, status: str | None = None, query: str = ""):
-        return self._matching(user, status, query).count()
+    def count_for_user(
+        self, user, *, status: str | None = None, query: str = "", tags=()
+    ):
+        return self._matching(user, status, query, tags).count()
 
     def status_counts(self, user) -> dict[str, int]:
         counts = {s.value: 0 for s in ReadingStatus}
@@ -225,6 +234,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]
     ) -> UserBook:
+        changes = with_tag_keys(changes)
         if {"corrections", "provisional"} & set(changes):
             current = self.get_userbook(user, key)
             changes = {

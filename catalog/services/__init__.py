@@ -47,10 +47,16 @@ from catalog.services.removal import (
     userbook_remove,
     userbooks_remove,
 )
+from catalog.services.tagging import (
+    BulkTagResult,
+    userbook_set_tags,
+    userbooks_tag,
+)
 
 __all__ = [
     "AddManyResult",
     "BulkStatusResult",
+    "BulkTagResult",
     "Corrected",
     "CorrectionConflict",
     "EditConflict",
@@ -88,7 +94,9 @@ __all__ = [
     "userbook_quick_set",
     "userbook_remove",
     "userbook_set_cover_photo",
+    "userbook_set_tags",
     "userbook_update",
     "userbooks_remove",
     "userbooks_set_status",
+    "userbooks_tag",
 ]

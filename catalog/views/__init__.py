@@ -25,6 +25,7 @@ from catalog.views.listing import books_set_status, library_view
 from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
+from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
     "add_by_camera",
@@ -46,8 +47,10 @@ __all__ = [
     "book_remove",
     "book_return",
     "book_set",
+    "book_tags",
     "books_remove",
     "books_set_status",
+    "books_tag",
     "found_books",
     "home",
     "library_view",

@@ -21,7 +21,7 @@ from catalog.forms import (
     UserBookForm,
 )
 from catalog.models import ReadingStatus, UserBook
-from catalog.views import added, listing, loans, removal
+from catalog.views import added, listing, loans, removal, tags
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -75,7 +75,8 @@ def book_list(request):
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort in SORTS else DEFAULT_SORT
     cursor = request.GET.get("cursor") or None
-    lookup = {"status": status or None, "query": query, "sort": sort}
+    tags = listing.tags_from_query(request.GET)
+    lookup = {"status": status or None, "query": query, "tags": tags, "sort": sort}
     on_loan = request.GET.get("loan") == "out"
     try:
         page = (
@@ -90,7 +91,7 @@ def book_list(request):
             request, "That page link is no longer valid; here is the first page."
         )
         page = None
-    if page is not None and cursor and not page.items:
+    if page is not None and cursor and not page.items and not page.next_cursor:
         # Every book of that page has gone since the link was made.
         messages.info(request, "That page is empty now; here is the first page.")
         page = None
@@ -105,7 +106,7 @@ def book_list(request):
         len(page.items)
         if on_loan
         else UserBook.objects.count_for_user(
-            request.user, status=lookup["status"], query=query
+            request.user, status=lookup["status"], query=query, tags=tags
         )
     )
     context = {
@@ -287,6 +288,7 @@ def book_detail(request, key: str):
             record, conflict.merge.changed_elsewhere if conflict else []
         ),
         **loans.book_loans_context(request.user, record),
+        **tags.book_tags_context(record),
     }
     return render(request, "catalog/book_detail.html", context)
 

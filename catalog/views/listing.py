@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts import services as account_services
 from accounts.models import LibraryView
 from catalog import services
+from catalog import tags as tagging
 from catalog.backends.base import Page
 from catalog.models import ReadingStatus
 
@@ -18,18 +19,43 @@ from catalog.models import ReadingStatus
 _NAMED = 3
 
 
+# The most tags one listing filters by.
+TAGS_FILTERED_MAX = 10
+
+
+def tags_from_query(params) -> list[str]:
+    """The tags a library address filters by (``?tag=a&tag=b``), once each.
+
+    A value that can be no tag (too long, holding a bar) matches nothing as
+    typed and is left out, as an unknown status is.
+    """
+    typed = (tagging.tidy(t) for t in params.getlist("tag"))
+    usable = [t for t in typed if t and not tagging.check_tag(t)]
+    return tagging.unique(usable)[:TAGS_FILTERED_MAX]
+
+
 def page_url(lookup: dict, cursor: str | None = None) -> str:
     """The library's address for this listing (and page)."""
-    query = {
-        "q": lookup["query"],
-        "status": lookup["status"] or "",
-        "sort": lookup["sort"],
-    }
-    query = {k: v for k, v in query.items() if v}
+    query = [
+        ("q", lookup["query"]),
+        ("status", lookup["status"] or ""),
+        *(("tag", tag) for tag in lookup.get("tags", ())),
+        ("sort", lookup["sort"]),
+    ]
+    query = [(k, v) for k, v in query if v]
     if cursor:
-        query["cursor"] = cursor
+        query.append(("cursor", cursor))
     base = reverse("catalog:book-list")
     return f"{base}?{urlencode(query)}" if query else base
+
+
+def tag_chips(lookup: dict) -> list[tuple[str, str]]:
+    """Each tag filtered by, with the address of the listing without it."""
+    tags = lookup.get("tags", [])
+    return [
+        (tag, page_url({**lookup, "tags": [t for t in tags if t != tag]}))
+        for tag in tags
+    ]
 
 
 def range_label(page: Page, total: int | None) -> str:
@@ -57,6 +83,9 @@ def library_context(request, page: Page, total: int | None, lookup: dict) -> dic
         "view_choices": LibraryView.choices,
         "bulk_statuses": ReadingStatus.choices,
         "remove_url": reverse("catalog:books-remove"),
+        "tags": lookup.get("tags", []),
+        "tag_chips": tag_chips(lookup),
+        "tag_max_chars": tagging.TAG_MAX_CHARS,
     }
 
 

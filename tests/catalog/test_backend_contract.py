@@ -531,6 +531,108 @@ class CatalogContract:
         page = UserBook.objects.page_for_user(reader, query="new")
         assert _titles(page) == ["New title"] and page.items[0].shown.pages == 12
 
+    # Tags -------------------------------------------------------------------
+
+    def _tagged(self, reader):
+        books = {}
+        for n, (title, tags, status) in enumerate(
+            [
+                ("Dune", ["Sci Fi", "Classic"], "read"),
+                ("Emma", ["classic"], "want"),
+                ("Solaris", ["sci fi", "Classic", "Été"], "want"),
+                ("Ubik", ["sci-fi"], "want"),
+                ("Kim", [], "want"),
+            ]
+        ):
+            books[title] = UserBookFactory(
+                user=reader,
+                book=BookFactory(isbn13=isbn13_for(900 + n), title=title),
+                tags=tags,
+                status=status,
+            )
+        return books
+
+    def _exact_count(self, number):
+        """The count a backend gives for a tag filter: exact, or unknown on DynamoDB."""
+        return None if "dynamodb" in self.backend else number
+
+    def test_tags_are_stored_as_typed_with_their_keys(self, reader):
+        self._tagged(reader)
+        solaris = UserBook.objects.get_for_user(reader, isbn13_for(902))
+        assert solaris.tags == ["sci fi", "Classic", "Été"]
+        assert solaris.tag_keys == "|sci fi|classic|été|"
+        untagged = UserBook.objects.get_for_user(reader, isbn13_for(904))
+        assert (untagged.tags, untagged.tag_keys) == ([], "")
+
+    def test_a_tag_filter_keeps_books_with_every_tag_ignoring_case(self, reader):
+        self._tagged(reader)
+
+        def titles(**lookup):
+            return _titles(
+                UserBook.objects.page_for_user(reader, sort="title", **lookup)
+            )
+
+        assert titles(tags=["CLASSIC"]) == ["Dune", "Emma", "Solaris"]
+        assert titles(tags=["classic", "Sci fi"]) == ["Dune", "Solaris"]
+        # A tag is matched whole: "sci" is no tag, "sci-fi" is another one.
+        assert titles(tags=["sci"]) == []
+        assert titles(tags=["sci-fi"]) == ["Ubik"]
+        # Accents are kept: "ete" is not "été".
+        assert titles(tags=["ete"]) == []
+        assert titles(tags=["ÉTÉ"]) == ["Solaris"]
+        assert titles(tags=["classic"], status="want") == ["Emma", "Solaris"]
+        assert titles(tags=["classic"], query="dun") == ["Dune"]
+        assert UserBook.objects.count_for_user(reader, tags=["classic"]) == (
+            self._exact_count(3)
+        )
+        assert UserBook.objects.count_for_user(reader, tags=["sci fi"]) == (
+            self._exact_count(2)
+        )
+
+    def test_a_tag_filter_pages_both_ways_and_its_cursors_keep_to_it(self, reader):
+        self._tagged(reader)
+        first = UserBook.objects.page_for_user(
+            reader, tags=["classic"], sort="title", limit=2
+        )
+        assert _titles(first) == ["Dune", "Emma"]
+        second = UserBook.objects.page_for_user(
+            reader, tags=["classic"], sort="title", limit=2, cursor=first.next_cursor
+        )
+        assert _titles(second) == ["Solaris"] and second.next_cursor is None
+        back = UserBook.objects.page_for_user(
+            reader, tags=["classic"], sort="title", limit=2, cursor=second.prev_cursor
+        )
+        assert _titles(back) == ["Dune", "Emma"]
+        with pytest.raises(InvalidCursor):
+            UserBook.objects.page_for_user(
+                reader, tags=["sci fi"], sort="title", cursor=first.next_cursor
+            )
+
+    def test_changing_tags_moves_the_book_in_and_out_of_the_filter(self, reader):
+        books = self._tagged(reader)
+        kim = books["Kim"]
+        UserBook.objects.update_for_user(
+            reader, kim.book_id, version=kim.version, changes={"tags": ["Classic"]}
+        )
+        page = UserBook.objects.page_for_user(reader, tags=["classic"], sort="title")
+        assert _titles(page) == ["Dune", "Emma", "Kim", "Solaris"]
+        stored = UserBook.objects.get_for_user(reader, kim.book_id)
+        assert (stored.tags, stored.tag_keys) == (["Classic"], "|classic|")
+        UserBook.objects.update_for_user(
+            reader, kim.book_id, version=stored.version, changes={"tags": []}
+        )
+        page = UserBook.objects.page_for_user(reader, tags=["classic"], sort="title")
+        assert _titles(page) == ["Dune", "Emma", "Solaris"]
+
+    def test_another_readers_tags_never_match(self, reader):
+        self._tagged(reader)
+        other = UserFactory()
+        UserBookFactory(user=other, book=BookFactory(title="Theirs"), tags=["classic"])
+        page = UserBook.objects.page_for_user(other, tags=["classic"])
+        assert _titles(page) == ["Theirs"]
+        mine = UserBook.objects.page_for_user(reader, tags=["classic"], sort="title")
+        assert "Theirs" not in _titles(mine)
+
 
 class TestOrmBackend(CatalogContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

@@ -199,3 +199,22 @@ def test_loans_are_copied_open_and_returned_and_read_back_on_aws(
     assert [x.person for x in Loan.objects.open_by_due(user, "lent", 5)] == ["Bob"]
     history = Loan.objects.for_book(user, back.book_id)
     assert [(x.person, x.returned_on) for x in history] == [("Ann", date(2026, 1, 20))]
+
+
+def test_tags_are_copied_filtered_on_aws_and_checked_for_parity(
+    aws_tables, settings, local_library
+):
+    reader = local_library[0]
+    tagged = [r for r in UserBook.objects.all() if r.user_id == reader.pk][:3]
+    for record in tagged:
+        UserBook.objects.filter(pk=record.pk).update(
+            tags=["Été", "to lend"], tag_keys="|été|to lend|"
+        )
+    assert "Parity check passed" in _run()
+    settings.CATALOG_BACKEND = DYNAMO_MODE["CATALOG_BACKEND"]
+    page = UserBook.objects.page_for_user(reader, tags=["ÉTÉ"], limit=50)
+    assert sorted(r.book_id for r in page.items) == sorted(r.book_id for r in tagged)
+    assert page.items[0].tags == ["Été", "to lend"]
+    UserBook._base_manager.filter(pk=tagged[0].pk).update(tags=["Été"])
+    report = dynamo_copy.check_parity()
+    assert report.mismatches == [f"user books {reader.pk}/{tagged[0].book_id}: differs"]

@@ -4,6 +4,12 @@ Records carry their book's sort and search keys (``listing_attributes``), the
 GSI keys of every list order, and per-status counters on the user's item in
 the Users table, kept in the same transaction as every add, remove or change
 of status. No operation scans.
+
+A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
+("|fantasy|sci fi|"); a tag filter is a ``contains(tag_keys, :t)`` test per
+tag in the listing Query's FilterExpression, read in bounded growing steps
+like a search (``listing``), so a page costs the same few calls whatever the
+library's size; its count is then unknown (None).
 """
 
 from decimal import Decimal
@@ -29,6 +35,8 @@ from catalog.backends.base import (
     StaleEdit,
     listing_fields,
     record_listing_fields,
+    tag_filter_keys,
+    with_tag_keys,
 )
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
@@ -115,6 +123,7 @@ class DynamoCatalogBackend(
         """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
         _forget_counts(user)
         now = timezone.now()
+        fields = with_tag_keys(fields)
         fields.setdefault("added_at", now)
         own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
         record = UserBook(user=user, book=book, **fields, **own)
@@ -217,9 +226,17 @@ class DynamoCatalogBackend(
         ]
 
     @staticmethod
-    def _listing(user: Any, status: str | None, query: str, sort: str) -> Listing:
+    def _listing(
+        user: Any, status: str | None, query: str, sort: str, tags: Any = ()
+    ) -> Listing:
         sort = sort if sort in SORTS else DEFAULT_SORT
-        return Listing(user.pk, status=status, sort=sort, words=search_words(query))
+        return Listing(
+            user.pk,
+            status=status,
+            sort=sort,
+            words=search_words(query),
+            tags=tag_filter_keys(tags),
+        )
 
     def _query_page(
         self,
@@ -227,6 +244,7 @@ class DynamoCatalogBackend(
         *,
         status: str | None = None,
         query: str = "",
+        tags: Any = (),
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -235,16 +253,21 @@ class DynamoCatalogBackend(
         return read_page(
             dynamodb.client(),
             _userbooks_table(),
-            self._listing(user, status, query, sort),
+            self._listing(user, status, query, sort, tags),
             cursor=cursor,
             limit=max(limit, 1),
         )
 
     def count_for_user(
-        self, user: Any, *, status: str | None = None, query: str = ""
+        self,
+        user: Any,
+        *,
+        status: str | None = None,
+        query: str = "",
+        tags: Any = (),
     ) -> int | None:
-        """Return the status counter's number; None for a search (unknown)."""
-        if self._listing(user, status, query, DEFAULT_SORT).words:
+        """Return the status counter's number; None for a search or tags (unknown)."""
+        if self._listing(user, status, query, DEFAULT_SORT, tags).filtered:
             return None
         return self.status_counts(user)[status or "all"]
 
@@ -279,6 +302,7 @@ class DynamoCatalogBackend(
         when it is gone.
         """
         _forget_counts(user)
+        changes = with_tag_keys(changes)
         current = self.get_userbook(user, key)
         if current.version != version:
             raise StaleEdit(current)

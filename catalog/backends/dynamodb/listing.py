@@ -18,19 +18,42 @@ from booklibrary.dynamodb import SORT_KEYS
 
 # Orders read newest or best first.
 DESCENDING = {"added", "rating"}
-# With a search, each Query reads this many items at first, then more each time.
+# With a search or a tag filter, each Query reads this many items at first,
+# then more each time.
 _FIRST_SEARCH_READ, _MAX_SEARCH_READ = 100, 1000
+# A filtered page reads at most this many times (1,500 items), then links on
+# from where it stopped: the next page reads on from there.
+MAX_FILTERED_QUERIES = 3
 
 
 class Listing:
-    """One listing (user, status, sort, search words) and how to query it."""
+    """One listing (user, status, sort, search words, tags) and how to query it.
+
+    ``tags`` are the stored-key substrings ("|fantasy|") every listed record's
+    ``tag_keys`` holds, filtered like search words.
+    """
 
     def __init__(
-        self, user_id: int, *, status: str | None, sort: str, words: list[str]
+        self,
+        user_id: int,
+        *,
+        status: str | None,
+        sort: str,
+        words: list[str],
+        tags: list[str] = (),
     ):
         self.user_id, self.status, self.sort, self.words = user_id, status, sort, words
+        self.tags = list(tags)
         self.sort_attr = SORT_KEYS[sort]
-        self.scope = f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
+        self.scope = (
+            f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
+            f":{''.join(self.tags)}"
+        )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the Query filters what it reads (its Limit then counts reads)."""
+        return bool(self.words or self.tags)
 
     def _partition(self) -> tuple[str, dict[str, str]]:
         if self.status:
@@ -49,14 +72,21 @@ class Listing:
             "ExpressionAttributeValues": {":p": value},
             "ScanIndexForward": self.sort not in DESCENDING,
         }
+        tests = []
         if self.words:
-            params["FilterExpression"] = " AND ".join(
-                f"contains(#search, :w{i})" for i in range(len(self.words))
-            )
+            tests += [f"contains(#search, :w{i})" for i in range(len(self.words))]
             params["ExpressionAttributeNames"]["#search"] = "search_text"
             params["ExpressionAttributeValues"].update(
                 {f":w{i}": {"S": word} for i, word in enumerate(self.words)}
             )
+        if self.tags:
+            tests += [f"contains(#tags, :t{i})" for i in range(len(self.tags))]
+            params["ExpressionAttributeNames"]["#tags"] = "tag_keys"
+            params["ExpressionAttributeValues"].update(
+                {f":t{i}": {"S": key} for i, key in enumerate(self.tags)}
+            )
+        if tests:
+            params["FilterExpression"] = " AND ".join(tests)
         return params
 
     def cursor_for(self, item: Item, *, backwards: bool = False, offset: int) -> str:
@@ -100,12 +130,18 @@ def _read(
     listing: Listing,
     start: Item | None,
     wanted: int,
-) -> list[Item]:
-    """Read up to ``wanted`` matching items from ``start`` in the params' direction."""
+) -> tuple[list[Item], Item | None]:
+    """Read up to ``wanted`` matching items from ``start`` in the params' direction.
+
+    Returns the items and, when a filtered listing stopped at its bound of
+    ``MAX_FILTERED_QUERIES`` calls before finding them all, the key to read on
+    from (else None): a page costs the same few calls whatever the library.
+    """
     read_size = _FIRST_SEARCH_READ
     items: list[Item] = []
+    calls = 0
     while True:
-        if listing.words:
+        if listing.filtered:
             # Limit counts items read, before the filter: read in growing steps.
             params["Limit"] = max(read_size, wanted - len(items))
             read_size = min(read_size * 4, _MAX_SEARCH_READ)
@@ -114,10 +150,13 @@ def _read(
         if start:
             params["ExclusiveStartKey"] = start
         answer = client.query(**params)
+        calls += 1
         items += answer.get("Items", [])
         start = answer.get("LastEvaluatedKey")
         if len(items) >= wanted or not start:
-            return items[:wanted]
+            return items[:wanted], None
+        if calls >= MAX_FILTERED_QUERIES:
+            return items, start
 
 
 def read_page(
@@ -130,20 +169,31 @@ def read_page(
     if backwards:
         params["ScanIndexForward"] = not params["ScanIndexForward"]
     start = listing.start_key(at.at) if at else None
-    items = _read(client, params, listing, start, limit + 1)
+    items, resume = _read(client, params, listing, start, limit + 1)
     more, items = len(items) > limit, items[:limit]
     if backwards:
         items.reverse()
-        offset = max(at.offset - len(items), 0) if more else 0
-        older, newer = more, True
+        offset = max(at.offset - len(items), 0) if more or resume else 0
+        older, newer = more or resume is not None, True
     else:
         offset = at.offset if at else 0
-        older, newer = at is not None, more
-    if not items:
-        return RawPage([], None, None, offset)
+        older, newer = at is not None, more or resume is not None
+    # Where the listing goes on past each end: from the item at that end, or
+    # from where a bounded read stopped (which is then past that end).
+    first = items[0] if items else None
+    last = items[-1] if items else None
+    if resume is not None and not more:
+        if backwards:
+            first = resume
+        else:
+            last = resume
     return RawPage(
         items,
-        listing.cursor_for(items[-1], offset=offset + len(items)) if newer else None,
-        listing.cursor_for(items[0], backwards=True, offset=offset) if older else None,
+        listing.cursor_for(last, offset=offset + len(items))
+        if newer and last
+        else None,
+        listing.cursor_for(first, backwards=True, offset=offset)
+        if older and first
+        else None,
         offset,
     )
