@@ -137,6 +137,10 @@ class UserBookManager(models.Manager):
         """Return the number of the user's books per status, plus "all"."""
         return _backend().status_counts(user)
 
+    def tag_counts(self, user) -> list[tuple[str, str, int]]:
+        """Return (shown form, key, records) for each of the user's tags, by name."""
+        return _backend().tag_counts(user)
+
     def update_for_user(
         self, user, key: str, *, version: int, changes: dict[str, Any]
     ) -> "UserBook":

@@ -6,6 +6,7 @@ whatever the storage. ``tests/catalog/test_backend_contract.py`` holds the
 contract every implementation must pass.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from catalog.tags import stored_fields as stored_tag_fields
 from catalog.tags import tag_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from datetime import date, datetime
 
     from accounts.models import User
@@ -173,6 +174,23 @@ def tag_filter_keys(tags: "list[str] | tuple[str, ...]") -> list[str]:
     return [f"|{key}|" for key in dict.fromkeys(tag_key(t) for t in tags) if key]
 
 
+def count_tags(tag_lists: "Iterable[list[str]]") -> list[tuple[str, str, int]]:
+    """Return (shown form, key, records) for the tags in these lists, by name.
+
+    A tag typed in several forms ("Sci fi", "sci fi") is shown in its most
+    used form (the first in order of names on a tie).
+    """
+    forms: dict[str, Counter] = {}
+    for tags in tag_lists:
+        for tag in dict.fromkeys(tags or []):
+            forms.setdefault(tag_key(tag), Counter())[tag] += 1
+    rows = []
+    for key, seen in forms.items():
+        shown = min(seen, key=lambda form: (-seen[form], form))
+        rows.append((shown, key, seen.total()))
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
 def record_listing_fields(record: "UserBook") -> dict[str, str]:
     """Return the sort and search keys of one record, its own values counted."""
     return listing_fields(record.book, record.corrections, record.provisional)
@@ -317,6 +335,10 @@ class CatalogBackend:
 
     def status_counts(self, user: "User") -> dict[str, int]:
         """Return the number of the user's books per status, plus "all"."""
+        raise NotImplementedError
+
+    def tag_counts(self, user: "User") -> list[tuple[str, str, int]]:
+        """Return (shown form, key, records) for each of the user's tags, by name."""
         raise NotImplementedError
 
     def update_userbook(

@@ -19,6 +19,7 @@ from catalog.backends.base import (
     CatalogBackend,
     Page,
     StaleEdit,
+    count_tags,
     fold,
     listing_fields,
     metadata_attempt_fields,
@@ -230,6 +231,15 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         counts.update(dict(rows))
         counts["all"] = sum(counts[s.value] for s in ReadingStatus)
         return counts
+
+    def tag_counts(self, user) -> list[tuple[str, str, int]]:
+        """One query: the tag lists of the user's tagged records."""
+        lists = (
+            UserBook._base_manager.filter(user=user)
+            .exclude(tag_keys="")
+            .values_list("tags", flat=True)
+        )
+        return count_tags(lists)
 
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]

@@ -589,6 +589,24 @@ class CatalogContract:
             self._exact_count(2)
         )
 
+    def test_tag_counts_are_the_readers_own_by_name_in_their_most_used_form(
+        self, reader
+    ):
+        self._tagged(reader)
+        other = UserFactory()
+        UserBookFactory(user=other, book=BookFactory(), tags=["Classic", "Other"])
+        assert UserBook.objects.tag_counts(reader) == [
+            ("Classic", "classic", 3),
+            ("Sci Fi", "sci fi", 2),
+            ("sci-fi", "sci-fi", 1),
+            ("Été", "été", 1),
+        ]
+        assert UserBook.objects.tag_counts(other) == [
+            ("Classic", "classic", 1),
+            ("Other", "other", 1),
+        ]
+        assert UserBook.objects.tag_counts(UserFactory()) == []
+
     def test_a_tag_filter_pages_both_ways_and_its_cursors_keep_to_it(self, reader):
         self._tagged(reader)
         first = UserBook.objects.page_for_user(
