@@ -49,6 +49,9 @@ from catalog.services.removal import (
 )
 from catalog.services.tagging import (
     BulkTagResult,
+    TagChangeResult,
+    tag_delete,
+    tag_rename,
     userbook_set_tags,
     userbooks_tag,
 )
@@ -66,6 +69,7 @@ __all__ = [
     "Removal",
     "Restored",
     "SweepResult",
+    "TagChangeResult",
     "UndoExpired",
     "UndoUnavailable",
     "UndoUnknown",
@@ -86,6 +90,8 @@ __all__ = [
     "quick_unsign",
     "removal_undo",
     "removals_clean_expired",
+    "tag_delete",
+    "tag_rename",
     "userbook_add",
     "userbook_add_manual",
     "userbook_add_many",

@@ -114,3 +114,133 @@ def _retag(user, record, adding, removing, result: BulkTagResult) -> None:
         result.changed.append(saved)
         return
     result.skipped.append(record)
+
+
+# A rename or delete changes at most this many records in one request; the
+# reader is told how many still carry the tag and sends the form again.
+TAG_CHANGE_BATCH = 200
+# Records read per listing page while gathering the ones that carry a tag.
+_GATHER_PAGE = 100
+
+
+@dataclass
+class TagChangeResult:
+    """What a rename or delete of one tag across the library did."""
+
+    # The tag as it is now shown ("" after a delete).
+    name: str
+    changed: list[UserBook] = field(default_factory=list)
+    # Records that kept changing elsewhere: left as they were.
+    skipped: list[UserBook] = field(default_factory=list)
+    # True when more than ``TAG_CHANGE_BATCH`` records carried the tag: the
+    # rest still carry it; the same change again continues with them.
+    more: bool = False
+
+
+def _one_tag(text: Any, field_name: str) -> str:
+    """Return one typed tag, tidied, or raise ``ValidationError``."""
+    typed = text if isinstance(text, str) else ""
+    if tagging.SEPARATOR in typed:
+        raise ValidationError(
+            {field_name: ["A tag cannot hold a comma; type one tag and save again."]}
+        )
+    tag = tagging.tidy(typed)
+    if not tag:
+        raise ValidationError({field_name: ["Type the tag's new name."]})
+    message = tagging.check_tag(tag)
+    if message:
+        raise ValidationError({field_name: [message]})
+    return tag
+
+
+def _carrying(user, tag: str, changes) -> tuple[list[UserBook], bool]:
+    """Return up to ``TAG_CHANGE_BATCH`` records carrying ``tag`` that ``changes``
+    would change, and whether more would be changed."""
+    found: list[UserBook] = []
+    cursor = None
+    while True:
+        page = UserBook.objects.page_for_user(
+            user, tags=[tag], sort="title", cursor=cursor, limit=_GATHER_PAGE
+        )
+        found += [r for r in page.items if changes(r)]
+        cursor = page.next_cursor
+        if len(found) > TAG_CHANGE_BATCH:
+            return found[:TAG_CHANGE_BATCH], True
+        if cursor is None:
+            return found, False
+
+
+def _renamed(tags: list[str], key: str, new: str | None) -> list[str]:
+    """Return ``tags`` with the tag ``key`` replaced by ``new`` in its place.
+
+    With ``new`` None the tag is taken off; a ``new`` the record already has
+    (another tag with its key) is kept where it was: the two become one.
+    """
+    new_key = tagging.tag_key(new) if new is not None else None
+    holds_new = (
+        new_key is not None
+        and new_key != key
+        and any(tagging.tag_key(t) == new_key for t in tags)
+    )
+    result = []
+    for tag in tags:
+        if tagging.tag_key(tag) != key:
+            result.append(tag)
+        elif new is not None and not holds_new:
+            result.append(new)
+    return result
+
+
+def _change_tag(user, tag: str, new: str | None) -> TagChangeResult:
+    key = tagging.tag_key(tag)
+    records, more = _carrying(
+        user, tag, lambda record: _renamed(record.tags, key, new) != record.tags
+    )
+    result = TagChangeResult(name=new or "", more=more)
+    for record in records:
+        for _ in range(_ATTEMPTS):
+            wanted = _renamed(record.tags, key, new)
+            if wanted == record.tags:
+                break
+            try:
+                result.changed.append(
+                    _write(user, record.book_id, record, {"tags": wanted})
+                )
+            except StaleEdit as exc:
+                record = exc.current
+                continue
+            except UserBook.DoesNotExist:
+                pass
+            break
+        else:
+            result.skipped.append(record)
+    return result
+
+
+def tag_rename(*, user, tag: Any, new_name: Any) -> TagChangeResult:
+    """Rename one of the reader's tags on every record that carries it.
+
+    Renaming to a tag the reader has already merges the two: a record with
+    both keeps one, where the other was. Each record keeps its other tags.
+    Raises ``ValidationError`` (field "name") for a new name a typed tag could
+    not have, (field "tag") for no tag given. Changes at most
+    ``TAG_CHANGE_BATCH`` records; ``more`` says the same rename should be sent
+    again for the rest.
+    """
+    old = tagging.tidy(tag) if isinstance(tag, str) else ""
+    if not old:
+        raise ValidationError({"tag": ["Choose a tag to rename."]})
+    new = _one_tag(new_name, "name")
+    return _change_tag(user, old, new)
+
+
+def tag_delete(*, user, tag: Any) -> TagChangeResult:
+    """Take one of the reader's tags off every record that carries it.
+
+    Each record keeps its other tags. Changes at most ``TAG_CHANGE_BATCH``
+    records; ``more`` says the same delete should be sent again for the rest.
+    """
+    old = tagging.tidy(tag) if isinstance(tag, str) else ""
+    if not old:
+        raise ValidationError({"tag": ["Choose a tag to delete."]})
+    return _change_tag(user, old, None)
