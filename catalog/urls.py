@@ -35,4 +35,8 @@ urlpatterns = [
     path("books/<str:key>/return/", views.book_return, name="book-return"),
     path("loans/", views.loans_page, name="loans"),
     path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
+    path("tags/", views.tags_page, name="tags"),
+    path("tags/names/", views.tag_names, name="tag-names"),
+    path("tags/rename/", views.tag_rename, name="tag-rename"),
+    path("tags/delete/", views.tag_delete, name="tag-delete"),
 ]

@@ -53,6 +53,7 @@ QUERIES = {
     "catalog:book-add": ["", f"?isbn={UNKNOWN_ISBN}", "?mode=manual"],
     "catalog:add-search": ["?q=dune"],
     "catalog:add-scanner": ["?status=read"],
+    "catalog:tag-delete": ["", "?tag=classic"],
     "catalog:add-found": ["?isbns={key},{failed}", f"?isbns={UNKNOWN_ISBN}"],
 }
 

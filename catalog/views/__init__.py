@@ -25,6 +25,7 @@ from catalog.views.listing import books_set_status, library_view
 from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
+from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
 from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
@@ -56,5 +57,9 @@ __all__ = [
     "library_view",
     "loans_page",
     "search",
+    "tag_delete",
+    "tag_names",
+    "tag_rename",
+    "tags_page",
     "undo_remove",
 ]
