@@ -73,6 +73,9 @@ def _seed(tmp_path) -> Seed:
     )
     for n in range(6):
         own(900010 + n)
+    tagged = [isbn13_for(900010 + n) for n in range(3)]
+    services.userbooks_tag(user=reader, book_keys=tagged, add=["Summer reading"])
+    services.userbooks_tag(user=reader, book_keys=tagged[:1], add=["Classic"])
     pending = own(900002, metadata_status=MetadataStatus.PENDING)
     not_found = own(900003, metadata_status=MetadataStatus.NOT_FOUND, title="")
     conflicted = own(900004)
@@ -175,6 +178,12 @@ def _select_two(page: Page, seed: Seed) -> None:
     boxes.nth(1).check()
     expect(page.locator("#bulk-form")).to_have_class(re.compile(r"\bbulk-active\b"))
     expect(page.locator("#bulk-count")).to_have_text("2 books selected")
+
+
+def _refuse_a_tag_name(page: Page, seed: Seed) -> None:
+    page.get_by_label("New name for “Classic”").fill("a|b")
+    page.locator("#rename-form-1").get_by_role("button", name="Rename").click()
+    expect(page.locator("#rename-1-error")).to_be_visible()
 
 
 def _remove_a_book(page: Page, seed: Seed) -> None:
@@ -334,6 +343,19 @@ VISITS = [
     Visit("book, details pending", "reader", lambda s: s.pending.get_absolute_url()),
     Visit("book, lent out", "reader", lambda s: s.extra["lent"].get_absolute_url()),
     Visit("loans", "reader", lambda s: reverse("catalog:loans")),
+    Visit("tags", "reader", lambda s: reverse("catalog:tags")),
+    Visit(
+        "tags, a rename refused",
+        "reader",
+        lambda s: reverse("catalog:tags"),
+        _refuse_a_tag_name,
+    ),
+    Visit(
+        "tags, a delete to confirm",
+        "reader",
+        lambda s: reverse("catalog:tag-delete") + "?tag=Classic",
+    ),
+    Visit("tags, none yet", "newcomer", lambda s: reverse("catalog:tags")),
     Visit(
         "book, details not found", "reader", lambda s: s.not_found.get_absolute_url()
     ),

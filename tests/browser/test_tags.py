@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from catalog import services
 from catalog.models import UserBook
 from tests.factories import BookFactory, UserBookFactory, UserFactory
 
@@ -62,3 +63,19 @@ def test_tags_typed_on_the_book_page_show_on_its_card(page, reader):
     page.goto("/books/?tag=ÉTÉ")
     expect(_cards(page)).to_have_count(1)
     expect(_cards(page).first).to_contain_text("Book 01")
+
+
+def test_rename_a_tag_on_the_tags_page_and_filter_by_the_new_name(page, reader):
+    keys = [r.book_id for r in UserBook.objects.page_for_user(reader, limit=3).items]
+    services.userbooks_tag(user=reader, book_keys=keys, add=["Sumer"])
+    page.goto("/books/")
+    page.get_by_role("link", name="Tags", exact=True).click()
+    expect(page.get_by_role("heading", name="Your tags")).to_be_visible()
+    expect(page.locator("#tag-rows")).to_contain_text("Sumer 3 books")
+    page.get_by_label("New name for “Sumer”").fill("Summer")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_text("Renamed “Sumer” to “Summer” on 3 books.")).to_be_visible()
+    page.get_by_role("link", name="Books tagged “Summer”").click()
+    expect(_cards(page)).to_have_count(3)
+    expect(page.locator("#tag-filter")).to_contain_text("Summer")
+    assert "tag=Summer" in page.url
