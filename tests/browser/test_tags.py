@@ -79,3 +79,16 @@ def test_rename_a_tag_on_the_tags_page_and_filter_by_the_new_name(page, reader):
     expect(_cards(page)).to_have_count(3)
     expect(page.locator("#tag-filter")).to_contain_text("Summer")
     assert "tag=Summer" in page.url
+
+
+def test_the_book_page_tags_field_suggests_the_readers_tags(page, reader):
+    first, second = UserBook.objects.page_for_user(reader, limit=2).items
+    services.userbook_set_tags(user=reader, book_key=first.book_id, tags="Owned, Été")
+    page.goto(f"/books/{second.book_id}/")
+    expect(page.locator("#tag-names option")).to_have_count(0)
+    page.locator("#id_tags").focus()
+    expect(page.locator("#tag-names option")).to_have_count(2)
+    values = page.locator("#tag-names option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert values == ["Owned", "Été"]
