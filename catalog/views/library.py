@@ -77,6 +77,7 @@ def book_list(request):
     cursor = request.GET.get("cursor") or None
     tags = listing.tags_from_query(request.GET)
     lookup = {"status": status or None, "query": query, "tags": tags, "sort": sort}
+    lookup["location"] = listing.location_from_query(request.GET)
     on_loan = request.GET.get("loan") == "out"
     try:
         page = (
@@ -106,7 +107,11 @@ def book_list(request):
         len(page.items)
         if on_loan
         else UserBook.objects.count_for_user(
-            request.user, status=lookup["status"], query=query, tags=tags
+            request.user,
+            status=lookup["status"],
+            query=query,
+            tags=tags,
+            location=lookup["location"],
         )
     )
     context = {
