@@ -142,9 +142,9 @@ class UserBookManager(models.Manager):
         """Return the number of the user's books per status, plus "all"."""
         return _backend().status_counts(user)
 
-    def location_counts(self, user):
+    def location_counts(self, user, *, reads: int | None = None):
         """Return the user's locations and their counts (``LocationCounts``)."""
-        return _backend().location_counts(user)
+        return _backend().location_counts(user, reads=reads)
 
     def update_for_user(
         self, user, key: str, *, version: int, changes: dict[str, Any]

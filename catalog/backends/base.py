@@ -342,11 +342,15 @@ class CatalogBackend:
         """Return the number of the user's books per status, plus "all"."""
         raise NotImplementedError
 
-    def location_counts(self, user: "User") -> "LocationCounts":
+    def location_counts(
+        self, user: "User", *, reads: int | None = None
+    ) -> "LocationCounts":
         """Return the user's locations with how many records each holds.
 
         Locations equal but for case are one, shown as one of its records has
         it; records without a location are not counted. Ordered by location.
+        ``reads`` bounds the calls of a backend that reads records in steps
+        (a suggestion list needs one); the ORM counts in one query anyway.
         """
         raise NotImplementedError
 

@@ -234,7 +234,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
     ):
         return self._matching(user, status, query, tags, location).count()
 
-    def location_counts(self, user) -> LocationCounts:
+    def location_counts(self, user, *, reads: int | None = None) -> LocationCounts:
         rows = (
             self._records(user)
             .exclude(location_key="")

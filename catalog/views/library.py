@@ -22,6 +22,7 @@ from catalog.forms import (
 )
 from catalog.models import ReadingStatus, UserBook
 from catalog.views import added, listing, loans, removal, tags
+from catalog.views.locations import location_suggestions
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -176,6 +177,7 @@ def book_add(request):
         "mode": mode,
         "existing": existing,
         "already": added.already(existing) if existing else "",
+        **location_suggestions(request.user),
     }
     return render(request, "catalog/book_add.html", context)
 
@@ -294,6 +296,7 @@ def book_detail(request, key: str):
         ),
         **loans.book_loans_context(request.user, record),
         **tags.book_tags_context(record),
+        **location_suggestions(request.user),
     }
     return render(request, "catalog/book_detail.html", context)
 

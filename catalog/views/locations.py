@@ -25,6 +25,12 @@ class RenameLocationForm(forms.Form):
     )
 
 
+def location_suggestions(user) -> dict:
+    """The reader's locations a location field suggests (one read at most)."""
+    counted = UserBook.objects.location_counts(user, reads=1)
+    return {"reader_locations": [shown for shown, _, _ in counted.locations]}
+
+
 def _books(count: int) -> str:
     return "1 book" if count == 1 else f"{count} books"
 

@@ -149,3 +149,35 @@ def test_a_rename_needs_the_csrf_token_and_a_login(user):
     )
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     assert _location(user, record) == "Hall"
+
+
+def test_the_book_and_add_forms_suggest_the_readers_locations(user_client, user):
+    record = _record(user, "Dune", location="Study shelf")
+    _record(UserFactory(), "Theirs", location="Their cellar")
+    for url in (
+        reverse("catalog:book-detail", kwargs={"key": record.book_id}),
+        reverse("catalog:book-add"),
+    ):
+        html = user_client.get(url).content.decode()
+        assert 'list="reader-locations"' in html, url
+        assert '<datalist id="reader-locations">' in html, url
+        assert '<option value="Study shelf">' in html, url
+        assert "Their cellar" not in html, url
+
+
+def test_a_location_typed_on_the_add_form_is_kept_as_typed(user_client, user):
+    _record(user, "Dune", location="Study shelf")
+    book = BookFactory(title="Emma")
+    response = user_client.post(
+        reverse("catalog:book-add"),
+        {
+            "mode": "isbn",
+            "isbn-isbn": book.isbn13,
+            "isbn-status": "want",
+            "isbn-owned": "on",
+            "isbn-location": "A new  place",
+        },
+    )
+    assert response.status_code == 302
+    stored = UserBook.objects.get_for_user(user, book.pk)
+    assert (stored.location, stored.location_key) == ("A new place", "a new place")

@@ -284,13 +284,15 @@ class DynamoCatalogBackend(
             return None
         return self.status_counts(user)[status or "all"]
 
-    def location_counts(self, user: Any) -> LocationCounts:
+    def location_counts(self, user: Any, *, reads: int | None = None) -> LocationCounts:
         """Count the user's locations from their records' ``location`` attributes.
 
         One Query of the user's partition, projecting the location only, read
-        in at most ``LOCATION_QUERIES`` calls of ``LOCATION_READ`` items: a
-        larger library is counted among its first records (``complete`` is
-        then False). Used by the locations page, not by the library's pages.
+        in at most ``reads`` (else ``LOCATION_QUERIES``) calls of
+        ``LOCATION_READ`` items: a larger library is counted among its first
+        records (``complete`` is then False). Used by the locations page (five
+        calls at most) and the location suggestions of the book and add pages
+        (one), never by the library's listing.
         """
         params: dict[str, Any] = {
             "TableName": _userbooks_table(),
@@ -301,7 +303,7 @@ class DynamoCatalogBackend(
             "Limit": LOCATION_READ,
         }
         found: dict[str, list] = {}
-        for _ in range(LOCATION_QUERIES):
+        for _ in range(reads or LOCATION_QUERIES):
             answer = dynamodb.client().query(**params)
             for item in answer.get("Items", []):
                 shown = item.get("location", {}).get("S", "")
