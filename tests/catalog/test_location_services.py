@@ -101,3 +101,13 @@ def test_renaming_a_location_nobody_uses_changes_nothing(user):
     result = services.location_rename(user=user, old="Cellar", new="Attic")
     assert result.changed == [] and result.skipped == []
     assert _location(user, record) == ("Hall", "hall")
+
+
+def test_an_undone_removal_keeps_the_book_in_its_locations_filter(user):
+    record = _record(user, location="Hall  Shelf")
+    receipt = services.userbook_remove(user=user, book_key=record.book_id)
+    assert _counts(user) == {}
+    services.removal_undo(user=user, token=receipt.token)
+    page = UserBook.objects.page_for_user(user, location="hall shelf")
+    assert [r.book_id for r in page.items] == [record.book_id]
+    assert _counts(user) == {"hall shelf": 1}
