@@ -64,6 +64,8 @@ class ShelfFieldsMixin(forms.Form):
     location = forms.CharField(
         max_length=200,
         required=False,
+        # Suggests the reader's locations (templates/includes/location_datalist.html).
+        widget=forms.TextInput(attrs={"list": "reader-locations"}),
         help_text="Where it stands, e.g. Study, shelf 2.",
     )
 

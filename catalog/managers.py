@@ -103,6 +103,7 @@ class UserBookManager(models.Manager):
         status: str | None = None,
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
+        location: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -113,6 +114,7 @@ class UserBookManager(models.Manager):
             status=status,
             query=query,
             tags=tags,
+            location=location,
             sort=sort,
             cursor=cursor,
             limit=limit,
@@ -125,9 +127,12 @@ class UserBookManager(models.Manager):
         status: str | None = None,
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
+        location: str = "",
     ) -> int | None:
         """Return how many books that listing holds, or None if not known cheaply."""
-        return _backend().count_for_user(user, status=status, query=query, tags=tags)
+        return _backend().count_for_user(
+            user, status=status, query=query, tags=tags, location=location
+        )
 
     def pages_for_user(self, user, lookups: list[dict[str, Any]]) -> list[Page]:
         """Return one page per lookup, read together where the backend can."""
@@ -140,6 +145,10 @@ class UserBookManager(models.Manager):
     def tag_counts(self, user) -> list[tuple[str, str, int]]:
         """Return (shown form, key, records) for each of the user's tags, by name."""
         return _backend().tag_counts(user)
+
+    def location_counts(self, user, *, reads: int | None = None):
+        """Return the user's locations and their counts (``LocationCounts``)."""
+        return _backend().location_counts(user, reads=reads)
 
     def update_for_user(
         self, user, key: str, *, version: int, changes: dict[str, Any]

@@ -178,6 +178,9 @@ class UserBook(models.Model):
     # between bars ("|fantasy|sci fi|") that a listing filters on.
     tags = models.JSONField(default=list, blank=True)
     tag_keys = models.TextField(blank=True, editable=False)
+    # The location's key (``catalog.locations``): what a location filter and
+    # the reader's list of locations compare.
+    location_key = models.CharField(max_length=200, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()
@@ -198,6 +201,7 @@ class UserBook(models.Model):
             models.Index(fields=["user", "sort_title", "id"], name="ub_user_title"),
             models.Index(fields=["user", "sort_author", "id"], name="ub_user_author"),
             models.Index(fields=["user", "status"], name="ub_user_status"),
+            models.Index(fields=["user", "location_key"], name="ub_user_location"),
         ]
 
     def __str__(self) -> str:

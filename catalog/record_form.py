@@ -67,6 +67,8 @@ class UserBookForm(forms.Form):
     finished_on = forms.DateField(required=False, widget=_DATE)
     location = forms.CharField(
         required=False,
+        # Suggests the reader's locations (templates/includes/location_datalist.html).
+        widget=forms.TextInput(attrs={"list": "reader-locations"}),
         help_text=f"Where it stands, e.g. Study, shelf 2 (up to "
         f"{records.LOCATION_MAX_CHARS} characters).",
     )

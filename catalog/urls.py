@@ -34,6 +34,7 @@ urlpatterns = [
     path("books/<str:key>/borrow/", views.book_borrow, name="book-borrow"),
     path("books/<str:key>/return/", views.book_return, name="book-return"),
     path("loans/", views.loans_page, name="loans"),
+    path("locations/", views.locations_page, name="locations"),
     path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
     path("tags/", views.tags_page, name="tags"),
     path("tags/names/", views.tag_names, name="tag-names"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from booklibrary import dynamo_utils, dynamodb
 from catalog.backends.base import listing_fields
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
+from catalog.locations import stored_fields as location_fields
 from catalog.models import Book, MetadataStatus, UserBook
 from catalog.tags import stored_fields
 from tests.factories import isbn13_for
@@ -33,10 +34,13 @@ def dynamo_book(n: int, **fields) -> Book:
     )
 
 
-def fill_dynamo_library(user, count: int, tags_for=None) -> list[Book]:
+def fill_dynamo_library(
+    user, count: int, tags_for=None, location_for=None
+) -> list[Book]:
     """Store ``count`` books and the user's records of them in batches of 25.
 
-    ``tags_for(n)``, when given, returns the tags of the n-th record.
+    ``tags_for(n)``, when given, returns the tags of the n-th record, and
+    ``location_for(n)`` its location.
     """
     now = timezone.now()
     books = [dynamo_book(n) for n in range(count)]
@@ -50,6 +54,7 @@ def fill_dynamo_library(user, count: int, tags_for=None) -> list[Book]:
             updated_at=now,
             **listing_fields(book),
             **stored_fields(tags_for(n) if tags_for else []),
+            **location_fields(location_for(n) if location_for else ""),
         )
         for n, book in enumerate(books)
     ]

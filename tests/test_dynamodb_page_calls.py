@@ -29,10 +29,12 @@ PAGES = {
     # Copies on loan: the open loans (Query); none here, so no batch follows
     # (tests/catalog/test_loan_page_cost.py counts it with loans).
     "/books/?loan=out": ["Query"],
-    "/books/add/": [],
+    # The reader's locations the location field suggests (one Query).
+    "/books/add/": ["Query"],
     "/profile/": [],
-    # The record and its book together, then the copy's loans.
-    "detail": ["BatchGetItem", "Query"],
+    # The record and its book together, then the copy's loans, then the
+    # reader's locations the location field suggests.
+    "detail": ["BatchGetItem", "Query", "Query"],
     # Paging on from the first page and back again: the same Query and batch.
     "next": LIBRARY_CALLS,
     "previous": LIBRARY_CALLS,

@@ -47,6 +47,7 @@ QUERIES = {
         "?cursor=bogus",
         "?loan=out",
         "?tag=classic&tag=Été",
+        "?location=Study%20shelf&status=want",
     ],
     "catalog:book-cards": ["?keys={key},{failed}"],
     "catalog:book-lookup": ["?isbn={key}", "?isbn={failed}", f"?isbn={UNKNOWN_ISBN}"],

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalog.locations import location_key
 from catalog.search import fold, isbn_words, search_key
 from catalog.shown import COVER_FIELDS, ShownBook
 from catalog.tags import stored_fields as stored_tag_fields
@@ -169,6 +170,25 @@ def with_tag_keys(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, **stored_tag_fields(fields["tags"] or [])}
 
 
+@dataclass
+class LocationCounts:
+    """A reader's locations: (location, key, count) triples, by location.
+
+    ``complete`` is False when the backend counted only the first records it
+    could read at a bounded cost (then the page says so).
+    """
+
+    locations: list[tuple[str, str, int]]
+    complete: bool = True
+
+
+def with_location_key(fields: dict[str, Any]) -> dict[str, Any]:
+    """Return record fields with ``location_key`` following ``location`` when given."""
+    if "location" not in fields:
+        return dict(fields)
+    return {**fields, "location_key": location_key(fields["location"] or "")}
+
+
 def tag_filter_keys(tags: "list[str] | tuple[str, ...]") -> list[str]:
     """Return the stored-key substrings ("|fantasy|") a tag filter looks for."""
     return [f"|{key}|" for key in dict.fromkeys(tag_key(t) for t in tags) if key]
@@ -293,6 +313,7 @@ class CatalogBackend:
         status: str | None = None,
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
+        location: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -302,6 +323,7 @@ class CatalogBackend:
         ``query`` matches title, subtitle, authors or ISBN, ignoring case,
         accents and punctuation, an ISBN in any form (``catalog.search``).
         ``tags`` keeps the records that have every one of them (case ignored).
+        ``location`` keeps the records at that location (case ignored).
         ``cursor`` comes from another page's ``next_cursor`` or
         ``prev_cursor`` of the same listing; an invalid one raises
         ``booklibrary.cursors.InvalidCursor``. Each page costs the same few
@@ -316,6 +338,7 @@ class CatalogBackend:
         status: str | None = None,
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
+        location: str = "",
     ) -> int | None:
         """Return how many of the user's books ``page_for_user`` would list.
 
@@ -339,6 +362,18 @@ class CatalogBackend:
 
     def tag_counts(self, user: "User") -> list[tuple[str, str, int]]:
         """Return (shown form, key, records) for each of the user's tags, by name."""
+        raise NotImplementedError
+
+    def location_counts(
+        self, user: "User", *, reads: int | None = None
+    ) -> "LocationCounts":
+        """Return the user's locations with how many records each holds.
+
+        Locations equal but for case are one, shown as one of its records has
+        it; records without a location are not counted. Ordered by location.
+        ``reads`` bounds the calls of a backend that reads records in steps
+        (a suggestion list needs one); the ORM counts in one query anyway.
+        """
         raise NotImplementedError
 
     def update_userbook(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, ProtectedError, Q, Value
+from django.db.models import Count, F, Min, ProtectedError, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from catalog.backends.base import (
     AlreadyInLibrary,
     BookInUse,
     CatalogBackend,
+    LocationCounts,
     Page,
     StaleEdit,
     count_tags,
@@ -25,10 +26,12 @@ from catalog.backends.base import (
     metadata_attempt_fields,
     record_listing_fields,
     tag_filter_keys,
+    with_location_key,
     with_tag_keys,
 )
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
+from catalog.locations import location_key
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from catalog.search import search_words
 
@@ -122,7 +125,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         )
 
     def add_userbook(self, user, book: Book, **fields: Any) -> UserBook:
-        fields = with_tag_keys(fields)
+        fields = with_location_key(with_tag_keys(fields))
         own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
         record = UserBook(user=user, book=book, **fields, **own)
         try:
@@ -143,9 +146,11 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
             return {}
         return {r.book_id: r for r in self._records(user).filter(book_id__in=keys)}
 
-    def _matching(self, user, status: str | None, query: str, tags=()):
+    def _matching(self, user, status: str | None, query: str, tags=(), location=""):
         """The user's records a listing shows, before its order."""
         records = self._records(user)
+        if location_key(location):
+            records = records.filter(location_key=location_key(location))
         if status:
             records = records.filter(status=status)
         for word in search_words(query):
@@ -161,17 +166,21 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         status: str | None = None,
         query: str = "",
         tags=(),
+        location: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
     ) -> Page:
         sort = sort if sort in SORTS else DEFAULT_SORT
         column, descending = _ORDERINGS[sort]
-        records = self._matching(user, status, query, tags).annotate(
+        records = self._matching(user, status, query, tags, location).annotate(
             rating_key=Coalesce("rating", Value(Decimal(0)))
         )
         tagged = "".join(tag_filter_keys(tags))
-        scope = f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}:{tagged}"
+        scope = (
+            f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}:{tagged}"
+            f":{location_key(location)}"
+        )
         at = cursors.decode_page(cursor, scope=scope) if cursor else None
         backwards = bool(at and at.backwards)
         # Read backwards by reversing the order: the page before a position is
@@ -216,9 +225,27 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         )
 
     def count_for_user(
-        self, user, *, status: str | None = None, query: str = "", tags=()
+        self,
+        user,
+        *,
+        status: str | None = None,
+        query: str = "",
+        tags=(),
+        location: str = "",
     ):
-        return self._matching(user, status, query, tags).count()
+        return self._matching(user, status, query, tags, location).count()
+
+    def location_counts(self, user, *, reads: int | None = None) -> LocationCounts:
+        rows = (
+            self._records(user)
+            .exclude(location_key="")
+            .values("location_key")
+            .annotate(shown=Min("location"), count=Count("pk"))
+            .order_by("location_key")
+        )
+        return LocationCounts(
+            [(row["shown"], row["location_key"], row["count"]) for row in rows]
+        )
 
     def status_counts(self, user) -> dict[str, int]:
         counts = {s.value: 0 for s in ReadingStatus}
@@ -244,7 +271,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]
     ) -> UserBook:
-        changes = with_tag_keys(changes)
+        changes = with_location_key(with_tag_keys(changes))
         if {"corrections", "provisional"} & set(changes):
             current = self.get_userbook(user, key)
             changes = {

@@ -13,6 +13,7 @@ from catalog.backends.base import (
     listing_fields,
     own_cover_files,
 )
+from catalog.locations import location_key
 from catalog.models import RemovedRecords, UserBook
 
 
@@ -101,6 +102,8 @@ class OrmRemovals:
             record.book, record.corrections, record.provisional
         ).items():
             setattr(record, name, value)
+        # Held before locations had keys, perhaps: filtered by location as now.
+        record.location_key = location_key(record.location)
         if UserBook._base_manager.filter(pk=record.pk).exists():
             record.pk = None  # a rare id taken meanwhile: the record gets a new one
         try:

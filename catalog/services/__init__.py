@@ -21,6 +21,7 @@ from catalog.services.library import (
 )
 from catalog.services.loan_reminders import ReminderResult, loans_send_reminders
 from catalog.services.loans import loan_borrow, loan_lend, loan_return, loan_update
+from catalog.services.locations import LocationRenamed, location_rename
 from catalog.services.metadata import (
     MetadataUnavailable,
     SweepResult,
@@ -63,6 +64,7 @@ __all__ = [
     "Corrected",
     "CorrectionConflict",
     "EditConflict",
+    "LocationRenamed",
     "MetadataUnavailable",
     "QuickSnapshot",
     "ReminderResult",
@@ -86,6 +88,7 @@ __all__ = [
     "loan_return",
     "loan_update",
     "loans_send_reminders",
+    "location_rename",
     "quick_sign",
     "quick_unsign",
     "removal_undo",

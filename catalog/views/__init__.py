@@ -23,6 +23,7 @@ from catalog.views.library import (
 )
 from catalog.views.listing import books_set_status, library_view
 from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
+from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
 from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
@@ -56,6 +57,7 @@ __all__ = [
     "home",
     "library_view",
     "loans_page",
+    "locations_page",
     "search",
     "tag_delete",
     "tag_names",

@@ -22,6 +22,7 @@ from catalog.forms import (
 )
 from catalog.models import ReadingStatus, UserBook
 from catalog.views import added, listing, loans, removal, tags
+from catalog.views.locations import location_suggestions
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -77,6 +78,7 @@ def book_list(request):
     cursor = request.GET.get("cursor") or None
     tags = listing.tags_from_query(request.GET)
     lookup = {"status": status or None, "query": query, "tags": tags, "sort": sort}
+    lookup["location"] = listing.location_from_query(request.GET)
     on_loan = request.GET.get("loan") == "out"
     try:
         page = (
@@ -106,7 +108,11 @@ def book_list(request):
         len(page.items)
         if on_loan
         else UserBook.objects.count_for_user(
-            request.user, status=lookup["status"], query=query, tags=tags
+            request.user,
+            status=lookup["status"],
+            query=query,
+            tags=tags,
+            location=lookup["location"],
         )
     )
     context = {
@@ -171,6 +177,7 @@ def book_add(request):
         "mode": mode,
         "existing": existing,
         "already": added.already(existing) if existing else "",
+        **location_suggestions(request.user),
     }
     return render(request, "catalog/book_add.html", context)
 
@@ -289,6 +296,7 @@ def book_detail(request, key: str):
         ),
         **loans.book_loans_context(request.user, record),
         **tags.book_tags_context(record),
+        **location_suggestions(request.user),
     }
     return render(request, "catalog/book_detail.html", context)
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.models import LibraryView
-from catalog import services
+from catalog import locations, records, services
 from catalog import tags as tagging
 from catalog.backends.base import Page
 from catalog.models import ReadingStatus
@@ -34,12 +34,27 @@ def tags_from_query(params) -> list[str]:
     return tagging.unique(usable)[:TAGS_FILTERED_MAX]
 
 
+def location_from_query(params) -> str:
+    """The location a library address filters by (``?location=Hall``), tidied.
+
+    One too long to be any location matches nothing and is left out.
+    """
+    typed = locations.tidy(params.get("location", ""))
+    return typed if len(typed) <= records.LOCATION_MAX_CHARS else ""
+
+
+def location_url(location: str) -> str:
+    """The library's address listing the books at this location."""
+    return f"{reverse('catalog:book-list')}?{urlencode({'location': location})}"
+
+
 def page_url(lookup: dict, cursor: str | None = None) -> str:
     """The library's address for this listing (and page)."""
     query = [
         ("q", lookup["query"]),
         ("status", lookup["status"] or ""),
         *(("tag", tag) for tag in lookup.get("tags", ())),
+        ("location", lookup.get("location", "")),
         ("sort", lookup["sort"]),
     ]
     query = [(k, v) for k, v in query if v]
@@ -86,6 +101,8 @@ def library_context(request, page: Page, total: int | None, lookup: dict) -> dic
         "tags": lookup.get("tags", []),
         "tag_chips": tag_chips(lookup),
         "tag_max_chars": tagging.TAG_MAX_CHARS,
+        "location": lookup.get("location", ""),
+        "location_without": page_url({**lookup, "location": ""}),
     }
 
 

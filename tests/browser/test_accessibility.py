@@ -76,6 +76,11 @@ def _seed(tmp_path) -> Seed:
     tagged = [isbn13_for(900010 + n) for n in range(3)]
     services.userbooks_tag(user=reader, book_keys=tagged, add=["Summer reading"])
     services.userbooks_tag(user=reader, book_keys=tagged[:1], add=["Classic"])
+    # At a location: the locations page and the library's location filter.
+    for n, place in enumerate(["Study shelf", "Hall", "hall"]):
+        UserBookFactory(
+            user=reader, book=BookFactory(isbn13=isbn13_for(900030 + n)), location=place
+        )
     pending = own(900002, metadata_status=MetadataStatus.PENDING)
     not_found = own(900003, metadata_status=MetadataStatus.NOT_FOUND, title="")
     conflicted = own(900004)
@@ -196,6 +201,13 @@ def _save_finished_before_started(page: Page, seed: Seed) -> None:
     page.get_by_label("Finished on").fill("2024-05-01")
     page.locator("#userbook-form").get_by_role("button", name="Save").click()
     expect(page.locator("#form-error-list")).to_be_visible()
+
+
+def _rename_to_blank(page: Page, seed: Seed) -> None:
+    field = page.get_by_label("New name for “Study shelf”")
+    field.fill("   ")
+    field.press("Enter")
+    expect(page.locator("#rename-errors")).to_be_visible()
 
 
 def _refused_without_csrf(page: Page, seed: Seed) -> None:
@@ -356,6 +368,19 @@ VISITS = [
         lambda s: reverse("catalog:tag-delete") + "?tag=Classic",
     ),
     Visit("tags, none yet", "newcomer", lambda s: reverse("catalog:tags")),
+    Visit("locations", "reader", lambda s: reverse("catalog:locations")),
+    Visit(
+        "locations, a rename refused",
+        "reader",
+        lambda s: reverse("catalog:locations"),
+        _rename_to_blank,
+    ),
+    Visit("locations, none yet", "newcomer", lambda s: reverse("catalog:locations")),
+    Visit(
+        "library, filtered by location",
+        "reader",
+        lambda s: reverse("catalog:book-list") + "?location=hall",
+    ),
     Visit(
         "book, details not found", "reader", lambda s: s.not_found.get_absolute_url()
     ),

@@ -651,6 +651,101 @@ class CatalogContract:
         mine = UserBook.objects.page_for_user(reader, tags=["classic"], sort="title")
         assert "Theirs" not in _titles(mine)
 
+    # Locations ----------------------------------------------------------------
+
+    def _placed(self, reader):
+        books = {}
+        for n, (title, location, status) in enumerate(
+            [
+                ("Dune", "Study shelf", "read"),
+                ("Emma", "study SHELF", "want"),
+                ("Solaris", "Attic", "want"),
+                ("Ubik", "Study", "want"),
+                ("Kim", "", "want"),
+            ]
+        ):
+            books[title] = UserBookFactory(
+                user=reader,
+                book=BookFactory(isbn13=isbn13_for(920 + n), title=title),
+                location=location,
+                status=status,
+            )
+        return books
+
+    def test_a_location_is_stored_with_its_key(self, reader):
+        self._placed(reader)
+        emma = UserBook.objects.get_for_user(reader, isbn13_for(921))
+        assert (emma.location, emma.location_key) == ("study SHELF", "study shelf")
+        kim = UserBook.objects.get_for_user(reader, isbn13_for(924))
+        assert (kim.location, kim.location_key) == ("", "")
+
+    def test_a_location_filter_matches_the_whole_location_ignoring_case(self, reader):
+        self._placed(reader)
+
+        def titles(**lookup):
+            return _titles(
+                UserBook.objects.page_for_user(reader, sort="title", **lookup)
+            )
+
+        assert titles(location="STUDY shelf") == ["Dune", "Emma"]
+        assert titles(location="study") == ["Ubik"]
+        assert titles(location="nowhere") == []
+        assert titles(location="study shelf", status="want") == ["Emma"]
+        assert titles(location="study shelf", query="dun") == ["Dune"]
+        assert titles(location="") == ["Dune", "Emma", "Kim", "Solaris", "Ubik"]
+        assert UserBook.objects.count_for_user(reader, location="attic") == (
+            self._exact_count(1)
+        )
+
+    def test_a_location_filter_pages_and_its_cursors_keep_to_it(self, reader):
+        self._placed(reader)
+        first = UserBook.objects.page_for_user(
+            reader, location="study shelf", sort="title", limit=1
+        )
+        assert _titles(first) == ["Dune"]
+        second = UserBook.objects.page_for_user(
+            reader,
+            location="study shelf",
+            sort="title",
+            limit=1,
+            cursor=first.next_cursor,
+        )
+        assert _titles(second) == ["Emma"] and second.next_cursor is None
+        with pytest.raises(InvalidCursor):
+            UserBook.objects.page_for_user(
+                reader, location="attic", sort="title", cursor=first.next_cursor
+            )
+
+    def test_location_counts_group_locations_ignoring_case(self, reader):
+        self._placed(reader)
+        UserBookFactory(user=UserFactory(), book=BookFactory(), location="Attic")
+        counts = UserBook.objects.location_counts(reader)
+        assert counts.complete
+        shown = {key: (name, n) for name, key, n in counts.locations}
+        assert list(shown) == ["attic", "study", "study shelf"]
+        assert shown["attic"] == ("Attic", 1)
+        assert shown["study"] == ("Study", 1)
+        assert shown["study shelf"][1] == 2
+        assert shown["study shelf"][0] in {"Study shelf", "study SHELF"}
+
+    def test_changing_the_location_moves_the_book_in_and_out_of_the_filter(
+        self, reader
+    ):
+        kim = self._placed(reader)["Kim"]
+        UserBook.objects.update_for_user(
+            reader, kim.book_id, version=kim.version, changes={"location": "ATTIC"}
+        )
+        stored = UserBook.objects.get_for_user(reader, kim.book_id)
+        assert stored.location_key == "attic"
+        page = UserBook.objects.page_for_user(reader, location="attic", sort="title")
+        assert _titles(page) == ["Kim", "Solaris"]
+        UserBook.objects.update_for_user(
+            reader, kim.book_id, version=stored.version, changes={"location": ""}
+        )
+        page = UserBook.objects.page_for_user(reader, location="attic", sort="title")
+        assert _titles(page) == ["Solaris"]
+        assert UserBook.objects.get_for_user(reader, kim.book_id).location_key == ""
+
 
 class TestOrmBackend(CatalogContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

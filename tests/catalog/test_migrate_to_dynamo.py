@@ -218,3 +218,23 @@ def test_tags_are_copied_filtered_on_aws_and_checked_for_parity(
     UserBook._base_manager.filter(pk=tagged[0].pk).update(tags=["Été"])
     report = dynamo_copy.check_parity()
     assert report.mismatches == [f"user books {reader.pk}/{tagged[0].book_id}: differs"]
+
+
+def test_location_keys_are_copied_filtered_on_aws_and_checked_for_parity(
+    aws_tables, settings, local_library
+):
+    reader = local_library[0]
+    placed = [r for r in UserBook.objects.all() if r.user_id == reader.pk][:2]
+    for record in placed:
+        UserBook.objects.filter(pk=record.pk).update(
+            location="Hall Shelf", location_key="hall shelf"
+        )
+    assert "Parity check passed" in _run()
+    settings.CATALOG_BACKEND = DYNAMO_MODE["CATALOG_BACKEND"]
+    page = UserBook.objects.page_for_user(reader, location="HALL shelf", limit=50)
+    assert sorted(r.book_id for r in page.items) == sorted(r.book_id for r in placed)
+    counts = UserBook.objects.location_counts(reader).locations
+    assert ("Hall Shelf", "hall shelf", 2) in counts
+    UserBook._base_manager.filter(pk=placed[0].pk).update(location_key="hall")
+    report = dynamo_copy.check_parity()
+    assert report.mismatches == [f"user books {reader.pk}/{placed[0].book_id}: differs"]

@@ -32,12 +32,14 @@ from catalog.backends.base import (
     SORTS,
     AlreadyInLibrary,
     CatalogBackend,
+    LocationCounts,
     Page,
     StaleEdit,
     count_tags,
     listing_fields,
     record_listing_fields,
     tag_filter_keys,
+    with_location_key,
     with_tag_keys,
 )
 from catalog.backends.dynamodb import items as codec
@@ -49,11 +51,14 @@ from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.listing import Listing, RawPage, read_page
 from catalog.backends.dynamodb.loans import DynamoLoans
 from catalog.backends.dynamodb.removals import DynamoRemovals
+from catalog.locations import location_key
 from catalog.models import Book, ReadingStatus, UserBook
 from catalog.search import search_words
 
 # An edit that loses a race with a concurrent one is retried this many times.
 _WRITE_ATTEMPTS = 3
+# The locations page reads at most this many records' locations (5 calls).
+LOCATION_READ, LOCATION_QUERIES = 1000, 5
 
 
 def _counter_update(user_id: int, deltas: dict[str, int]) -> dict[str, Any]:
@@ -125,7 +130,7 @@ class DynamoCatalogBackend(
         """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
         _forget_counts(user)
         now = timezone.now()
-        fields = with_tag_keys(fields)
+        fields = with_location_key(with_tag_keys(fields))
         fields.setdefault("added_at", now)
         own = listing_fields(book, fields.get("corrections"), fields.get("provisional"))
         record = UserBook(user=user, book=book, **fields, **own)
@@ -229,7 +234,12 @@ class DynamoCatalogBackend(
 
     @staticmethod
     def _listing(
-        user: Any, status: str | None, query: str, sort: str, tags: Any = ()
+        user: Any,
+        status: str | None,
+        query: str,
+        sort: str,
+        tags: Any = (),
+        location: str = "",
     ) -> Listing:
         sort = sort if sort in SORTS else DEFAULT_SORT
         return Listing(
@@ -238,6 +248,7 @@ class DynamoCatalogBackend(
             sort=sort,
             words=search_words(query),
             tags=tag_filter_keys(tags),
+            location_key=location_key(location),
         )
 
     def _query_page(
@@ -247,6 +258,7 @@ class DynamoCatalogBackend(
         status: str | None = None,
         query: str = "",
         tags: Any = (),
+        location: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -255,7 +267,7 @@ class DynamoCatalogBackend(
         return read_page(
             dynamodb.client(),
             _userbooks_table(),
-            self._listing(user, status, query, sort, tags),
+            self._listing(user, status, query, sort, tags, location),
             cursor=cursor,
             limit=max(limit, 1),
         )
@@ -267,11 +279,49 @@ class DynamoCatalogBackend(
         status: str | None = None,
         query: str = "",
         tags: Any = (),
+        location: str = "",
     ) -> int | None:
-        """Return the status counter's number; None for a search or tags (unknown)."""
-        if self._listing(user, status, query, DEFAULT_SORT, tags).filtered:
+        """Return the status counter's number; None when filtered (unknown)."""
+        if self._listing(user, status, query, DEFAULT_SORT, tags, location).filtered:
             return None
         return self.status_counts(user)[status or "all"]
+
+    def location_counts(self, user: Any, *, reads: int | None = None) -> LocationCounts:
+        """Count the user's locations from their records' ``location`` attributes.
+
+        One Query of the user's partition, projecting the location only, read
+        in at most ``reads`` (else ``LOCATION_QUERIES``) calls of
+        ``LOCATION_READ`` items: a larger library is counted among its first
+        records (``complete`` is then False). Used by the locations page (five
+        calls at most) and the location suggestions of the book and add pages
+        (one), never by the library's listing.
+        """
+        params: dict[str, Any] = {
+            "TableName": _userbooks_table(),
+            "KeyConditionExpression": "user_id = :u",
+            "ExpressionAttributeValues": {":u": {"N": str(user.pk)}},
+            "ProjectionExpression": "#l",
+            "ExpressionAttributeNames": {"#l": "location"},
+            "Limit": LOCATION_READ,
+        }
+        found: dict[str, list] = {}
+        for _ in range(reads or LOCATION_QUERIES):
+            answer = dynamodb.client().query(**params)
+            for item in answer.get("Items", []):
+                shown = item.get("location", {}).get("S", "")
+                key = location_key(shown)
+                if key:
+                    entry = found.setdefault(key, [shown, 0])
+                    entry[0] = min(entry[0], shown)
+                    entry[1] += 1
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                break
+            params["ExclusiveStartKey"] = start
+        return LocationCounts(
+            [(shown, key, n) for key, (shown, n) in sorted(found.items())],
+            complete=start is None,
+        )
 
     def status_counts(self, user: Any) -> dict[str, int]:
         """Return the counters kept on the user's item.
@@ -328,7 +378,7 @@ class DynamoCatalogBackend(
         when it is gone.
         """
         _forget_counts(user)
-        changes = with_tag_keys(changes)
+        changes = with_location_key(with_tag_keys(changes))
         current = self.get_userbook(user, key)
         if current.version != version:
             raise StaleEdit(current)

@@ -41,19 +41,21 @@ class Listing:
         sort: str,
         words: list[str],
         tags: list[str] = (),
+        location_key: str = "",
     ):
         self.user_id, self.status, self.sort, self.words = user_id, status, sort, words
         self.tags = list(tags)
+        self.location_key = location_key
         self.sort_attr = SORT_KEYS[sort]
         self.scope = (
             f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
-            f":{''.join(self.tags)}"
+            f":{''.join(self.tags)}:{location_key}"
         )
 
     @property
     def filtered(self) -> bool:
         """Whether the Query filters what it reads (its Limit then counts reads)."""
-        return bool(self.words or self.tags)
+        return bool(self.words or self.tags or self.location_key)
 
     def _partition(self) -> tuple[str, dict[str, str]]:
         if self.status:
@@ -85,6 +87,10 @@ class Listing:
             params["ExpressionAttributeValues"].update(
                 {f":t{i}": {"S": key} for i, key in enumerate(self.tags)}
             )
+        if self.location_key:
+            tests.append("#loc = :loc")
+            params["ExpressionAttributeNames"]["#loc"] = "location_key"
+            params["ExpressionAttributeValues"][":loc"] = {"S": self.location_key}
         if tests:
             params["FilterExpression"] = " AND ".join(tests)
         return params

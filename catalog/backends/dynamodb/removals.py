@@ -32,6 +32,7 @@ from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb import removal_items as held
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.items import users_table
+from catalog.locations import location_key
 from catalog.models import Book, UserBook
 
 # A write that loses a race with a concurrent edit is retried this many times.
@@ -152,6 +153,8 @@ class DynamoRemovals:
         for key in removal.keys:
             if key in items:
                 record = _record(items[key], books.get(key) or Book(key=key), user)
+                # Held before locations had keys, perhaps: keyed as now.
+                record.location_key = location_key(record.location)
                 entries.append((record, codec.userbook_to_item(record)))
         done = Restoring()
         for group in held.groups(entries):
