@@ -64,12 +64,41 @@ def userbooks_set_status(
 
 def _set_status(user, record: UserBook, status: str, result: BulkStatusResult):
     """Write one record's new status, reading it again if it changed meanwhile."""
-    for _ in range(_ATTEMPTS):
-        if record.status == status:
+    write_each(
+        user,
+        record,
+        result,
+        lambda current: None if current.status == status else {"status": status},
+    )
+
+
+class Skip(Exception):
+    """The record cannot take the change: it is reported as skipped."""
+
+
+def write_each(
+    user, record: UserBook, result, changes_for, *, attempts: int = _ATTEMPTS
+) -> None:
+    """Write ``changes_for(record)`` to one record, as a single edit would.
+
+    ``changes_for`` returns the fields to write, None when the record already
+    has them, or raises ``Skip``. A record that changed meanwhile is read
+    again and the changes worked out anew (``attempts`` times). The outcome
+    goes to ``result``'s lists: changed, unchanged, missing or skipped (a
+    record that kept changing, or whose stored dates fail a newer rule, is
+    left for its own page).
+    """
+    for _ in range(attempts):
+        try:
+            changes = changes_for(record)
+        except Skip:
+            result.skipped.append(record)
+            return
+        if changes is None:
             result.unchanged.append(record)
             return
         try:
-            saved = _write(user, record.book_id, record, {"status": status})
+            saved = _write(user, record.book_id, record, changes)
         except StaleEdit as exc:
             record = exc.current
             continue
@@ -77,7 +106,6 @@ def _set_status(user, record: UserBook, status: str, result: BulkStatusResult):
             result.missing.append(record.book_id)
             return
         except ValidationError:
-            # Dates stored before a rule existed: leave this one for its own page.
             result.skipped.append(record)
             return
         result.changed.append(saved)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from catalog import tags as tagging
 from catalog.backends.base import StaleEdit
 from catalog.models import UserBook
-from catalog.services.bulk import clean_book_keys
+from catalog.services.bulk import Skip, clean_book_keys, write_each
 from catalog.services.library import _write
 
 # A record that keeps changing under us is read again this many times.
@@ -92,28 +92,16 @@ def userbooks_tag(
 
 def _retag(user, record, adding, removing, result: BulkTagResult) -> None:
     """Write one record's tags, reading it again if it changed meanwhile."""
-    for _ in range(_ATTEMPTS):
-        new = tagging.apply(record.tags, add=adding, remove=removing)
-        if new == record.tags:
-            result.unchanged.append(record)
-            return
+
+    def changes_for(current: UserBook):
+        new = tagging.apply(current.tags, add=adding, remove=removing)
+        if new == current.tags:
+            return None
         if len(new) > tagging.MAX_TAGS:
-            result.skipped.append(record)
-            return
-        try:
-            saved = _write(user, record.book_id, record, {"tags": new})
-        except StaleEdit as exc:
-            record = exc.current
-            continue
-        except UserBook.DoesNotExist:
-            result.missing.append(record.book_id)
-            return
-        except ValidationError:
-            result.skipped.append(record)
-            return
-        result.changed.append(saved)
-        return
-    result.skipped.append(record)
+            raise Skip
+        return {"tags": new}
+
+    write_each(user, record, result, changes_for, attempts=_ATTEMPTS)
 
 
 # A rename or delete changes at most this many records in one request; the
