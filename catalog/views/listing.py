@@ -150,14 +150,26 @@ def books_set_status(request):
     return _back(request)
 
 
-def _books(count: int) -> str:
+def books_count(count: int) -> str:
+    """"1 book", "3 books": for the messages of a change to many books."""
     return "1 book" if count == 1 else f"{count} books"
 
 
-def _names(records) -> str:
+def book_names(records) -> str:
+    """The records' titles as the reader sees them: “A”, “B” and “C”."""
     titles = [f"“{r.shown.display_title}”" for r in records]
     return (
         ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else titles[0]
+    )
+
+
+def missing_message(missing: list[str]) -> tuple[int, str]:
+    """The warning for chosen books that are not (or no longer) in the library."""
+    verb = "is" if len(missing) == 1 else "are"
+    return (
+        messages.WARNING,
+        f"{books_count(len(missing))} of those chosen {verb} not in your library "
+        "(left alone).",
     )
 
 
@@ -166,33 +178,26 @@ def status_messages(result: services.BulkStatusResult) -> list[tuple[int, str]]:
     label = ReadingStatus(result.status).label
     said = []
     if result.changed:
-        text = f"Changed {_books(len(result.changed))} to “{label}”"
+        text = f"Changed {books_count(len(result.changed))} to “{label}”"
         if len(result.changed) <= _NAMED:
-            text += f": {_names(result.changed)}"
+            text += f": {book_names(result.changed)}"
         said.append((messages.SUCCESS, text + "."))
     if result.unchanged:
         were = "was" if len(result.unchanged) == 1 else "were"
         said.append(
             (
                 messages.INFO,
-                f"{_books(len(result.unchanged))} {were} “{label}” already.",
+                f"{books_count(len(result.unchanged))} {were} “{label}” already.",
             )
         )
     if result.missing:
-        said.append(
-            (
-                messages.WARNING,
-                f"{_books(len(result.missing))} of those chosen "
-                f"{'is' if len(result.missing) == 1 else 'are'} not in your library "
-                "(left alone).",
-            )
-        )
+        said.append(missing_message(result.missing))
     if result.skipped:
         said.append(
             (
                 messages.WARNING,
-                f"Not changed: {_names(result.skipped)} (changed elsewhere meanwhile, "
-                "or its dates need a look on its own page).",
+                f"Not changed: {book_names(result.skipped)} (changed elsewhere "
+                "meanwhile, or its dates need a look on its own page).",
             )
         )
     return said

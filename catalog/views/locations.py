@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from catalog import locations, records, services
 from catalog.models import UserBook
-from catalog.views.listing import location_url
+from catalog.views.listing import books_count, location_url
 
 
 class RenameLocationForm(forms.Form):
@@ -31,10 +31,6 @@ def location_suggestions(user) -> dict:
     return {"reader_locations": [shown for shown, _, _ in counted.locations]}
 
 
-def _books(count: int) -> str:
-    return "1 book" if count == 1 else f"{count} books"
-
-
 def _rows(user, refused: RenameLocationForm | None) -> tuple[list[dict], bool]:
     """Each location with its count, address and rename form; whether complete."""
     counted = UserBook.objects.location_counts(user)
@@ -54,7 +50,7 @@ def _rows(user, refused: RenameLocationForm | None) -> tuple[list[dict], bool]:
             {
                 "location": shown,
                 "count": count,
-                "books": _books(count),
+                "books": books_count(count),
                 "url": location_url(shown),
                 "form": form,
             }
@@ -81,7 +77,7 @@ def locations_page(request):
                     form.add_error(name if name in form.fields else None, errors)
             else:
                 text = (
-                    f"Moved {_books(len(result.changed))} to “{result.location}”."
+                    f"Moved {books_count(len(result.changed))} to “{result.location}”."
                     if result.changed
                     else f"No book changed: they are at “{result.location}” already."
                 )
@@ -89,8 +85,8 @@ def locations_page(request):
                 if result.skipped:
                     messages.warning(
                         request,
-                        f"{_books(len(result.skipped))} changed elsewhere meanwhile "
-                        "and kept their location; try again.",
+                        f"{books_count(len(result.skipped))} changed elsewhere "
+                        "meanwhile and kept their location; try again.",
                     )
                 return redirect("catalog:locations")
         refused = form

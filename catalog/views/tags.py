@@ -13,6 +13,7 @@ from catalog import tags as tagging
 from catalog.forms import UserBookForm
 from catalog.models import UserBook
 from catalog.views.listing import _back as back_to_library
+from catalog.views.listing import book_names, books_count, missing_message
 
 # A message names the books changed when there are this many or fewer.
 _NAMED = 3
@@ -85,17 +86,6 @@ def book_tags(request, key: str):
     return render(request, "catalog/book_detail.html", context)
 
 
-def _titles(records) -> str:
-    titles = [f"“{r.shown.display_title}”" for r in records]
-    if len(titles) > 1:
-        return ", ".join(titles[:-1]) + f" and {titles[-1]}"
-    return titles[0]
-
-
-def _books(count: int) -> str:
-    return "1 book" if count == 1 else f"{count} books"
-
-
 def tag_messages(
     result: services.BulkTagResult, tag: str, adding: bool
 ) -> list[tuple[int, str]]:
@@ -103,29 +93,23 @@ def tag_messages(
     said = []
     if result.changed:
         done = "Tagged" if adding else "Took the tag off"
-        text = f"{done} {_books(len(result.changed))}"
+        text = f"{done} {books_count(len(result.changed))}"
         text += f" with “{tag}”" if adding else f" “{tag}”"
         if len(result.changed) <= _NAMED:
-            text += f": {_titles(result.changed)}"
+            text += f": {book_names(result.changed)}"
         said.append((messages.SUCCESS, text + "."))
     if result.unchanged:
         were = "was" if len(result.unchanged) == 1 else "were"
         state = "tagged so already" if adding else "without that tag already"
-        said.append((messages.INFO, f"{_books(len(result.unchanged))} {were} {state}."))
+        count = books_count(len(result.unchanged))
+        said.append((messages.INFO, f"{count} {were} {state}."))
     if result.missing:
-        said.append(
-            (
-                messages.WARNING,
-                f"{_books(len(result.missing))} of those chosen "
-                f"{'is' if len(result.missing) == 1 else 'are'} not in your library "
-                "(left alone).",
-            )
-        )
+        said.append(missing_message(result.missing))
     if result.skipped:
         said.append(
             (
                 messages.WARNING,
-                f"Not tagged: {_titles(result.skipped)} (at most {tagging.MAX_TAGS} "
+                f"Not tagged: {book_names(result.skipped)} (at most {tagging.MAX_TAGS} "
                 "tags a book, or changed elsewhere meanwhile).",
             )
         )
