@@ -413,7 +413,7 @@ def test_status_shows_the_stack_functions_tables_and_queues(deployed, aws_env):
     assert (
         f"function {WEB}: Active" in stdout and f"function {WORKER}: Active" in stdout
     )
-    for kind in ("Users", "Books", "UserBooks"):
+    for kind in ("Users", "Books", "UserBooks", "Loans"):
         assert f"table BookLibrary-{kind}-{ENV}: ACTIVE" in stdout
     assert "jobs queue: 0 waiting" in stdout
     assert "dead-letter queue: 0 waiting" in stdout
@@ -429,7 +429,7 @@ def test_restore_drill_then_a_stage_pointed_at_the_restored_tables(
     dynamo = aws("dynamodb")
     books = f"BookLibrary-Books-{ENV}"
     dynamo.put_item(TableName=books, Item={"key": {"S": "isbn:9780441172719"}})
-    for kind in ("Users", "Books", "UserBooks"):
+    for kind in ("Users", "Books", "UserBooks", "Loans"):
         # Moto ignores the template's PointInTimeRecoverySpecification.
         dynamo.update_continuous_backups(
             TableName=f"BookLibrary-{kind}-{ENV}",
@@ -486,7 +486,7 @@ def test_undeploy_removes_the_functions_and_the_stack_but_keeps_the_data(
         "DELETE_COMPLETE"
     }
     tables = aws("dynamodb").list_tables()["TableNames"]
-    for kind in ("Users", "Books", "UserBooks"):
+    for kind in ("Users", "Books", "UserBooks", "Loans"):
         assert f"BookLibrary-{kind}-{ENV}" in tables
         assert f"DynamoDB table BookLibrary-{kind}-{ENV}" in stdout
     buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}

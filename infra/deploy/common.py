@@ -21,7 +21,7 @@ ZAPPA_SETTINGS = ROOT / "zappa_settings.json"
 ENV_PATTERN = r"^[a-z][a-z0-9]{1,11}$"
 
 
-TABLE_KINDS = ("Users", "Books", "UserBooks")
+TABLE_KINDS = ("Users", "Books", "UserBooks", "Loans")
 
 
 # Operations that change something (a second deploy makes none of them).
