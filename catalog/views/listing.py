@@ -151,7 +151,7 @@ def books_set_status(request):
 
 
 def books_count(count: int) -> str:
-    """"1 book", "3 books": for the messages of a change to many books."""
+    """Say "1 book" or "3 books", for the messages of a change to many books."""
     return "1 book" if count == 1 else f"{count} books"
 
 
