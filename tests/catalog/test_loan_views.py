@@ -227,3 +227,31 @@ def test_the_on_loan_filter_with_nothing_lent_says_no_books_match(user_client, u
     UserBookFactory(user=user)
     page = _text(user_client.get(reverse("catalog:book-list"), {"loan": "out"}))
     assert "No books match." in page
+
+
+def test_the_list_view_says_on_loan_borrowed_and_wishlist_too(user_client, user):
+    lent = UserBookFactory(user=user, book=BookFactory(title="Dune"))
+    borrowed = UserBookFactory(user=user, owned=False, book=BookFactory(title="Emma"))
+    UserBookFactory(user=user, owned=False, book=BookFactory(title="Wanted"))
+    UserBookFactory(user=user, book=BookFactory(title="At home"))
+    services.loan_lend(user=user, book_key=lent.book_id, person="Ann")
+    services.loan_borrow(user=user, book_key=borrowed.book_id, person="Carol")
+    user_client.post(
+        reverse("catalog:library-view"),
+        {"view": "list", "next": reverse("catalog:book-list")},
+    )
+
+    page = _text(user_client.get(reverse("catalog:book-list")))
+
+    assert "<table" in page
+    for title, badge in (
+        ("Dune", "On loan"),
+        ("Emma", "Borrowed"),
+        ("Wanted", "Wishlist"),
+    ):
+        row = re.search(
+            rf"<tr[^>]*>(?:(?!</tr>).)*{title}(?:(?!</tr>).)*</tr>", page, re.S
+        )
+        assert row and f">{badge}</span>" in row.group(0), title
+    home = re.search(r"<tr[^>]*>(?:(?!</tr>).)*At home(?:(?!</tr>).)*</tr>", page, re.S)
+    assert home and "badge text-bg-light" not in home.group(0)
