@@ -20,7 +20,7 @@ MAX_FIELD_CHARS = 100_000
 # The csv module refuses a field over its limit (131,072 by default); rows
 # are parsed one at a time and a refusal there is that row's error.
 
-_QUOTED_RUN = re.compile(r'(?:[^"]|"")*')
+_QUOTED_RUN = re.compile(r'[^"]*(?:""[^"]*)*')
 
 
 @dataclass

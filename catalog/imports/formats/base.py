@@ -1,5 +1,6 @@
 """What every format shares: how it is named, recognised, and reads one row."""
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ LINES = "lines"
 JSON = "json"
 
 
+@functools.lru_cache(maxsize=4096)
 def column_key(name: str) -> str:
     """Return how a header name is compared: case, spacing and a BOM ignored."""
     return " ".join(name.replace("\ufeff", "").split()).casefold()
@@ -45,17 +47,27 @@ class Cells:
         position = self._columns.get(column_key(name))
         return name if position is None else self._names[position].strip("\ufeff ")
 
+    def _value(self, name: str) -> tuple[str, str]:
+        position = self._columns.get(column_key(name))
+        if position is None:
+            return "", name
+        return self._row[position], self._names[position].strip("\ufeff ")
+
     def text(self, name: str) -> str:
-        return values.text(self.raw(name), self.name(name), self.warnings)
+        raw, column = self._value(name)
+        return values.text(raw, column, self.warnings) if raw else ""
 
     def day(self, name: str):
-        return values.day(self.raw(name), self.name(name))
+        raw, column = self._value(name)
+        return values.day(raw, column) if raw else None
 
     def rating(self, name: str):
-        return values.rating(self.raw(name), self.name(name), self.warnings)
+        raw, column = self._value(name)
+        return values.rating(raw, column, self.warnings) if raw else None
 
     def count(self, name: str) -> int | None:
-        return values.count(self.raw(name), self.name(name))
+        raw, column = self._value(name)
+        return values.count(raw, column) if raw else None
 
     def isbn13(self, *names: str) -> str | None:
         pairs = [(self.name(n), self.raw(n)) for n in names if self.has(n)]
