@@ -19,6 +19,7 @@ from catalog.imports.rows import ImportFileError
 
 CHUNK_BYTES = 1 << 20
 HEAD_BYTES = 8192
+PIECE_CHARS = 1 << 16
 # Inside the ZIP this app exports (the JSON with the reader's cover photos).
 EXPORT_ZIP_MEMBER = "library.json"
 
@@ -88,13 +89,16 @@ def decode(data: BinaryIO) -> Decoded:
 
 
 def text_lines(decoded: Decoded) -> Iterator[str]:
-    """Yield the file's lines with their endings (CRLF, LF or CR) as written."""
+    """Yield the file's lines with their endings (CRLF, LF or CR) as written.
+
+    A line longer than ``PIECE_CHARS`` comes in pieces (only its last piece
+    ends with the line ending), so that no line is ever held whole.
+    """
     decoded.stream.seek(0)
     wrapper = io.TextIOWrapper(decoded.stream, encoding=decoded.encoding, newline="")
     try:
-        # Not "yield from": closing this generator would close the file too.
-        for line in wrapper:  # noqa: UP028
-            yield line
+        while piece := wrapper.readline(PIECE_CHARS):
+            yield piece
     finally:
         wrapper.detach()
 

@@ -7,7 +7,15 @@ from itertools import islice
 from typing import BinaryIO
 
 from catalog.imports import decoding, formats, records
-from catalog.imports.formats import JSON, LINES, Cells, Format, isbnlist, native
+from catalog.imports.formats import (
+    JSON,
+    LINES,
+    Cells,
+    Format,
+    isbnlist,
+    native,
+    native_export,
+)
 from catalog.imports.rows import ImportFileError, ImportRow, RowError, RowProblem, Span
 
 Result = ImportRow | RowError
@@ -184,8 +192,10 @@ class ImportFile:
         # The envelope is read before the first record, so it is known by then.
         first = next(texts, None)
         if first is None:
-            return native.write([], writer, exported_at=envelope.get("exported_at", ""))
-        return native.write(
+            return native_export.write(
+                [], writer, exported_at=envelope.get("exported_at", "")
+            )
+        return native_export.write(
             _chain(first, texts), writer, exported_at=envelope.get("exported_at", "")
         )
 
@@ -200,40 +210,41 @@ def _lines(first: int, last: int) -> str:
 
 
 def _list_lines(
-    lines: Iterable[str], *, skip_header: bool = True
+    pieces: Iterable[str], *, skip_header: bool = True
 ) -> Iterator[tuple[int, str]]:
-    seen_content = False
-    for number, line in enumerate(lines, start=1):
+    seen_content = continuing = False
+    for number, line, ends in records.numbered(pieces):
+        skip, continuing = continuing, not ends
         text = isbnlist.content(line)
-        if not text:
-            continue
+        if skip or not text:
+            continue  # a blank line, a comment, or the rest of a long line
         if skip_header and not seen_content and isbnlist.is_header(text):
             seen_content = True
             continue
         seen_content = True
-        yield number, text
+        yield number, text[:100]  # an ISBN is far shorter
 
 
 def _copy_lines(
-    lines: Iterable[str],
+    pieces: Iterable[str],
     wanted: list[Span],
     header: tuple[int, int],
     writer: io.TextIOWrapper,
 ) -> int:
     ranges = [(header[0], header[1])] if header[0] else []
     ranges += sorted((s.line, s.end_line) for s in wanted)
-    position, ending = 0, "\n"
-    for number, line in enumerate(lines, start=1):
+    position, ending, ends = 0, "\n", True
+    for number, piece, ends in records.numbered(pieces):
         while position < len(ranges) and ranges[position][1] < number:
             position += 1
         if position == len(ranges):
             break
-        if line.endswith(("\n", "\r")):
-            ending = "\r\n" if line.endswith("\r\n") else line[-1]
-        else:
-            line += ending  # the file's last line, written before others
+        if ends:
+            ending = "\r\n" if piece.endswith("\r\n") else piece[-1]
         if ranges[position][0] <= number:
-            writer.write(line)
+            writer.write(piece)
+    if ranges and not ends:
+        writer.write(ending)  # the file's last line had no line ending
     return len(wanted)
 
 

@@ -10,7 +10,7 @@ and reading goes on with the next record either way.
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # The most text one row may hold, and one field. A reader's notes hold at most
@@ -37,25 +37,32 @@ class Record:
         return self.text is None
 
 
-def scan(lines: Iterator[str], delimiter: str, quoting: bool) -> Iterator[Record]:
-    """Yield the records of ``lines``; a record with no quoting is one line."""
+def numbered(pieces: Iterable[str]) -> Iterator[tuple[int, str, bool]]:
+    """Yield each piece of text with its line number and whether it ends the line."""
+    number = 1
+    for piece in pieces:
+        ends = piece.endswith(("\n", "\r"))
+        yield number, piece, ends
+        number += ends
+
+
+def scan(pieces: Iterable[str], delimiter: str, quoting: bool) -> Iterator[Record]:
+    """Yield the records of the text; with no quoting, a record is one line."""
+    start, parts, size, quoted = 0, [], 0, False
     number = 0
-    for first in lines:
-        number += 1
-        if not quoting or '"' not in first:
-            yield Record(number, number, first if len(first) <= MAX_ROW_CHARS else None)
-            continue
-        start, parts, size = number, [first], len(first)
-        quoted = _ends_quoted(first, delimiter, quoted=False)
-        while quoted:
-            more = next(lines, None)
-            if more is None:
-                break
-            number += 1
-            size += len(more)
-            if size <= MAX_ROW_CHARS:
-                parts.append(more)
-            quoted = _ends_quoted(more, delimiter, quoted=True)
+    for number, piece, ends in numbered(pieces):
+        start = start or number
+        size += len(piece)
+        if size <= MAX_ROW_CHARS:
+            parts.append(piece)
+        if quoting and (quoted or '"' in piece):
+            quoted = _ends_quoted(piece, delimiter, quoted=quoted)
+        if ends and not quoted:
+            yield Record(
+                start, number, "".join(parts) if size <= MAX_ROW_CHARS else None
+            )
+            start, parts, size = 0, [], 0
+    if start:
         text = "".join(parts) if size <= MAX_ROW_CHARS else None
         yield Record(start, number, text, cut=quoted)
 

@@ -183,3 +183,16 @@ def test_unreadable_ratings_are_row_errors(value, reason):
     )
     [row] = list(open_text(text).rows())
     assert row.reason == reason
+
+
+def test_a_byte_order_mark_followed_by_other_bytes_is_refused():
+    data = b"\xef\xbb\xbfTitle,Authors\nCaf\xe9,Ann\n"
+    with pytest.raises(ImportFileError, match="save it as UTF-8"):
+        open_import(io.BytesIO(data))
+
+
+def test_other_binary_formats_say_what_they_are():
+    with pytest.raises(ImportFileError, match=r"Calibre's metadata\.db"):
+        open_import(io.BytesIO(b"SQLite format 3\x00" + b"\x00" * 100))
+    with pytest.raises(ImportFileError, match=r"old Excel workbook \(\.xls\)"):
+        open_import(io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100))

@@ -3,11 +3,12 @@
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from catalog.imports import ImportFileError, ImportRow, open_import
-from catalog.imports.formats import native
+from catalog.imports.formats import native_export
 from tests.imports.helpers import by_title, errors, open_fixture, open_text, rows_of
 
 
@@ -56,7 +57,7 @@ def test_own_json_export_reads_every_field():
     rows = list(opened.rows())
     dune = by_title(rows)["Dune"]
     assert dune.line == 2
-    assert native.record_json(dune) == {
+    assert native_export.record_json(dune) == {
         "isbn13": "9780441172719",
         "title": "Dune",
         "subtitle": "",
@@ -115,7 +116,9 @@ def test_own_json_refuses_bad_values_row_by_row():
 
 def _write(rows, **options) -> bytes:
     out = io.StringIO()
-    native.write([native.record_json(r) for r in rows], out, exported_at="now")
+    native_export.write(
+        [native_export.record_json(r) for r in rows], out, exported_at="now"
+    )
     return out.getvalue().encode()
 
 
@@ -123,8 +126,8 @@ def test_own_json_round_trip_is_lossless_in_any_layout():
     rows = [r for r in rows_of("booklibrary_v1.json") if isinstance(r, ImportRow)]
     written = _write(rows)
     again = list(open_import(io.BytesIO(written)).rows())
-    assert [native.record_json(r) for r in again] == [
-        native.record_json(r) for r in rows
+    assert [native_export.record_json(r) for r in again] == [
+        native_export.record_json(r) for r in rows
     ]
     # Minified on one line, or pretty-printed: the same records.
     import json
@@ -132,8 +135,8 @@ def test_own_json_round_trip_is_lossless_in_any_layout():
     document = json.loads(written)
     for layout in (json.dumps(document), json.dumps(document, indent=4)):
         reread = list(open_import(io.BytesIO(layout.encode())).rows())
-        assert [native.record_json(r) for r in reread] == [
-            native.record_json(r) for r in rows
+        assert [native_export.record_json(r) for r in reread] == [
+            native_export.record_json(r) for r in rows
         ]
 
 
@@ -169,3 +172,15 @@ def test_own_json_dates_are_iso():
     ok = data.replace(b"02/07/2019", b"2019-07-02")
     [row] = list(open_import(io.BytesIO(ok)).rows())
     assert row.added_on == date(2019, 7, 2)
+
+
+def test_the_readme_example_of_the_export_reads():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index('```json\n{"format": "booklibrary"') + len("```json\n")
+    example = readme[start : readme.index("```", start)]
+    [row] = list(open_import(io.BytesIO(example.encode())).rows())
+    assert (row.title, row.rating, row.readings[0].outcome) == (
+        "Dune",
+        Decimal("4.5"),
+        "read",
+    )

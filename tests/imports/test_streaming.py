@@ -4,7 +4,7 @@ import io
 import tracemalloc
 
 from catalog.imports import ImportRow, open_import
-from catalog.imports.formats import native
+from catalog.imports.formats import native_export
 from tests.imports.helpers import fixture_bytes
 
 TARGET_BYTES = 20 * 1024 * 1024
@@ -74,7 +74,7 @@ def test_a_20_mb_json_export_is_read_with_bounded_memory(tmp_path):
                 return
 
     with open(path, "w", encoding="utf-8") as out:
-        native.write(records(), out, exported_at="2026-01-01T00:00:00+00:00")
+        native_export.write(records(), out, exported_at="2026-01-01T00:00:00+00:00")
     with open(path, "rb") as data:
         count, peak = _peak_while_reading(open_import(data))
     assert count == written > 2_000
@@ -88,3 +88,32 @@ def test_minified_json_is_read_in_pieces_not_as_one_line():
     rows = list(open_import(io.BytesIO(data)).rows())
     assert len(rows) == 3000 and rows[-1].title == "Book 2999"
     assert {row.line for row in rows} == {1}
+
+
+def test_a_single_line_of_20_mb_is_never_held_whole(tmp_path):
+    header = fixture_bytes("goodreads_23.csv").decode().splitlines()[0]
+    path = tmp_path / "one-line.csv"
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(header + "\n1,Dune,Frank Herbert,,,,,5,,,,,,,,,,read,")
+        for _ in range(TARGET_BYTES // 65536):
+            out.write("z" * 65536)
+        out.write(",,,1,1\n2,Emma,Jane Austen,,,,,0,,,,,,,,,,to-read,,,,0,0\n")
+    with open(path, "rb") as data:
+        opened = open_import(data)
+        tracemalloc.start()
+        try:
+            rows = list(opened.rows())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert rows[0].reason.startswith("row too large: line 2 holds over 1,000,000")
+    assert rows[1].title == "Emma" and rows[1].line == 3
+    assert peak < PEAK_LIMIT, f"peak {peak:,} bytes"
+
+
+def test_a_list_with_a_huge_line_reports_it_once():
+    data = "9780441172719\n" + "9" * 200_000 + "\n9780316229296\n"
+    rows = list(open_import(io.BytesIO(data.encode())).rows())
+    assert [r.line for r in rows] == [1, 2, 3]
+    assert rows[1].reason.startswith("“9999")
+    assert len(rows[1].reason) < 300
