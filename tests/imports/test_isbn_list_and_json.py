@@ -66,6 +66,7 @@ def test_own_json_export_reads_every_field():
         "published": "1990",
         "pages": 604,
         "language": "en",
+        "description": "",
         "status": "read",
         "rating": Decimal("4.5"),
         "owned": True,

@@ -28,6 +28,7 @@ def record_json(row: ImportRow) -> dict[str, Any]:
         "published": row.published,
         "pages": row.pages,
         "language": row.language,
+        "description": row.description,
         "status": row.status,
         "rating": row.rating,
         "owned": row.owned,
