@@ -93,9 +93,9 @@ class ImportFile:
     def _cells(self, record: records.Record) -> list[str]:
         lines = _lines(record.line, record.end_line)
         if record.too_large:
+            verb = "holds" if record.line == record.end_line else "hold"
             raise RowProblem(
-                f"row too large: {lines} {'holds' if lines[4] == ' ' else 'hold'} "
-                f"over {records.MAX_ROW_CHARS:,} "
+                f"row too large: {lines} {verb} over {records.MAX_ROW_CHARS:,} "
                 "characters; shorten its longest field"
             )
         if record.cut:
