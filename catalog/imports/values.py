@@ -20,6 +20,16 @@ _DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})(?:[T ][0-9:.+\-Z
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REPLACEMENT = "\ufffd"
+# UTF-8 once read as Windows-1252 ("rÃ©gional", "Itâ€™s"), as LibraryThing
+# sometimes exports: a lead byte's character, then continuation bytes' ones.
+_CONTINUATION = (
+    "[\u00a0-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030"
+    "\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014"
+    "\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+)
+_MOJIBAKE = re.compile(
+    f"[\u00c2-\u00df]{_CONTINUATION}|[\u00e0-\u00ef]{_CONTINUATION}{{2}}"
+)
 HALF = Decimal("0.5")
 
 
@@ -38,6 +48,7 @@ def text(raw: str, column: str, warnings: list[str]) -> str:
     """Return a cell's text: line breaks as LF, no control characters, no U+FFFD."""
     value = raw.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
+    value = _repaired(value, column, warnings)
     if REPLACEMENT in value:
         value = value.replace(REPLACEMENT, "")
         warnings.append(
@@ -45,6 +56,21 @@ def text(raw: str, column: str, warnings: list[str]) -> str:
             "as �); it was left out."
         )
     return value.strip()
+
+
+def _repaired(value: str, column: str, warnings: list[str]) -> str:
+    """Undo UTF-8 read as Windows-1252, when every accented letter agrees."""
+    repaired = value
+    for _ in range(3):  # some files were garbled twice ("reÃÂ©gional")
+        if not _MOJIBAKE.search(repaired):
+            break
+        try:
+            repaired = repaired.encode("cp1252").decode("utf-8")
+        except UnicodeError:
+            return value
+    if repaired != value:
+        warnings.append(f"{column} had garbled accents, repaired: “{repaired[:80]}”.")
+    return repaired
 
 
 def html_breaks(value: str) -> str:

@@ -103,3 +103,25 @@ def test_names_and_series_positions():
 
 def test_statuses_are_the_apps_reading_statuses():
     assert set(STATUSES) == set(ReadingStatus.values)
+
+
+@pytest.mark.parametrize(
+    ("raw", "repaired"),
+    [
+        ("Fonds rÃ©gional d'art contemporain", "Fonds régional d'art contemporain"),
+        ("Itâ€™s", "It’s"),
+        ("rÃƒÂ©gional", "régional"),  # garbled twice
+        ("Â½ cup", "½ cup"),
+    ],
+)
+def test_utf8_read_as_windows_1252_is_repaired_with_a_warning(raw, repaired):
+    warnings: list[str] = []
+    assert values.text(raw, "Publication", warnings) == repaired
+    assert warnings[0].startswith("Publication had garbled accents, repaired")
+
+
+@pytest.mark.parametrize("raw", ["café", "ÃO PAULO", "Gödel", "Ã© 日本", "Müller®"])
+def test_text_that_only_looks_garbled_is_left_alone(raw):
+    warnings: list[str] = []
+    assert values.text(raw, "Title", warnings) == raw
+    assert warnings == []
