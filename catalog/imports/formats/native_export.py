@@ -1,0 +1,92 @@
+"""Write this app's JSON export, version 1: the envelope, then one record a line.
+
+``native`` reads what this writes; the README lists the fields.
+"""
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TextIO
+
+from catalog.imports.formats.native import FORMAT_NAME, VERSION
+from catalog.imports.rows import ImportRow
+
+
+def record_json(row: ImportRow) -> dict[str, Any]:
+    """Return a row as an export record (the fields the README lists)."""
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "isbn13": row.isbn13,
+        "title": row.title,
+        "subtitle": row.subtitle,
+        "authors": list(row.authors),
+        "publisher": row.publisher,
+        "published": row.published,
+        "pages": row.pages,
+        "language": row.language,
+        "description": row.description,
+        "status": row.status,
+        "rating": row.rating,
+        "owned": row.owned,
+        "location": row.location,
+        "notes": row.notes,
+        "review": row.review,
+        "tags": list(row.tags),
+        "series": [{"name": s.name, "position": s.position} for s in row.series],
+        "readings": [
+            {
+                "started_on": day(r.started_on),
+                "finished_on": day(r.finished_on),
+                "outcome": r.outcome,
+            }
+            for r in row.readings
+        ],
+        "loans": [
+            {
+                "direction": loan.direction,
+                "person": loan.person,
+                "email": loan.email,
+                "lent_on": day(loan.lent_on),
+                "due_on": day(loan.due_on),
+                "returned_on": day(loan.returned_on),
+                "note": loan.note,
+            }
+            for loan in row.loans
+        ],
+        "added_on": day(row.added_on),
+    }
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)  # ratings are halves: exact as binary fractions
+        return super().default(o)
+
+
+def write(
+    records: Iterable[dict[str, Any] | str], out: TextIO, *, exported_at: str
+) -> int:
+    """Write an export: the envelope, then one record a line; return the count.
+
+    A record given as text is written as it is (the failed-rows file keeps a
+    record's own text).
+    """
+    head = {"format": FORMAT_NAME, "version": VERSION, "exported_at": exported_at}
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "records": [\n')
+    written = 0
+    for record in records:
+        if written:
+            out.write(",\n")
+        out.write(
+            record
+            if isinstance(record, str)
+            else json.dumps(record, ensure_ascii=False, cls=_Encoder)
+        )
+        written += 1
+    out.write("\n]}\n" if written else "]}\n")
+    return written

@@ -1,0 +1,163 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from catalog.imports import ImportRow, Reading, SeriesEntry
+from tests.imports.helpers import by_title, errors, open_fixture, rows_of
+
+
+@pytest.mark.parametrize(
+    ("name", "variant", "columns"),
+    [
+        ("goodreads_23.csv", "23 columns", 23),
+        ("goodreads_24.csv", "24 columns, 2022 to 2026", 24),
+        ("goodreads_31.csv", "31 columns, before October 2022", 31),
+    ],
+)
+def test_each_goodreads_layout_is_recognised_with_its_variant(name, variant, columns):
+    opened = open_fixture(name)
+    assert opened.format.key == "goodreads"
+    assert opened.variant == variant
+    assert len(opened.columns) == columns
+
+
+def test_spreadsheet_formula_isbns_and_both_isbn_columns_read():
+    rows = by_title(rows_of("goodreads_23.csv"))
+    assert rows["Dune"].isbn13 == "9780441172719"
+    assert rows["Gödel, Escher, Bach: An Eternal Golden Braid"].isbn13 == (
+        "9780465026562"
+    )
+
+
+def test_empty_formula_isbns_mean_no_isbn_and_the_title_and_authors_are_kept():
+    wind = by_title(rows_of("goodreads_23.csv"))["The Name of the Wind"]
+    assert wind.isbn13 is None
+    assert wind.authors == ["Patrick Rothfuss"]
+
+
+def test_series_in_the_title_becomes_the_series():
+    rows = by_title(rows_of("goodreads_23.csv"))
+    assert rows["The Name of the Wind"].series == [
+        SeriesEntry("The Kingkiller Chronicle", "1")
+    ]
+    assert rows["Dune"].series == [SeriesEntry("Dune", "1")]
+    kings = by_title(rows_of("goodreads_24.csv"))["The Way of Kings"]
+    assert kings.series == [SeriesEntry("The Stormlight Archive", "1")]
+
+
+def test_ratings_zero_is_unrated_and_four_point_zero_is_four():
+    rows = by_title(rows_of("goodreads_23.csv"))
+    assert rows["Dune"].rating == Decimal("5.0")
+    assert rows["Piranesi"].rating == Decimal("4.0")
+    assert rows["The Name of the Wind"].rating is None
+
+
+def test_read_with_a_date_and_a_read_count_keeps_every_reading():
+    dune = by_title(rows_of("goodreads_23.csv"))["Dune"]
+    assert dune.status == "read"
+    assert dune.readings == [
+        Reading(None, None, "read"),
+        Reading(None, date(2021, 3, 14), "read"),
+    ]
+    assert dune.added_on == date(2019, 7, 2)
+
+
+def test_read_with_no_date_has_no_date_never_today():
+    piranesi = by_title(rows_of("goodreads_23.csv"))["Piranesi"]
+    assert piranesi.status == "read"
+    assert piranesi.readings == [Reading(None, None, "read")]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("goodreads_23.csv", "Anathem"),  # did-not-finish
+        ("goodreads_24.csv", "Station Eleven"),  # abandoned
+        ("goodreads_24.csv", "The Dispossessed"),  # dnf
+    ],
+)
+def test_did_not_finish_shelves(name, title):
+    row = by_title(rows_of(name))[title]
+    assert row.status == "dnf"
+    assert row.readings[-1].outcome == "dnf"
+    assert row.tags == []
+
+
+def test_shelves_give_the_status_and_other_shelves_become_tags():
+    rows = by_title(rows_of("goodreads_23.csv"))
+    assert rows["The Name of the Wind"].status == "reading"
+    assert rows["The Name of the Wind"].tags == ["fantasy"]
+    assert rows["Gödel, Escher, Bach: An Eternal Golden Braid"].status == "want"
+    assert rows["Dune"].tags == ["sci-fi", "favorites"]
+
+
+def test_a_custom_exclusive_shelf_is_a_tag_with_a_warning():
+    kings = by_title(rows_of("goodreads_24.csv"))["The Way of Kings"]
+    assert kings.status == "want"
+    assert kings.tags == ["owned-unread", "epic"]
+    assert "owned-unread" in kings.warnings[0]
+
+
+def test_review_line_breaks_notes_and_owned_copies():
+    rows = by_title(rows_of("goodreads_23.csv"))
+    assert rows["Dune"].review == "The spice must flow.\n\nBetter the second time."
+    assert rows["Dune"].notes == "Lent the old copy to Sam."
+    assert rows["Dune"].owned is True
+    assert rows["Piranesi"].owned is None
+    assert rows["Anathem"].review == "Stopped at page 300.\nThe glossary wore me out."
+    old = by_title(rows_of("goodreads_31.csv"))["The Left Hand of Darkness"]
+    assert old.review == "Still the best.\nKemmer!"
+
+
+def test_a_review_spanning_lines_is_one_row_with_its_lines():
+    anathem = by_title(rows_of("goodreads_23.csv"))["Anathem"]
+    assert (anathem.line, anathem.end_line) == (6, 7)
+
+
+def test_book_details_from_the_file():
+    dune = by_title(rows_of("goodreads_23.csv"))["Dune"]
+    assert (dune.publisher, dune.published, dune.pages) == ("Ace Books", "1990", 604)
+
+
+def test_a_bad_check_digit_is_that_rows_error_with_its_line():
+    rows = rows_of("goodreads_23.csv")
+    [error] = errors(rows)
+    assert error.line == 8
+    assert error.reason == "ISBN 9780553283687 fails its check digit in ISBN13"
+    assert len(rows) == 6
+
+
+def test_spreadsheet_resave_with_bom_crlf_and_no_formulas():
+    opened = open_fixture("goodreads_resaved.csv")
+    assert opened.format.key == "goodreads"
+    assert opened.encoding == "utf-8-sig"
+    rows = list(opened.rows())
+    dune = rows[0]
+    assert isinstance(dune, ImportRow)
+    assert dune.isbn13 == "9780441172719"
+    assert dune.review == "Line one.\nLine two."
+    assert any("leading zero" in w for w in dune.warnings)
+    reasons = [e.reason for e in errors(rows)]
+    assert reasons == [
+        "ISBN written by a spreadsheet as 9.78059E+12 in ISBN13; type it in full",
+        "unreadable date “31/02/2020” in Date Read; write it as YYYY-MM-DD",
+    ]
+
+
+def test_columns_are_read_by_name_not_position():
+    text = (
+        "Title,Exclusive Shelf,My Rating,ISBN13,Author,Book Id,Bookshelves\n"
+        'Dune,read,3,"=""9780441172719""",Frank Herbert,1,"read, desert"\n'
+    )
+    from tests.imports.helpers import open_text
+
+    [row] = list(open_text(text).rows())
+    assert (row.title, row.authors, row.isbn13, row.rating, row.status) == (
+        "Dune",
+        ["Frank Herbert"],
+        "9780441172719",
+        Decimal("3.0"),
+        "read",
+    )
+    assert row.tags == ["desert"]
