@@ -23,8 +23,8 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   ``pending_check`` = ``<check time>\\x00<key>``) holding only the books whose
   details are pending: the metadata sweep's work list, queried without a Scan.
 * ``BookLibrary-UserBooks-{env}``: ``user_id`` (N) + ``book_key`` (S), with a
-  GSI per list order (``by-added``, ``by-title``, ``by-author``,
-  ``by-rating``: partition ``user_id``), the same orders within one status
+  GSI per list order (``by-added``, ``by-title``, ``by-author``, ``by-rating``,
+  ``by-series``: partition ``user_id``), the same orders within one status
   (``status-by-*``: partition ``user_status`` = ``<user_id>#<status>``), and
   ``by-book`` (partition ``book_key``) to find a book's owners.
 * ``BookLibrary-Loans-{env}``: ``user_id`` (N) + ``loan_sk`` (S). An open loan
@@ -75,6 +75,7 @@ SORT_KEYS = {
     "title": "title_sk",
     "author": "author_sk",
     "rating": "rating_sk",
+    "series": "series_sk",
 }
 
 

@@ -30,7 +30,8 @@ class Listing:
     """One listing (user, status, sort, search words, tags) and how to query it.
 
     ``tags`` are the stored-key substrings ("|fantasy|") every listed record's
-    ``tag_keys`` holds, filtered like search words.
+    ``tag_keys`` holds, filtered like search words; ``series`` likewise one
+    ("|dune chronicles|") its ``series_keys`` holds.
     """
 
     def __init__(
@@ -42,20 +43,22 @@ class Listing:
         words: list[str],
         tags: list[str] = (),
         location_key: str = "",
+        series: str = "",
     ):
         self.user_id, self.status, self.sort, self.words = user_id, status, sort, words
         self.tags = list(tags)
         self.location_key = location_key
+        self.series = series
         self.sort_attr = SORT_KEYS[sort]
         self.scope = (
             f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
-            f":{''.join(self.tags)}:{location_key}"
+            f":{''.join(self.tags)}:{location_key}:{series}"
         )
 
     @property
     def filtered(self) -> bool:
         """Whether the Query filters what it reads (its Limit then counts reads)."""
-        return bool(self.words or self.tags or self.location_key)
+        return bool(self.words or self.tags or self.location_key or self.series)
 
     def _partition(self) -> tuple[str, dict[str, str]]:
         if self.status:
@@ -91,6 +94,10 @@ class Listing:
             tests.append("#loc = :loc")
             params["ExpressionAttributeNames"]["#loc"] = "location_key"
             params["ExpressionAttributeValues"][":loc"] = {"S": self.location_key}
+        if self.series:
+            tests.append("contains(#series, :series)")
+            params["ExpressionAttributeNames"]["#series"] = "series_keys"
+            params["ExpressionAttributeValues"][":series"] = {"S": self.series}
         if tests:
             params["FilterExpression"] = " AND ".join(tests)
         return params
