@@ -101,11 +101,14 @@ class ShownBook:
         return [] if self.series else suggest(self.title or "")
 
     @property
-    def series_lines(self) -> list[str]:
-        """The series shown, each as "Dune Chronicles #1"."""
-        from catalog.series import line
+    def series_shown(self) -> list[dict[str, str]]:
+        """The series shown: name, position, key and line ("Dune Chronicles #1")."""
+        from catalog.series import from_stored, line, series_key
 
-        return [line(one) for one in self.series or []]
+        return [
+            {**one, "key": series_key(one["name"]), "line": line(one)}
+            for one in from_stored(self.series)
+        ]
 
     @property
     def has_own_cover(self) -> bool:

@@ -47,7 +47,25 @@ def fit_fetched(name: str, value: Any) -> Any:
         return [str(n)[:AUTHOR_LIMIT].strip() for n in value][:AUTHORS_MAX]
     if name == "subjects":
         return [str(s)[:SUBJECT_LIMIT].strip() for s in value][:SUBJECTS_MAX]
+    if name == "series":
+        return _fit_series(value)
     if name == "pages":
         low, high = PAGES_RANGE
         return value if isinstance(value, int) and low <= value <= high else None
     return value
+
+
+def _fit_series(value: Any) -> list[dict[str, str]]:
+    """Keep the fetched series a reader could have typed: names cut, ten at most."""
+    from catalog import series
+
+    kept = []
+    for one in series.from_stored(value):
+        name = series.tidy(
+            "".join(c for c in one["name"] if c not in "|\t\x00")[
+                : series.NAME_MAX_CHARS
+            ]
+        )
+        if name:
+            kept.append(series.entry(name, one["position"]))
+    return series.unique(kept)[: series.MAX_SERIES]
