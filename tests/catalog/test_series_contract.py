@@ -98,6 +98,28 @@ class SeriesContract:
             "Emma",
         ]
 
+    def test_the_series_order_keeps_to_a_status(self, reader):
+        records = _books(reader)
+        for title in ("Dune", "God Emperor", "Mort"):
+            record = records[title]
+            UserBook.objects.update_for_user(
+                reader,
+                record.book_id,
+                version=record.version,
+                changes={"status": "read"},
+            )
+        page = UserBook.objects.page_for_user(reader, sort="series", status="read")
+        assert _titles(page) == ["Mort", "Dune", "God Emperor"]
+        first = UserBook.objects.page_for_user(
+            reader, sort="series", status="read", limit=2
+        )
+        rest = UserBook.objects.page_for_user(
+            reader, sort="series", status="read", limit=2, cursor=first.next_cursor
+        )
+        assert _titles(first) + _titles(rest) == ["Mort", "Dune", "God Emperor"]
+        assert rest.next_cursor is None
+        assert UserBook.objects.count_for_user(reader, status="read") == 3
+
     def test_the_series_order_pages_both_ways_within_a_filter(self, reader):
         _books(reader)
         lookup = {"series": "dune chronicles", "sort": "series", "limit": 2}

@@ -14,7 +14,7 @@ from typing import Any
 
 from booklibrary import cursors
 from booklibrary.dynamo_utils import Item
-from booklibrary.dynamodb import SORT_KEYS
+from booklibrary.dynamodb import SORT_KEYS, STATUS_SORTS
 
 # Orders read newest or best first.
 DESCENDING = {"added", "rating"}
@@ -56,19 +56,30 @@ class Listing:
         )
 
     @property
+    def status_index(self) -> bool:
+        """Whether the status is the index's partition (else a filter)."""
+        return bool(self.status) and self.sort in STATUS_SORTS
+
+    @property
     def filtered(self) -> bool:
         """Whether the Query filters what it reads (its Limit then counts reads)."""
-        return bool(self.words or self.tags or self.location_key or self.series)
+        return bool(
+            self.words
+            or self.tags
+            or self.location_key
+            or self.series
+            or (self.status and not self.status_index)
+        )
 
     def _partition(self) -> tuple[str, dict[str, str]]:
-        if self.status:
+        if self.status_index:
             return "user_status", {"S": f"{self.user_id}#{self.status}"}
         return "user_id", {"N": str(self.user_id)}
 
     def query_params(self, table: str) -> dict[str, Any]:
         """Return the Query arguments for this listing, without paging."""
         attr, value = self._partition()
-        prefix = "status-by" if self.status else "by"
+        prefix = "status-by" if self.status_index else "by"
         params: dict[str, Any] = {
             "TableName": table,
             "IndexName": f"{prefix}-{self.sort}",
@@ -94,6 +105,10 @@ class Listing:
             tests.append("#loc = :loc")
             params["ExpressionAttributeNames"]["#loc"] = "location_key"
             params["ExpressionAttributeValues"][":loc"] = {"S": self.location_key}
+        if self.status and not self.status_index:
+            tests.append("#status = :status")
+            params["ExpressionAttributeNames"]["#status"] = "status"
+            params["ExpressionAttributeValues"][":status"] = {"S": self.status}
         if self.series:
             tests.append("contains(#series, :series)")
             params["ExpressionAttributeNames"]["#series"] = "series_keys"
