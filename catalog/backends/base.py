@@ -162,7 +162,10 @@ def listing_fields(
     # ISBN and title first: a cut never loses what is searched for most.
     # The same normalisation reads queries (``catalog.search.search_words``).
     searchable = [*isbn_words(book.isbn13), book.title, *(book.authors or [])]
-    series = stored_series(book.series)
+    # A model from an older migration has no series yet.
+    series = stored_series(
+        (corrections or {}).get("series") or getattr(book.book, "series", None)
+    )
     return {
         "series_keys": series_keys_text(series),
         "series_names": "|".join(one["name"] for one in series),

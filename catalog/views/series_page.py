@@ -75,6 +75,9 @@ def series_page(request, key: str):
             request, "That page link is no longer valid; here is the first page."
         )
         page = UserBook.objects.page_for_user(request.user, **lookup)
+    if not page.items and not page.next_cursor and not cursor:
+        # Only the reader's own series have a page: another's name shows nothing.
+        raise Http404("None of your books is in this series.")
     rows = _shelf(page.items, key)
     positions = [row["position"] for row in rows]
     context = {

@@ -10,6 +10,14 @@ A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
 tag in the listing Query's FilterExpression, read in bounded growing steps
 like a search (``listing``), so a page costs the same few calls whatever the
 library's size; its count is then unknown (None).
+
+Series follow the same shape: ``series_keys`` ("|dune chronicles|") is tested
+with ``contains`` by a series filter; ``series_sk`` (series key, position,
+title) orders the ``by-series`` GSI, which has no per-status twin: within a
+status the series order filters on ``status`` (bounded like a filter). The
+series page reads ``by-series`` filtered on its series (at most three Query
+calls, then its books in batches); the series list Queries the reader's
+partition for ``series_names`` (at most ``SERIES_QUERIES`` calls).
 """
 
 from decimal import Decimal
