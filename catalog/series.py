@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 MAX_SERIES = 10
-NAME_MAX_CHARS = 200
+NAME_MAX_CHARS = 100
 POSITION_MAX = Decimal(100_000)
 # The bar separates keys in storage and the tab the parts of a sort value.
 _FORBIDDEN = ("|", "\t", "\x00")

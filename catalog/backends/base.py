@@ -169,7 +169,7 @@ def listing_fields(
     return {
         "series_keys": series_keys_text(series),
         "series_names": "|".join(one["name"] for one in series),
-        "sort_series": series_sort_value(series, title)[:800],
+        "sort_series": series_sort_value(series, title)[:600],
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
         "search_text": search_key([*searchable, book.subtitle], limit=SEARCH_TEXT_MAX),

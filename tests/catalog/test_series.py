@@ -113,8 +113,8 @@ def test_clean_reads_lines_and_refuses_what_it_cannot_store():
     ]
     with pytest.raises(ValidationError, match="cannot hold"):
         series.clean("A|B #1")
-    with pytest.raises(ValidationError, match="at most 200"):
-        series.clean("x" * 201)
+    with pytest.raises(ValidationError, match="at most 100"):
+        series.clean("x" * 101)
     with pytest.raises(ValidationError, match="not a position"):
         series.clean([{"name": "Dune", "position": "first"}])
     with pytest.raises(ValidationError, match="at most 10 series"):
