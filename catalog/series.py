@@ -75,8 +75,7 @@ class Position:
 
 
 def _number_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def _number(text: str) -> Decimal:

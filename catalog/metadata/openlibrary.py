@@ -26,6 +26,7 @@ NAME = "openlibrary"
 LABEL = "Open Library"
 BATCH_SIZE = 25
 MAX_SUBJECTS = 20
+MAX_SERIES, SERIES_TEXT_MAX = 20, 300
 SEARCH_FIELDS = (
     "key,title,subtitle,author_name,first_publish_year,isbn,cover_i,"
     "edition_count,publisher"
@@ -124,9 +125,10 @@ def _series(values: Any) -> list[dict[str, str]]:
     if not isinstance(values, list):
         return []
     found = []
-    for value in values:
+    for value in values[:MAX_SERIES]:
         name = value.get("name") if isinstance(value, dict) else value
-        if isinstance(name, str) and (one := parse_series(name)):
+        # Longer text is no series name; cut, it parses in bounded time.
+        if isinstance(name, str) and (one := parse_series(name[:SERIES_TEXT_MAX])):
             found.append(one)
     return found
 

@@ -213,3 +213,27 @@ class TestDynamoSeries(SeriesContract):
 
         aws_tables.meta.events.register("before-call.dynamodb.Scan", refuse_scan)
         yield
+
+
+@pytest.mark.django_db
+def test_records_stored_before_series_get_their_keys_from_the_refresh(dynamo_mode):
+    from booklibrary import dynamodb
+    from catalog.backends.dynamodb.items import userbook_key
+
+    reader = UserFactory()
+    records = _books(reader)
+    old = records["Mort"]
+    # As the item was stored before series: none of their attributes.
+    dynamo_mode.update_item(
+        TableName=dynamodb.table_name(dynamodb.USERBOOKS),
+        Key=userbook_key(reader.pk, old.book_id),
+        UpdateExpression="REMOVE series_sk, series_keys, series_names, sort_series",
+    )
+    listed = UserBook.objects.page_for_user(reader, sort="series", limit=50)
+    assert "Mort" not in _titles(listed)
+    assert list(UserBook.objects.refresh_listings()) == [(6, 1)]
+    listed = UserBook.objects.page_for_user(reader, sort="series", limit=50)
+    assert _titles(listed)[0] == "Mort"
+    assert _titles(UserBook.objects.page_for_user(reader, series="discworld")) == [
+        "Mort"
+    ]
