@@ -133,6 +133,8 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
         "sort_title",
         "sort_author",
         "search_text",
+        "series_names",
+        "sort_series",
         "updated_at",
     )
     date_hierarchy = "added_at"
@@ -147,6 +149,8 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The form checked the changes (``UserBookAdminForm.clean``); the
         # service writes them at the version the page was opened with.
+        if form.series_change is not None:
+            self._save_series(obj, form)
         if not form.record_changes:
             return
         try:
@@ -165,6 +169,24 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
             raise SaveRefused(messages, field=field) from exc
         for name in (*form.record_changes, "version"):
             setattr(obj, name, getattr(saved, name))
+
+    def _save_series(self, obj, form) -> None:
+        """Write the reader's series correction through their corrections' service."""
+        own = dict(obj.corrections or {})
+        try:
+            done = services.userbook_correct(
+                user=obj.user,
+                book_key=obj.book_id,
+                version=form.cleaned_data["loaded_version"],
+                loaded=own,
+                corrections={**own, "series": form.series_change or None},
+            )
+        except (StaleEdit, services.CorrectionConflict) as exc:
+            raise SaveRefused(STALE_MESSAGE) from exc
+        except ValidationError as exc:
+            raise SaveRefused(exc.messages, field="series_correction") from exc
+        form.cleaned_data["loaded_version"] = done.record.version
+        obj.corrections, obj.version = done.record.corrections, done.record.version
 
     # In DynamoDB a record's id is its owner's id and its book's key.
 

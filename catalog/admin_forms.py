@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from catalog import records
+from catalog import records, series
 from catalog import tags as tagging
 from catalog.models import Book, UserBook
 from catalog.record_form import RatingField
@@ -53,6 +53,13 @@ class UserBookAdminForm(forms.ModelForm):
         max_length=tagging.MAX_TAGS * (tagging.TAG_MAX_CHARS + 2),
         help_text="The reader's tags, separated by commas.",
     )
+    series_correction = forms.CharField(
+        required=False,
+        label="Series (the reader's correction)",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="One per line, the position after “#”: Dune Chronicles #1. "
+        "Empty: the book's fetched series.",
+    )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -64,7 +71,11 @@ class UserBookAdminForm(forms.ModelForm):
         self.fields["loaded_version"].initial = self.instance.version
         # Shown as typed, with commas (not as the stored list).
         self.initial["tags"] = ", ".join(self.instance.tags or [])
+        own = (self.instance.corrections or {}).get("series") or []
+        self.initial["series_correction"] = series.as_text(own)
         self.record_changes: dict[str, Any] = {}
+        # The reader's series correction when it changes ([] clears it).
+        self.series_change: list[dict[str, str]] | None = None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -80,6 +91,7 @@ class UserBookAdminForm(forms.ModelForm):
             typed = tagging.unique(tagging.split(data["tags"]))
             if typed != (self.instance.tags or []):
                 changes["tags"] = typed
+        self._clean_series(data.get("series_correction") or "")
         try:
             changes = records.clean(changes)
             if {"started_on", "finished_on"} & set(changes):
@@ -91,6 +103,16 @@ class UserBookAdminForm(forms.ModelForm):
             return data
         self.record_changes = changes
         return data
+
+    def _clean_series(self, text: str) -> None:
+        own = (self.instance.corrections or {}).get("series") or []
+        try:
+            typed = series.clean(text)
+        except ValidationError as exc:
+            self.add_error("series_correction", exc.messages)
+            return
+        if typed != own:
+            self.series_change = typed
 
     def _post_clean(self) -> None:
         # The record is written by the service, not by ``instance.save()``: the
@@ -114,6 +136,7 @@ class BookAdminForm(forms.ModelForm):
             "language",
             "description",
             "subjects",
+            "series",
             "cover",
             "cover_thumb",
             "provider_ids",
@@ -151,6 +174,19 @@ class BookAdminForm(forms.ModelForm):
 
     def clean_subjects(self) -> list[str]:
         return self._names("subjects", SUBJECTS_MAX, SUBJECT_LIMIT)
+
+    def clean_series(self) -> list[dict[str, str]]:
+        value = self.cleaned_data["series"]
+        if value == self.instance.series:
+            return value
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            raise ValidationError(
+                'Give the series as a list, e.g. [{"name": "Discworld", '
+                '"position": "4"}].'
+            )
+        return series.clean(value)
 
     def _names(self, name: str, most: int, longest: int) -> list[str]:
         value = self.cleaned_data[name]

@@ -214,6 +214,26 @@ class AuthorsField(forms.CharField):
         return _split_authors(super().to_python(value))
 
 
+class SeriesField(forms.CharField):
+    """Series one per line ("Dune Chronicles #1"); cleans to a list of entries."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            from catalog.series import as_text
+
+            return as_text(value)
+        return value
+
+    def to_python(self, value):
+        from catalog.series import clean
+
+        if isinstance(value, list | tuple):
+            return clean(list(value))
+        return clean(super().to_python(value))
+
+
 class TextCorrectionField(forms.CharField):
     """Text whose line breaks compare equal however the browser sends them."""
 
@@ -249,6 +269,11 @@ class CorrectionsForm(forms.Form):
         max_length=TEXT_LIMITS["description"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    series = SeriesField(
+        required=False,
+        help_text="One per line, the position after “#”: Dune Chronicles #1, "
+        "#2.5 or #1-3.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
     loaded = forms.JSONField(widget=forms.HiddenInput, required=False)

@@ -104,6 +104,7 @@ class UserBookManager(models.Manager):
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
         location: str = "",
+        series: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -115,6 +116,7 @@ class UserBookManager(models.Manager):
             query=query,
             tags=tags,
             location=location,
+            series=series,
             sort=sort,
             cursor=cursor,
             limit=limit,
@@ -128,10 +130,16 @@ class UserBookManager(models.Manager):
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
         location: str = "",
+        series: str = "",
     ) -> int | None:
         """Return how many books that listing holds, or None if not known cheaply."""
         return _backend().count_for_user(
-            user, status=status, query=query, tags=tags, location=location
+            user,
+            status=status,
+            query=query,
+            tags=tags,
+            location=location,
+            series=series,
         )
 
     def pages_for_user(self, user, lookups: list[dict[str, Any]]) -> list[Page]:
@@ -145,6 +153,10 @@ class UserBookManager(models.Manager):
     def tag_counts(self, user) -> list[tuple[str, str, int]]:
         """Return (shown form, key, records) for each of the user's tags, by name."""
         return _backend().tag_counts(user)
+
+    def series_counts(self, user):
+        """Return the user's series and their counts (``SeriesCounts``)."""
+        return _backend().series_counts(user)
 
     def location_counts(self, user, *, reads: int | None = None):
         """Return the user's locations and their counts (``LocationCounts``)."""

@@ -48,6 +48,9 @@ class Book(models.Model):
     language = models.CharField(max_length=20, blank=True)
     description = models.TextField(blank=True)
     subjects = models.JSONField(default=list, blank=True)
+    # The series the providers name, as ``catalog.series`` stores them:
+    # [{"name": "Dune Chronicles", "position": "1"}].
+    series = models.JSONField(default=list, blank=True)
     cover = models.ImageField(upload_to="covers/", blank=True)
     cover_thumb = models.ImageField(upload_to="covers/", blank=True)
     provider_ids = models.JSONField(default=dict, blank=True)
@@ -181,6 +184,12 @@ class UserBook(models.Model):
     # The location's key (``catalog.locations``): what a location filter and
     # the reader's list of locations compare.
     location_key = models.CharField(max_length=200, blank=True, editable=False)
+    # The keys of the series the reader sees the book in ("|dune chronicles|"),
+    # their names ("Dune Chronicles|Dune") and its "Series" sort value
+    # (``catalog.series``), kept by the backend.
+    series_keys = models.TextField(blank=True, editable=False)
+    series_names = models.TextField(blank=True, editable=False)
+    sort_series = models.CharField(max_length=800, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()
@@ -202,6 +211,7 @@ class UserBook(models.Model):
             models.Index(fields=["user", "sort_author", "id"], name="ub_user_author"),
             models.Index(fields=["user", "status"], name="ub_user_status"),
             models.Index(fields=["user", "location_key"], name="ub_user_location"),
+            models.Index(fields=["user", "sort_series", "id"], name="ub_user_series"),
         ]
 
     def __str__(self) -> str:

@@ -24,12 +24,13 @@ CORRECTABLE_FIELDS = (
     "pages",
     "language",
     "description",
+    "series",
 )
 COVER_FIELDS = ("cover", "cover_thumb")
 # What a search result shows, kept until the edition's own details arrive.
 PROVISIONAL_FIELDS = ("title", "subtitle", "authors")
 # The corrections that move a record in the lists (sort and search keys).
-LISTING_FIELDS = ("title", "subtitle", "authors")
+LISTING_FIELDS = ("title", "subtitle", "authors", "series")
 
 
 def shown_value(
@@ -91,6 +92,23 @@ class ShownBook:
     @property
     def authors_display(self) -> str:
         return ", ".join(self.authors or [])
+
+    @property
+    def series_suggested(self) -> list[dict[str, str]]:
+        """Series read from the title when none is known (the reader may accept)."""
+        from catalog.series import suggest
+
+        return [] if self.series else suggest(self.title or "")
+
+    @property
+    def series_shown(self) -> list[dict[str, str]]:
+        """The series shown: name, position, key and line ("Dune Chronicles #1")."""
+        from catalog.series import from_stored, line, series_key
+
+        return [
+            {**one, "key": series_key(one["name"]), "line": line(one)}
+            for one in from_stored(self.series)
+        ]
 
     @property
     def has_own_cover(self) -> bool:

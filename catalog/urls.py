@@ -37,6 +37,13 @@ urlpatterns = [
     path("locations/", views.locations_page, name="locations"),
     path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
     path("tags/", views.tags_page, name="tags"),
+    path("series/", views.series_list, name="series-list"),
+    path("series/<path:key>/", views.series_page, name="series"),
+    path(
+        "books/<str:key>/series/accept/",
+        views.book_series_accept,
+        name="book-series-accept",
+    ),
     path("tags/names/", views.tag_names, name="tag-names"),
     path("tags/rename/", views.tag_rename, name="tag-rename"),
     path("tags/delete/", views.tag_delete, name="tag-delete"),

@@ -35,15 +35,17 @@ def dynamo_book(n: int, **fields) -> Book:
 
 
 def fill_dynamo_library(
-    user, count: int, tags_for=None, location_for=None
+    user, count: int, tags_for=None, location_for=None, series_for=None
 ) -> list[Book]:
     """Store ``count`` books and the user's records of them in batches of 25.
 
-    ``tags_for(n)``, when given, returns the tags of the n-th record, and
-    ``location_for(n)`` its location.
+    ``tags_for(n)``, when given, returns the tags of the n-th record,
+    ``location_for(n)`` its location and ``series_for(n)`` its book's series.
     """
     now = timezone.now()
-    books = [dynamo_book(n) for n in range(count)]
+    books = [
+        dynamo_book(n, series=series_for(n) if series_for else []) for n in range(count)
+    ]
     records = [
         UserBook(
             user_id=user.pk,

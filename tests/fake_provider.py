@@ -141,7 +141,7 @@ class FakeProviderServer:
         return record
 
     def _load_fixtures(self) -> None:
-        for name in ("hit", "partial", "isbn10_only"):
+        for name in ("hit", "partial", "isbn10_only", "series"):
             for bibkey, record in load_fixture(
                 f"openlibrary_books_{name}.json"
             ).items():

@@ -347,3 +347,66 @@ def test_the_admin_shows_a_records_tags_and_edits_them(admin_client, both_modes)
     assert refused.status_code == 200
     assert "cannot hold “|”" in refused.context["adminform"].form.errors["tags"][0]
     assert _stored(record).tags == ["été", "Classic"]
+
+
+def test_the_admin_shows_and_edits_a_books_series(admin_client):
+    reader = UserFactory()
+    book = BookFactory(
+        title="Mort", series=[{"name": "Discworld", "position": "4"}], authors=[]
+    )
+    UserBookFactory(user=reader, book=book)
+    url = reverse("admin:catalog_book_change", args=[quote(book.pk)])
+    assert "Discworld" in admin_client.get(url).content.decode()
+    series = (
+        '[{"name": "Death", "position": "1"}, {"name": "Discworld", "position": "4"}]'
+    )
+    response = admin_client.post(url, _book_form(book, series=series))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Book.objects.get_by_key(book.pk).series[0] == {
+        "name": "Death",
+        "position": "1",
+    }
+    # The owners' listings follow the book.
+    page = UserBook.objects.page_for_user(reader, series="death")
+    assert [r.book_id for r in page.items] == [book.pk]
+    bad = '[{"name": "Death", "position": "first"}]'
+    refused = admin_client.post(url, _book_form(book, series=bad))
+    assert refused.status_code == 200
+    assert "not a position" in refused.context["adminform"].form.errors["series"][0]
+
+
+def test_the_admin_shows_and_edits_a_readers_series_correction(
+    admin_client, both_modes
+):
+    reader = UserFactory()
+    record = UserBookFactory(
+        user=reader,
+        book=BookFactory(title="Emma"),
+        corrections={"series": [{"name": "Austen", "position": "4"}]},
+    )
+    url = _change_url(record, both_modes)
+    opened = _opened(admin_client, url)
+    assert opened["series_correction"] == "Austen #4"
+    response = admin_client.post(
+        url, {**opened, "series_correction": "Austen Novels #4.5", "notes": "Mine."}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = _stored(record)
+    assert stored.corrections["series"] == [
+        {"name": "Austen Novels", "position": "4.5"}
+    ]
+    assert stored.notes == "Mine."
+    page = UserBook.objects.page_for_user(reader, series="austen novels")
+    assert [r.book_id for r in page.items] == [record.book_id]
+    refused = admin_client.post(
+        url, {**_opened(admin_client, url), "series_correction": "A|B"}
+    )
+    assert refused.status_code == 200
+    form = refused.context["adminform"].form
+    assert "cannot hold" in form.errors["series_correction"][0]
+    assert form["series_correction"].value() == "A|B"
+    cleared = admin_client.post(
+        url, {**_opened(admin_client, url), "series_correction": ""}
+    )
+    assert cleared.status_code == 302
+    assert "series" not in _stored(record).corrections

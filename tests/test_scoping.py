@@ -4,7 +4,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from catalog import services
-from tests.factories import UserBookFactory
+from tests.factories import BookFactory, UserBookFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
 
@@ -39,8 +39,13 @@ def test_the_walk_finds_the_object_routes():
 
 @pytest.mark.parametrize(("name", "route", "params"), _object_routes())
 def test_another_users_object_answers_404(client, other_user, name, route, params):
-    record = UserBookFactory()
-    if params == ["token"]:
+    record = UserBookFactory(
+        book=BookFactory(series=[{"name": "Their Series", "position": "1"}])
+    )
+    if "<path:key>" in route:
+        # A series page, named by the owner's series.
+        url = "/" + route.replace("<path:key>", "their series")
+    elif params == ["token"]:
         # An undo token: the owner's removal of their book.
         receipt = services.userbook_remove(user=record.user, book_key=record.book_id)
         url = "/" + route.replace("<str:token>", receipt.token)

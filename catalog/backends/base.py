@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.locations import location_key
 from catalog.search import fold, isbn_words, search_key
+from catalog.series import from_stored as stored_series
+from catalog.series import keys_text as series_keys_text
+from catalog.series import series_key
+from catalog.series import sort_value as series_sort_value
 from catalog.shown import COVER_FIELDS, ShownBook
 from catalog.tags import stored_fields as stored_tag_fields
 from catalog.tags import tag_key
@@ -28,6 +32,7 @@ SORTS = {
     "title": "Title",
     "author": "Author",
     "rating": "Rating",
+    "series": "Series",
 }
 DEFAULT_SORT = "added"
 
@@ -141,10 +146,11 @@ def listing_fields(
     corrections: dict[str, Any] | None = None,
     provisional: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Return the sort and search keys a UserBook keeps for its book.
+    """Return the sort, search and series keys a UserBook keeps for its book.
 
     A record's own ``corrections`` (and ``provisional`` values) count the way
-    its owner sees them: correction, else fetched, else provisional.
+    its owner sees them: correction, else fetched, else provisional. A series
+    only suggested by the title counts once the reader accepts it.
     """
     book = ShownBook(book, corrections, provisional)
     title = fold(book.display_title)
@@ -156,7 +162,14 @@ def listing_fields(
     # ISBN and title first: a cut never loses what is searched for most.
     # The same normalisation reads queries (``catalog.search.search_words``).
     searchable = [*isbn_words(book.isbn13), book.title, *(book.authors or [])]
+    # A model from an older migration has no series yet.
+    series = stored_series(
+        (corrections or {}).get("series") or getattr(book.book, "series", None)
+    )
     return {
+        "series_keys": series_keys_text(series),
+        "series_names": "|".join(one["name"] for one in series),
+        "sort_series": series_sort_value(series, title)[:600],
         "sort_title": title[:500],
         "sort_author": f"{first_author}\t{title}"[:600] if first_author else "\uffff",
         "search_text": search_key([*searchable, book.subtitle], limit=SEARCH_TEXT_MAX),
@@ -182,11 +195,47 @@ class LocationCounts:
     complete: bool = True
 
 
+@dataclass
+class SeriesCounts:
+    """A reader's series: (shown name, key, count) triples, by name.
+
+    ``complete`` is False when the backend counted only the records it could
+    read at a bounded cost (then the page says so).
+    """
+
+    series: list[tuple[str, str, int]]
+    complete: bool = True
+
+
 def with_location_key(fields: dict[str, Any]) -> dict[str, Any]:
     """Return record fields with ``location_key`` following ``location`` when given."""
     if "location" not in fields:
         return dict(fields)
     return {**fields, "location_key": location_key(fields["location"] or "")}
+
+
+def series_filter_key(name: str) -> str:
+    """Return the stored-key substring ("|dune|") a series filter looks for."""
+    key = series_key(name or "")
+    return f"|{key}|" if key else ""
+
+
+def count_series(rows: "Iterable[str]") -> list[tuple[str, str, int]]:
+    """Return (shown name, key, records) for the series of these records, by name.
+
+    ``rows`` are records' ``series_names`` ("Dune|Discworld"). A series named
+    in several forms ("Dune chronicles", "Dune Chronicles") is shown in its
+    most used one.
+    """
+    forms: dict[str, Counter] = {}
+    for names in rows:
+        for name in dict.fromkeys(filter(None, (names or "").split("|"))):
+            forms.setdefault(series_key(name), Counter())[name] += 1
+    found = []
+    for key, seen in forms.items():
+        name = min(seen, key=lambda form: (-seen[form], form))
+        found.append((name, key, seen.total()))
+    return sorted(found, key=lambda row: (row[1], row[0]))
 
 
 def tag_filter_keys(tags: "list[str] | tuple[str, ...]") -> list[str]:
@@ -314,6 +363,7 @@ class CatalogBackend:
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
         location: str = "",
+        series: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -324,6 +374,7 @@ class CatalogBackend:
         accents and punctuation, an ISBN in any form (``catalog.search``).
         ``tags`` keeps the records that have every one of them (case ignored).
         ``location`` keeps the records at that location (case ignored).
+        ``series`` keeps the records shown in that series (case ignored).
         ``cursor`` comes from another page's ``next_cursor`` or
         ``prev_cursor`` of the same listing; an invalid one raises
         ``booklibrary.cursors.InvalidCursor``. Each page costs the same few
@@ -339,6 +390,7 @@ class CatalogBackend:
         query: str = "",
         tags: "list[str] | tuple[str, ...]" = (),
         location: str = "",
+        series: str = "",
     ) -> int | None:
         """Return how many of the user's books ``page_for_user`` would list.
 
@@ -362,6 +414,16 @@ class CatalogBackend:
 
     def tag_counts(self, user: "User") -> list[tuple[str, str, int]]:
         """Return (shown form, key, records) for each of the user's tags, by name."""
+        raise NotImplementedError
+
+    def series_counts(self, user: "User") -> "SeriesCounts":
+        """Return the user's series with how many records each holds, by name.
+
+        A record counts in the series it is shown in (its own correction, else
+        the fetched series); a series only suggested by a title does not.
+        A backend that reads records in steps stops after a bounded number of
+        calls and says so (``complete`` False).
+        """
         raise NotImplementedError
 
     def location_counts(

@@ -19,12 +19,15 @@ from catalog.backends.base import (
     CatalogBackend,
     LocationCounts,
     Page,
+    SeriesCounts,
     StaleEdit,
+    count_series,
     count_tags,
     fold,
     listing_fields,
     metadata_attempt_fields,
     record_listing_fields,
+    series_filter_key,
     tag_filter_keys,
     with_location_key,
     with_tag_keys,
@@ -41,6 +44,7 @@ _ORDERINGS = {
     "title": ("sort_title", False),
     "author": ("sort_author", False),
     "rating": ("rating_key", True),
+    "series": ("sort_series", False),
 }
 
 
@@ -78,7 +82,7 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
 
     def _refresh_own_listings(self, book: Book, records) -> None:
         """Recompute the keys of records that carry their own values."""
-        names = ("sort_title", "sort_author", "search_text")
+        names = tuple(listing_fields(book))
         changed = []
         for record in records.only("pk", "corrections", "provisional", *names):
             fields = listing_fields(book, record.corrections, record.provisional)
@@ -146,9 +150,13 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
             return {}
         return {r.book_id: r for r in self._records(user).filter(book_id__in=keys)}
 
-    def _matching(self, user, status: str | None, query: str, tags=(), location=""):
+    def _matching(
+        self, user, status: str | None, query: str, tags=(), location="", series=""
+    ):
         """The user's records a listing shows, before its order."""
         records = self._records(user)
+        if series_filter_key(series):
+            records = records.filter(series_keys__contains=series_filter_key(series))
         if location_key(location):
             records = records.filter(location_key=location_key(location))
         if status:
@@ -167,19 +175,19 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         query: str = "",
         tags=(),
         location: str = "",
+        series: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
     ) -> Page:
         sort = sort if sort in SORTS else DEFAULT_SORT
         column, descending = _ORDERINGS[sort]
-        records = self._matching(user, status, query, tags, location).annotate(
-            rating_key=Coalesce("rating", Value(Decimal(0)))
-        )
+        matching = self._matching(user, status, query, tags, location, series)
+        records = matching.annotate(rating_key=Coalesce("rating", Value(Decimal(0))))
         tagged = "".join(tag_filter_keys(tags))
         scope = (
             f"orm:{user.pk}:{sort}:{status or ''}:{fold(query)}:{tagged}"
-            f":{location_key(location)}"
+            f":{location_key(location)}:{series_filter_key(series)}"
         )
         at = cursors.decode_page(cursor, scope=scope) if cursor else None
         backwards = bool(at and at.backwards)
@@ -232,8 +240,18 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         query: str = "",
         tags=(),
         location: str = "",
+        series: str = "",
     ):
-        return self._matching(user, status, query, tags, location).count()
+        return self._matching(user, status, query, tags, location, series).count()
+
+    def series_counts(self, user) -> SeriesCounts:
+        """One query: the series names and keys of the user's records in a series."""
+        rows = (
+            UserBook._base_manager.filter(user=user)
+            .exclude(series_keys="")
+            .values_list("series_names", flat=True)
+        )
+        return SeriesCounts(count_series(rows))
 
     def location_counts(self, user, *, reads: int | None = None) -> LocationCounts:
         rows = (

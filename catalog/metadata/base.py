@@ -19,6 +19,7 @@ MERGED_FIELDS = (
     "language",
     "description",
     "subjects",
+    "series",
     "cover_url",
 )
 
@@ -37,6 +38,8 @@ class BookMetadata:
     language: str = ""
     description: str = ""
     subjects: list[str] = field(default_factory=list)
+    # [{"name": "Dune Chronicles", "position": "1"}] (``catalog.series``).
+    series: list[dict[str, str]] = field(default_factory=list)
     cover_url: str = ""
     provider_ids: dict[str, str] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from catalog.metadata.base import (
     text,
 )
 from catalog.metadata.http import get_json
+from catalog.series import parse_entry as parse_series
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ NAME = "openlibrary"
 LABEL = "Open Library"
 BATCH_SIZE = 25
 MAX_SUBJECTS = 20
+MAX_SERIES, SERIES_TEXT_MAX = 20, 300
 SEARCH_FIELDS = (
     "key,title,subtitle,author_name,first_publish_year,isbn,cover_i,"
     "edition_count,publisher"
@@ -112,9 +114,23 @@ def parse_record(*, isbn13: str, record: dict[str, Any]) -> BookMetadata:
         pages=_pages(record),
         description=text(record.get("description")),
         subjects=names(record.get("subjects"))[:MAX_SUBJECTS],
+        series=_series(record.get("series")),
         cover_url=_cover(record.get("cover")),
         provider_ids=_ids(record),
     )
+
+
+def _series(values: Any) -> list[dict[str, str]]:
+    """Read an edition's ``series`` ("Dune Chronicles #1", "Discworld -- 5")."""
+    if not isinstance(values, list):
+        return []
+    found = []
+    for value in values[:MAX_SERIES]:
+        name = value.get("name") if isinstance(value, dict) else value
+        # Longer text is no series name; cut, it parses in bounded time.
+        if isinstance(name, str) and (one := parse_series(name[:SERIES_TEXT_MAX])):
+            found.append(one)
+    return found
 
 
 def _pages(record: dict[str, Any]) -> int | None:

@@ -22,6 +22,8 @@ def refresh_keys(apps, schema_editor):
         changed = []
         for record in page:
             fields = listing_fields(record.book, record.corrections, record.provisional)
+            # Only the keys this schema has (later ones come with their own).
+            fields = {name: fields[name] for name in names}
             if any(getattr(record, name) != value for name, value in fields.items()):
                 for name, value in fields.items():
                     setattr(record, name, value)

@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from catalog import records
+from catalog import records, series
 from catalog.backends.base import StaleEdit
 from catalog.merge import three_way
 from catalog.models import UserBook
@@ -73,6 +73,8 @@ def clean_corrections(values: dict[str, Any]) -> dict[str, Any]:
 def _clean_one(name: str, value: Any) -> Any:
     if value is None:
         return None
+    if name == "series":
+        return series.clean(value)
     if name == "pages":
         try:
             pages = int(value)
@@ -255,3 +257,23 @@ def provisional_values(values: dict[str, Any]) -> dict[str, Any]:
         if value not in (None, "", []):
             kept[name] = value
     return kept
+
+
+def userbook_accept_series(*, user, book_key: str) -> UserBook:
+    """Store the series the shown title suggests as the reader's correction.
+
+    Does nothing when the book has a series already or the title suggests
+    none. Raises ``UserBook.DoesNotExist`` for a book not in their library.
+    """
+    record = UserBook.objects.get_for_user(user, book_key)
+    suggested = record.shown.series_suggested
+    if not suggested:
+        return record
+    own = record.corrections or {}
+    return userbook_correct(
+        user=user,
+        book_key=book_key,
+        version=record.version,
+        loaded=own,
+        corrections={**own, "series": suggested},
+    ).record

@@ -19,9 +19,12 @@ from typing import Any
 #     (backends.base.SEARCH_TEXT_MAX), two index keys of 960 bytes   14,320
 #   tags (catalog.tags): 50 x 60 chars, as typed and as keys
 #                                              6,000 chars     24,500
+#   series (catalog.series): 10 x 100 chars with positions, corrected, and
+#     as keys and names; their sort value 600, its index key 960 bytes
+#                                              3,800 chars     16,160
 #   two cover paths, keys, dates, status, attribute names   under 2,000
-#   total                                             under 371,100 bytes
-# which is 91% of the item: the rest is room to spare. records.RECORD_MAX_BYTES
+#   total                                             under 387,300 bytes
+# which is 95% of the item: the rest is room to spare. records.RECORD_MAX_BYTES
 # refuses, on both backends alike, any record these limits would let past.
 TEXT_LIMITS = {
     "title": 500,
@@ -47,7 +50,25 @@ def fit_fetched(name: str, value: Any) -> Any:
         return [str(n)[:AUTHOR_LIMIT].strip() for n in value][:AUTHORS_MAX]
     if name == "subjects":
         return [str(s)[:SUBJECT_LIMIT].strip() for s in value][:SUBJECTS_MAX]
+    if name == "series":
+        return _fit_series(value)
     if name == "pages":
         low, high = PAGES_RANGE
         return value if isinstance(value, int) and low <= value <= high else None
     return value
+
+
+def _fit_series(value: Any) -> list[dict[str, str]]:
+    """Keep the fetched series a reader could have typed: names cut, ten at most."""
+    from catalog import series
+
+    kept = []
+    for one in series.from_stored(value):
+        name = series.tidy(
+            "".join(c for c in one["name"] if c not in "|\t\x00")[
+                : series.NAME_MAX_CHARS
+            ]
+        )
+        if name:
+            kept.append(series.entry(name, one["position"]))
+    return series.unique(kept)[: series.MAX_SERIES]

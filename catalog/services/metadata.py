@@ -30,6 +30,7 @@ METADATA_FIELDS = (
     "language",
     "description",
     "subjects",
+    "series",
 )
 COVER_SIZES = {"cover": (600, 900), "cover_thumb": (200, 300)}
 SWEEP_JOB_SIZE = 25

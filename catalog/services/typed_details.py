@@ -76,7 +76,9 @@ def book_return_typed_details(*, book_key: str) -> TypedDetailsResult:
         )
     for name in typed_names:
         setattr(
-            book, name, [] if name == "authors" else None if name == "pages" else ""
+            book,
+            name,
+            [] if name in ("authors", "series") else None if name == "pages" else "",
         )
     if "cover" in edited:
         # Off the shared edition; the file itself stays for an administrator.

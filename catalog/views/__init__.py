@@ -26,6 +26,7 @@ from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
+from catalog.views.series_page import book_series_accept, series_list, series_page
 from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
 from catalog.views.tags import book_tags, books_tag
 
@@ -48,6 +49,7 @@ __all__ = [
     "book_refresh",
     "book_remove",
     "book_return",
+    "book_series_accept",
     "book_set",
     "book_tags",
     "books_remove",
@@ -59,6 +61,8 @@ __all__ = [
     "loans_page",
     "locations_page",
     "search",
+    "series_list",
+    "series_page",
     "tag_delete",
     "tag_names",
     "tag_rename",

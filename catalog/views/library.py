@@ -79,6 +79,7 @@ def book_list(request):
     tags = listing.tags_from_query(request.GET)
     lookup = {"status": status or None, "query": query, "tags": tags, "sort": sort}
     lookup["location"] = listing.location_from_query(request.GET)
+    lookup["series"] = listing.series_from_query(request.GET)
     on_loan = request.GET.get("loan") == "out"
     try:
         page = (
@@ -113,6 +114,7 @@ def book_list(request):
             query=query,
             tags=tags,
             location=lookup["location"],
+            series=lookup["series"],
         )
     )
     context = {

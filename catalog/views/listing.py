@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.models import LibraryView
-from catalog import locations, records, services
+from catalog import locations, records, series, services
 from catalog import tags as tagging
 from catalog.backends.base import Page
 from catalog.models import ReadingStatus
@@ -43,6 +43,15 @@ def location_from_query(params) -> str:
     return typed if len(typed) <= records.LOCATION_MAX_CHARS else ""
 
 
+def series_from_query(params) -> str:
+    """The series a library address filters by (``?series=Dune``), tidied.
+
+    One that can be no series (too long, holding a bar) is left out.
+    """
+    typed = series.tidy(params.get("series", ""))
+    return "" if series.check_name(typed) else typed
+
+
 def location_url(location: str) -> str:
     """The library's address listing the books at this location."""
     return f"{reverse('catalog:book-list')}?{urlencode({'location': location})}"
@@ -55,6 +64,7 @@ def page_url(lookup: dict, cursor: str | None = None) -> str:
         ("status", lookup["status"] or ""),
         *(("tag", tag) for tag in lookup.get("tags", ())),
         ("location", lookup.get("location", "")),
+        ("series", lookup.get("series", "")),
         ("sort", lookup["sort"]),
     ]
     query = [(k, v) for k, v in query if v]
@@ -103,6 +113,8 @@ def library_context(request, page: Page, total: int | None, lookup: dict) -> dic
         "tag_max_chars": tagging.TAG_MAX_CHARS,
         "location": lookup.get("location", ""),
         "location_without": page_url({**lookup, "location": ""}),
+        "series_filter": lookup.get("series", ""),
+        "series_without": page_url({**lookup, "series": ""}),
     }
 
 

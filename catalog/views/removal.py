@@ -14,7 +14,7 @@ from catalog import services
 
 # The library's own query parameters a redirect keeps (a page cursor may no
 # longer be valid once books are gone, so it starts again from the top).
-_LIST_PARAMS = ("q", "status", "tag", "location", "sort")
+_LIST_PARAMS = ("q", "status", "tag", "location", "series", "sort")
 UNDO_TAG = "undo:"
 # Whose message it is: a message waits in the browser's cookie for the next
 # page, which may be another reader's after signing out and in.

@@ -1,5 +1,6 @@
 """The CloudFormation stack and the secret key in SSM."""
 
+import re
 import secrets
 import time
 
@@ -54,6 +55,40 @@ def stack_request(stage: Stage, parameters: dict[str, str]) -> dict:
     }
 
 
+_RESOURCE = re.compile(r"^  (\w+):\n    Type: AWS::DynamoDB::Table$", re.MULTILINE)
+_NEXT_RESOURCE = re.compile(r"^  \w+:$", re.MULTILINE)
+_INDEX = re.compile(r"^\s*- IndexName: (\S+)$", re.MULTILINE)
+
+
+def table_indexes(template: str) -> dict[str, set[str]]:
+    """Each table resource of a template and the names of its global indexes."""
+    found = {}
+    for match in _RESOURCE.finditer(template):
+        rest = template[match.end() :]
+        end = _NEXT_RESOURCE.search(rest)
+        block = rest[: end.start()] if end else rest
+        found[match.group(1)] = set(_INDEX.findall(block))
+    return found
+
+
+def check_index_changes(deployed: str, wanted: str) -> None:
+    """Refuse an update that adds or removes more than one index of a table.
+
+    DynamoDB builds one new global index per table update, and CloudFormation
+    fails (and rolls back) a stack update asking for more; a release adds its
+    indexes one deploy at a time.
+    """
+    before, after = table_indexes(deployed), table_indexes(wanted)
+    for table in sorted(before.keys() & after.keys()):
+        changed = sorted(before[table] ^ after[table])
+        if len(changed) > 1:
+            raise DeployError(
+                f"The update changes {len(changed)} indexes of {table} "
+                f"({', '.join(changed)}); DynamoDB adds or removes one per update. "
+                "Deploy a template that changes one of them first."
+            )
+
+
 def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
     """Create the stack, or update it when its template or a parameter differs."""
     cloudformation = stage.client("cloudformation")
@@ -74,6 +109,7 @@ def ensure_stack(stage: Stage, wanted: dict[str, str]) -> None:
         say(f"== stack {stage.stack}: up to date ({stack['StackStatus']})")
         return
     say(f"== stack {stage.stack}: updating")
+    check_index_changes(deployed, request["TemplateBody"])
     try:
         cloudformation.update_stack(**request)
     except botocore.exceptions.ClientError as exc:

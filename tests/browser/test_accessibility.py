@@ -81,6 +81,14 @@ def _seed(tmp_path) -> Seed:
         UserBookFactory(
             user=reader, book=BookFactory(isbn13=isbn13_for(900030 + n)), location=place
         )
+    # A series with a gap (1, 2 and 4), and a title suggesting a series.
+    for n, position in enumerate(["1", "2", "4"]):
+        own(
+            900040 + n,
+            title=f"Dune {position}",
+            series=[{"name": "Dune Chronicles", "position": position}],
+        )
+    own(900043, title="Mort (Discworld, #4)")
     pending = own(900002, metadata_status=MetadataStatus.PENDING)
     not_found = own(900003, metadata_status=MetadataStatus.NOT_FOUND, title="")
     conflicted = own(900004)
@@ -376,6 +384,23 @@ VISITS = [
         _rename_to_blank,
     ),
     Visit("locations, none yet", "newcomer", lambda s: reverse("catalog:locations")),
+    Visit("series", "reader", lambda s: reverse("catalog:series-list")),
+    Visit("series, none yet", "newcomer", lambda s: reverse("catalog:series-list")),
+    Visit(
+        "a series with a gap",
+        "reader",
+        lambda s: reverse("catalog:series", args=["dune chronicles"]),
+    ),
+    Visit(
+        "library, filtered by series and sorted by it",
+        "reader",
+        lambda s: reverse("catalog:book-list") + "?series=Dune+Chronicles&sort=series",
+    ),
+    Visit(
+        "book, a series suggested by its title",
+        "reader",
+        lambda s: reverse("catalog:book-detail", args=[isbn13_for(900043)]),
+    ),
     Visit(
         "library, filtered by location",
         "reader",

@@ -238,3 +238,40 @@ def test_location_keys_are_copied_filtered_on_aws_and_checked_for_parity(
     UserBook._base_manager.filter(pk=placed[0].pk).update(location_key="hall")
     report = dynamo_copy.check_parity()
     assert report.mismatches == [f"user books {reader.pk}/{placed[0].book_id}: differs"]
+
+
+def test_series_are_copied_ordered_on_aws_and_checked_for_parity(
+    aws_tables, settings, local_library
+):
+    from catalog.models import Book
+
+    reader = local_library[0]
+    records = [r for r in UserBook.objects.all() if r.user_id == reader.pk][:3]
+    for position, record in zip(("10", "2", "1-3"), records, strict=True):
+        book = Book.objects.get(pk=record.book_id)
+        book.series = [{"name": "Dune Chronicles", "position": position}]
+        Book.objects.save_book(book)
+    mine = records[2]
+    UserBook.objects.filter(pk=mine.pk).update(
+        corrections={"series": [{"name": "Mine", "position": "1"}]}
+    )
+    assert "Parity check passed" in _run()
+    settings.CATALOG_BACKEND = DYNAMO_MODE["CATALOG_BACKEND"]
+    copied = Book.objects.get_by_key(records[0].book_id)
+    assert copied.series == [{"name": "Dune Chronicles", "position": "10"}]
+    page = UserBook.objects.page_for_user(
+        reader, series="dune chronicles", sort="series", limit=50
+    )
+    assert [r.book_id for r in page.items] == [records[1].book_id, records[0].book_id]
+    assert UserBook.objects.series_counts(reader).series == [
+        ("Dune Chronicles", "dune chronicles", 2),
+        ("Mine", "mine", 1),
+    ]
+    # A book's series changed behind the copy's back: the book and the keys
+    # its record would carry both differ.
+    Book._base_manager.filter(pk=records[0].book_id).update(series=[])
+    report = dynamo_copy.check_parity()
+    assert report.mismatches == [
+        f"books {records[0].book_id}: differs",
+        f"user books {reader.pk}/{records[0].book_id}: differs",
+    ]

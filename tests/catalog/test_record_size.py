@@ -156,3 +156,31 @@ def test_a_correction_refused_for_the_notes_is_a_message_on_the_form(
     assert response.status_code == 200
     assert TOO_LARGE in response.content.decode()
     assert _stored(user, record.book_id).corrections == {}
+
+
+def test_the_largest_record_with_every_series_at_its_limit_is_stored(user, both_modes):
+    from catalog import series
+
+    wide = [
+        {"name": f"{n}{WIDE * (series.NAME_MAX_CHARS - 1)}", "position": "99998-99999"}
+        for n in range(series.MAX_SERIES)
+    ]
+    isbn = isbn13_for(777002)
+    provisional = {
+        "title": WIDE * TEXT_LIMITS["title"],
+        "subtitle": WIDE * TEXT_LIMITS["subtitle"],
+        "authors": [WIDE * AUTHOR_LIMIT] * AUTHORS_MAX,
+    }
+    services.userbook_add_many(user=user, isbns=[isbn], shown={isbn: provisional})
+    details = {**_details(TEXT_LIMITS, AUTHOR_LIMIT), "series": wide}
+    record = _correct(user, _stored(user, isbn), details)
+    stored = _notes(user, record, WIDE * records.NOTES_MAX_CHARS)
+    assert stored.corrections["series"] == wide
+    assert stored.series_names.count("|") == series.MAX_SERIES - 1
+    assert len(stored.notes) == records.NOTES_MAX_CHARS
+    if both_modes == "dynamodb":
+        from catalog.backends.dynamodb.items import userbook_to_item
+
+        size = dynamo_utils.item_size(userbook_to_item(stored))
+        # The worst case added up next to TEXT_LIMITS, series included.
+        assert size < 387_300 < dynamo_utils.MAX_ITEM_BYTES

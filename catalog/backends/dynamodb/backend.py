@@ -10,6 +10,14 @@ A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
 tag in the listing Query's FilterExpression, read in bounded growing steps
 like a search (``listing``), so a page costs the same few calls whatever the
 library's size; its count is then unknown (None).
+
+Series follow the same shape: ``series_keys`` ("|dune chronicles|") is tested
+with ``contains`` by a series filter; ``series_sk`` (series key, position,
+title) orders the ``by-series`` GSI, which has no per-status twin: within a
+status the series order filters on ``status`` (bounded like a filter). The
+series page reads ``by-series`` filtered on its series (at most three Query
+calls, then its books in batches); the series list Queries the reader's
+partition for ``series_names`` (at most ``SERIES_QUERIES`` calls).
 """
 
 from decimal import Decimal
@@ -34,10 +42,13 @@ from catalog.backends.base import (
     CatalogBackend,
     LocationCounts,
     Page,
+    SeriesCounts,
     StaleEdit,
+    count_series,
     count_tags,
     listing_fields,
     record_listing_fields,
+    series_filter_key,
     tag_filter_keys,
     with_location_key,
     with_tag_keys,
@@ -59,6 +70,8 @@ from catalog.search import search_words
 _WRITE_ATTEMPTS = 3
 # The locations page reads at most this many records' locations (5 calls).
 LOCATION_READ, LOCATION_QUERIES = 1000, 5
+# The series list reads at most this many records' series (5 calls).
+SERIES_READ, SERIES_QUERIES = 1000, 5
 
 
 def _counter_update(user_id: int, deltas: dict[str, int]) -> dict[str, Any]:
@@ -240,6 +253,7 @@ class DynamoCatalogBackend(
         sort: str,
         tags: Any = (),
         location: str = "",
+        series: str = "",
     ) -> Listing:
         sort = sort if sort in SORTS else DEFAULT_SORT
         return Listing(
@@ -249,6 +263,7 @@ class DynamoCatalogBackend(
             words=search_words(query),
             tags=tag_filter_keys(tags),
             location_key=location_key(location),
+            series=series_filter_key(series),
         )
 
     def _query_page(
@@ -259,6 +274,7 @@ class DynamoCatalogBackend(
         query: str = "",
         tags: Any = (),
         location: str = "",
+        series: str = "",
         sort: str = DEFAULT_SORT,
         cursor: str | None = None,
         limit: int = 24,
@@ -267,7 +283,7 @@ class DynamoCatalogBackend(
         return read_page(
             dynamodb.client(),
             _userbooks_table(),
-            self._listing(user, status, query, sort, tags, location),
+            self._listing(user, status, query, sort, tags, location, series),
             cursor=cursor,
             limit=max(limit, 1),
         )
@@ -280,9 +296,13 @@ class DynamoCatalogBackend(
         query: str = "",
         tags: Any = (),
         location: str = "",
+        series: str = "",
     ) -> int | None:
         """Return the status counter's number; None when filtered (unknown)."""
-        if self._listing(user, status, query, DEFAULT_SORT, tags, location).filtered:
+        listing = self._listing(
+            user, status, query, DEFAULT_SORT, tags, location, series
+        )
+        if listing.filtered:
             return None
         return self.status_counts(user)[status or "all"]
 
@@ -368,6 +388,39 @@ class DynamoCatalogBackend(
             if "tags" in item
         )
         return count_tags(lists)
+
+    def series_counts(self, user: Any) -> SeriesCounts:
+        """Count the user's series from their records' ``series_names``.
+
+        One Query of the user's partition, filtered to records in a series and
+        projecting their names, read in at most ``SERIES_QUERIES`` calls of
+        ``SERIES_READ`` items: a larger library is counted among its first
+        records (``complete`` is then False). Used by the series list only.
+        """
+        params: dict[str, Any] = {
+            "TableName": _userbooks_table(),
+            "KeyConditionExpression": "user_id = :u",
+            "FilterExpression": "size(series_keys) > :zero",
+            "ExpressionAttributeValues": {
+                ":u": {"N": str(user.pk)},
+                ":zero": {"N": "0"},
+            },
+            "ProjectionExpression": "series_names",
+            "Limit": SERIES_READ,
+        }
+        names: list[str] = []
+        for _ in range(SERIES_QUERIES):
+            answer = dynamodb.client().query(**params)
+            names += [
+                item["series_names"]["S"]
+                for item in answer.get("Items", [])
+                if "series_names" in item
+            ]
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                break
+            params["ExclusiveStartKey"] = start
+        return SeriesCounts(count_series(names), complete=start is None)
 
     def update_userbook(
         self, user: Any, key: str, *, version: int, changes: dict[str, Any]

@@ -154,6 +154,7 @@ def sort_keys(record: UserBook) -> dict[str, str]:
         "title_sk": f"{_bounded(record.sort_title)}{SEP}{key}",
         "author_sk": f"{_bounded(record.sort_author)}{SEP}{key}",
         "rating_sk": f"{rating_value(record.rating)}{SEP}{added}{SEP}{key}",
+        "series_sk": f"{_bounded(record.sort_series)}{SEP}{key}",
     }
 
 
@@ -168,6 +169,7 @@ def listing_attributes(
         **fields,
         "title_sk": f"{_bounded(fields['sort_title'])}{SEP}{book.pk}",
         "author_sk": f"{_bounded(fields['sort_author'])}{SEP}{book.pk}",
+        "series_sk": f"{_bounded(fields['sort_series'])}{SEP}{book.pk}",
     }
 
 

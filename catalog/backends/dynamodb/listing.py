@@ -14,7 +14,7 @@ from typing import Any
 
 from booklibrary import cursors
 from booklibrary.dynamo_utils import Item
-from booklibrary.dynamodb import SORT_KEYS
+from booklibrary.dynamodb import SORT_KEYS, STATUS_SORTS
 
 # Orders read newest or best first.
 DESCENDING = {"added", "rating"}
@@ -30,7 +30,8 @@ class Listing:
     """One listing (user, status, sort, search words, tags) and how to query it.
 
     ``tags`` are the stored-key substrings ("|fantasy|") every listed record's
-    ``tag_keys`` holds, filtered like search words.
+    ``tag_keys`` holds, filtered like search words; ``series`` likewise one
+    ("|dune chronicles|") its ``series_keys`` holds.
     """
 
     def __init__(
@@ -42,30 +43,43 @@ class Listing:
         words: list[str],
         tags: list[str] = (),
         location_key: str = "",
+        series: str = "",
     ):
         self.user_id, self.status, self.sort, self.words = user_id, status, sort, words
         self.tags = list(tags)
         self.location_key = location_key
+        self.series = series
         self.sort_attr = SORT_KEYS[sort]
         self.scope = (
             f"dynamodb:{user_id}:{sort}:{status or ''}:{' '.join(words)}"
-            f":{''.join(self.tags)}:{location_key}"
+            f":{''.join(self.tags)}:{location_key}:{series}"
         )
+
+    @property
+    def status_index(self) -> bool:
+        """Whether the status is the index's partition (else a filter)."""
+        return bool(self.status) and self.sort in STATUS_SORTS
 
     @property
     def filtered(self) -> bool:
         """Whether the Query filters what it reads (its Limit then counts reads)."""
-        return bool(self.words or self.tags or self.location_key)
+        return bool(
+            self.words
+            or self.tags
+            or self.location_key
+            or self.series
+            or (self.status and not self.status_index)
+        )
 
     def _partition(self) -> tuple[str, dict[str, str]]:
-        if self.status:
+        if self.status_index:
             return "user_status", {"S": f"{self.user_id}#{self.status}"}
         return "user_id", {"N": str(self.user_id)}
 
     def query_params(self, table: str) -> dict[str, Any]:
         """Return the Query arguments for this listing, without paging."""
         attr, value = self._partition()
-        prefix = "status-by" if self.status else "by"
+        prefix = "status-by" if self.status_index else "by"
         params: dict[str, Any] = {
             "TableName": table,
             "IndexName": f"{prefix}-{self.sort}",
@@ -91,6 +105,14 @@ class Listing:
             tests.append("#loc = :loc")
             params["ExpressionAttributeNames"]["#loc"] = "location_key"
             params["ExpressionAttributeValues"][":loc"] = {"S": self.location_key}
+        if self.status and not self.status_index:
+            tests.append("#status = :status")
+            params["ExpressionAttributeNames"]["#status"] = "status"
+            params["ExpressionAttributeValues"][":status"] = {"S": self.status}
+        if self.series:
+            tests.append("contains(#series, :series)")
+            params["ExpressionAttributeNames"]["#series"] = "series_keys"
+            params["ExpressionAttributeValues"][":series"] = {"S": self.series}
         if tests:
             params["FilterExpression"] = " AND ".join(tests)
         return params
