@@ -26,7 +26,14 @@ from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
-from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
+from catalog.views.tag_page import (
+    counters_rebuild,
+    tag_delete,
+    tag_job_status,
+    tag_names,
+    tag_rename,
+    tags_page,
+)
 from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "books_remove",
     "books_set_status",
     "books_tag",
+    "counters_rebuild",
     "found_books",
     "home",
     "library_view",
@@ -60,6 +68,7 @@ __all__ = [
     "locations_page",
     "search",
     "tag_delete",
+    "tag_job_status",
     "tag_names",
     "tag_rename",
     "tags_page",
