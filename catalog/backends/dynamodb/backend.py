@@ -3,7 +3,9 @@
 Records carry their book's sort and search keys (``listing_attributes``), the
 GSI keys of every list order, and per-status counters on the user's item in
 the Users table, kept in the same transaction as every add, remove or change
-of status. No operation scans.
+of status; likewise the tag and location counters on the reader's
+``TALLY#<user id>`` item (``tallies``), which the tags page, the locations page
+and the location suggestions read with one GetItem. No operation scans.
 
 A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
 ("|fantasy|sci fi|"); a tag filter is a ``contains(tag_keys, :t)`` test per

@@ -7,6 +7,10 @@ a tag's first record needs no read, and two writes to the same tag add up).
 Forms are counted apart so that a tag typed "Sci fi" and "sci fi" is shown in
 its most used form, as the ORM shows it. Reading them all is one GetItem.
 
+A rebuild replaces the item with what a Query of the reader's records counts;
+a record write landing between that Query and the Put may be missed, and
+running the rebuild again corrects it (it is idempotent).
+
 ``built`` says the counters cover every record: set when the item is written
 whole (a new account, ``rebuild``, ``migrate_to_dynamo``, a library emptied).
 Records stored before the counters existed leave it unset; the pages then
