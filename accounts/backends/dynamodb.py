@@ -293,11 +293,13 @@ class DynamoUserBackend(UserBackend):
             raise User.DoesNotExist(f"No user {user.pk}") from None
 
     def delete(self, user):
-        from catalog.backends.dynamodb import tallies
+        from catalog.backends.dynamodb import tag_jobs, tallies
 
         actions = [
             {"Delete": {"TableName": self._table(), "Key": _user_key(user.pk)}},
+            # The library's counters and tag job go with the account.
             {"Delete": {"TableName": self._table(), "Key": tallies.tally_key(user.pk)}},
+            {"Delete": {"TableName": self._table(), "Key": tag_jobs.job_key(user.pk)}},
             self._release("USERNAME", user.username, user.username_key),
         ]
         if user.email:

@@ -146,3 +146,16 @@ def test_a_write_too_large_for_the_counters_is_made_without_them(user, monkeypat
     monkeypatch.setattr(tallies, "transact_write", real)
     UserBook.objects.rebuild_counters(user)
     assert _tags(user) == [("Kept", 1)]
+
+
+@pytest.mark.parametrize("both_modes", ["dynamodb"], indirect=True)
+def test_a_new_account_starts_counted_and_its_items_go_with_it(user):
+    from catalog.backends.dynamodb import tag_jobs
+
+    assert tallies.read(user.pk).usable
+    _shelve(user, "Dune", ["Classic"], "Hall")
+    client, table = dynamodb.client(), dynamodb.table_name(dynamodb.USERS)
+    client.put_item(TableName=table, Item=tag_jobs.job_key(user.pk))
+    user.delete()
+    for key in (tallies.tally_key(user.pk), tag_jobs.job_key(user.pk)):
+        assert "Item" not in client.get_item(TableName=table, Key=key)
