@@ -159,3 +159,22 @@ def test_a_new_account_starts_counted_and_its_items_go_with_it(user):
     user.delete()
     for key in (tallies.tally_key(user.pk), tag_jobs.job_key(user.pk)):
         assert "Item" not in client.get_item(TableName=table, Key=key)
+
+
+@pytest.mark.parametrize("both_modes", ["dynamodb"], indirect=True)
+def test_the_command_counts_the_readers_without_counters_once(user, capsys):
+    from django.core.management.base import CommandError
+
+    counted = UserFactory()
+    _shelve(counted, "Dune", ["Classic"], "Hall")
+    fill_dynamo_library(user, 4, tags_for=lambda n: ["Even"], tallied=False)
+    call_command("rebuild_counters", "--missing")
+    assert "1 of 2 readers counted." in capsys.readouterr().out
+    assert _tags(user) == [("Even", 4)] and _tags(counted) == [("Classic", 1)]
+    call_command("rebuild_counters", "--missing")
+    assert "0 of 2 readers counted." in capsys.readouterr().out
+    call_command("rebuild_counters")
+    assert "2 of 2 readers counted." in capsys.readouterr().out
+    assert _tags(user) == [("Even", 4)] and _tags(counted) == [("Classic", 1)]
+    with pytest.raises(CommandError):
+        call_command("rebuild_counters", "--user", "nobody-here")
