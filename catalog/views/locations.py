@@ -80,9 +80,9 @@ def locations_page(request):
                 if result.job:
                     messages.info(
                         request,
-                        f"{books_count(result.job.total)} are at “{result.job.old}”: "
-                        "they move in the background, and this page shows how far "
-                        "it got.",
+                        f"The books at “{result.job.old}” move to "
+                        f"“{result.job.new}” in the background, and this page "
+                        "shows how far it got.",
                     )
                     return redirect("catalog:locations")
                 text = (

@@ -60,10 +60,11 @@ def _books(count: int) -> str:
 def _say(request, result: services.TagChangeResult, done: str, tag: str) -> None:
     """Tell the reader what a rename or delete did."""
     if result.job:
+        on = f" is on {_books(result.job.total)}" if result.job.total else ""
         messages.info(
             request,
-            f"“{tag}” is on {_books(result.job.total)}: they change in the "
-            "background, and this page shows how far it got.",
+            f"“{tag}”{on}: the books change in the background, and this page "
+            "shows how far it got.",
         )
         return
     if result.changed:

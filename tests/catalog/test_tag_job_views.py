@@ -48,7 +48,7 @@ def test_a_large_rename_starts_a_job_the_tags_page_follows(user, user_client, sh
     assert response.status_code == 302
     page = user_client.get(reverse("catalog:tags"))
     text = _text(page)
-    assert "“scifi” is on 5 books: they change in the background" in text
+    assert "“scifi” is on 5 books: the books change in the background" in text
     assert "Renaming “scifi” to “sci-fi”: 0 of 5 books" in text
     html = page.content.decode()
     assert 'id="tag-job-progress"' in html and 'max="5"' in html
@@ -118,7 +118,7 @@ def test_a_large_location_rename_is_followed_on_the_locations_page(
     assert response.status_code == 302
     page = user_client.get(reverse("catalog:locations"))
     text = _text(page)
-    assert "5 books are at “Hall”: they move in the background" in text
+    assert "The books at “Hall” move to “Attic” in the background" in text
     assert "Moving the books at “Hall” to “Attic”: 0 of 5 books" in text
     job = get_backend().get_tag_job(user)
     services.tag_job_run(user_id=user.pk, token=job.token)
