@@ -347,3 +347,43 @@ class Loan(models.Model):
             and self.due_on is not None
             and self.due_on < timezone.localdate()
         )
+
+
+class TagChangeKind(models.TextChoices):
+    RENAME = "rename", "Rename a tag"
+    DELETE = "delete", "Delete a tag"
+    LOCATION = "location", "Rename a location"
+
+
+class TagChangeRow(models.Model):
+    """A change of one tag or location across a reader's library, run by the worker.
+
+    One row per reader (a second change waits for the first). The worker saves
+    ``done`` and ``cursor`` (where the next batch starts) after each batch and
+    beats ``heartbeat_at``; the sweep queues again a job whose beat stopped.
+    See ``catalog.services.tag_jobs``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=TagChangeKind.choices)
+    old = models.CharField(max_length=200)
+    new = models.CharField(max_length=200, blank=True)
+    running = models.BooleanField(default=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cursor = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tag change"
+        indexes = [models.Index(fields=["running", "heartbeat_at"], name="tag_job_due")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind} {self.old!r}"

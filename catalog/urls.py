@@ -47,4 +47,6 @@ urlpatterns = [
     path("tags/names/", views.tag_names, name="tag-names"),
     path("tags/rename/", views.tag_rename, name="tag-rename"),
     path("tags/delete/", views.tag_delete, name="tag-delete"),
+    path("tags/count/", views.counters_rebuild, name="counters-rebuild"),
+    path("tags/job/", views.tag_job_status, name="tag-job"),
 ]

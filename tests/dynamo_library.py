@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from booklibrary import dynamo_utils, dynamodb
 from catalog.backends.base import listing_fields
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
 from catalog.locations import stored_fields as location_fields
 from catalog.models import Book, MetadataStatus, UserBook
@@ -35,12 +36,20 @@ def dynamo_book(n: int, **fields) -> Book:
 
 
 def fill_dynamo_library(
-    user, count: int, tags_for=None, location_for=None, series_for=None
+    user,
+    count: int,
+    tags_for=None,
+    location_for=None,
+    series_for=None,
+    *,
+    tallied: bool = True,
 ) -> list[Book]:
     """Store ``count`` books and the user's records of them in batches of 25.
 
     ``tags_for(n)``, when given, returns the tags of the n-th record,
     ``location_for(n)`` its location and ``series_for(n)`` its book's series.
+    The tag and location counters are stored too, unless ``tallied`` is False
+    (records from before them).
     """
     now = timezone.now()
     books = [
@@ -76,4 +85,8 @@ def fill_dynamo_library(
             f":{s}": {"N": str(sum(r.status == s for r in records))} for s in STATUSES
         },
     )
+    if tallied:
+        tallies.store(user.pk, records)
+    else:
+        tallies.drop(user.pk)
     return books

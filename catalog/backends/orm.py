@@ -21,6 +21,7 @@ from catalog.backends.base import (
     Page,
     SeriesCounts,
     StaleEdit,
+    TagCounts,
     count_series,
     count_tags,
     fold,
@@ -34,6 +35,7 @@ from catalog.backends.base import (
 )
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
+from catalog.backends.orm_tag_jobs import OrmTagJobs
 from catalog.locations import location_key
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -48,7 +50,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
+class OrmCatalogBackend(OrmLoans, OrmRemovals, OrmTagJobs, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True
@@ -277,14 +279,21 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
         counts["all"] = sum(counts[s.value] for s in ReadingStatus)
         return counts
 
-    def tag_counts(self, user) -> list[tuple[str, str, int]]:
+    def tag_counts(self, user) -> TagCounts:
         """One query: the tag lists of the user's tagged records."""
         lists = (
             UserBook._base_manager.filter(user=user)
             .exclude(tag_keys="")
             .values_list("tags", flat=True)
         )
-        return count_tags(lists)
+        return TagCounts(count_tags(lists))
+
+    def counters_built(self, user) -> bool:
+        """SQL counts as it reads: nothing is kept."""
+        return True
+
+    def rebuild_counters(self, user) -> None:
+        """SQL counts as it reads: nothing to rebuild."""
 
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]

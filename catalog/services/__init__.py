@@ -10,6 +10,7 @@ from catalog.services.corrections import (
     userbook_correct,
     userbook_set_cover_photo,
 )
+from catalog.services.counters import counters_rebuild, counters_rebuild_later
 from catalog.services.library import (
     AddManyResult,
     EditConflict,
@@ -49,6 +50,12 @@ from catalog.services.removal import (
     userbook_remove,
     userbooks_remove,
 )
+from catalog.services.tag_jobs import (
+    describe_tag_job,
+    tag_job_run,
+    tag_job_shown,
+    tag_jobs_sweep,
+)
 from catalog.services.tagging import (
     BulkTagResult,
     TagChangeResult,
@@ -84,6 +91,9 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "counters_rebuild",
+    "counters_rebuild_later",
+    "describe_tag_job",
     "loan_borrow",
     "loan_lend",
     "loan_return",
@@ -95,6 +105,9 @@ __all__ = [
     "removal_undo",
     "removals_clean_expired",
     "tag_delete",
+    "tag_job_run",
+    "tag_job_shown",
+    "tag_jobs_sweep",
     "tag_rename",
     "userbook_accept_series",
     "userbook_add",

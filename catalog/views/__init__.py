@@ -27,7 +27,14 @@ from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
 from catalog.views.removal import books_remove, undo_remove
 from catalog.views.series_page import book_series_accept, series_list, series_page
-from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
+from catalog.views.tag_page import (
+    counters_rebuild,
+    tag_delete,
+    tag_job_status,
+    tag_names,
+    tag_rename,
+    tags_page,
+)
 from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
@@ -55,6 +62,7 @@ __all__ = [
     "books_remove",
     "books_set_status",
     "books_tag",
+    "counters_rebuild",
     "found_books",
     "home",
     "library_view",
@@ -64,6 +72,7 @@ __all__ = [
     "series_list",
     "series_page",
     "tag_delete",
+    "tag_job_status",
     "tag_names",
     "tag_rename",
     "tags_page",

@@ -23,6 +23,8 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
 from catalog import services
+from catalog.backends import get_backend
+from catalog.backends.base import TagJob
 from catalog.models import MetadataStatus, ReadingStatus
 from tests.barcode_images import ean13_image, to_bytes
 from tests.browser.axe import describe, violations
@@ -197,6 +199,26 @@ def _refuse_a_tag_name(page: Page, seed: Seed) -> None:
     page.get_by_label("New name for “Classic”").fill("a|b")
     page.locator("#rename-form-1").get_by_role("button", name="Rename").click()
     expect(page.locator("#rename-1-error")).to_be_visible()
+
+
+def _start_a_tag_change(page: Page, seed: Seed) -> None:
+    # A rename the worker is part way through (it never finishes here).
+    now = timezone.now()
+    job = TagJob(
+        user_id=seed.reader.pk,
+        token="running",
+        kind="rename",
+        old="Summer reading",
+        new="Summer",
+        total=5000,
+        done=1200,
+        created_at=now,
+        heartbeat_at=now,
+    )
+    get_backend().start_tag_job(seed.reader, job)
+    page.reload()
+    expect(page.locator("#tag-job-progress")).to_be_visible()
+    expect(page.get_by_text("1,200 of 5,000 books")).to_be_visible()
 
 
 def _remove_a_book(page: Page, seed: Seed) -> None:
@@ -400,6 +422,13 @@ VISITS = [
         "book, a series suggested by its title",
         "reader",
         lambda s: reverse("catalog:book-detail", args=[isbn13_for(900043)]),
+    ),
+    # Last of the tag and location pages: the change stays running.
+    Visit(
+        "tags, a change running",
+        "reader",
+        lambda s: reverse("catalog:tags"),
+        _start_a_tag_change,
     ),
     Visit(
         "library, filtered by location",

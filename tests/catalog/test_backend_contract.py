@@ -595,17 +595,17 @@ class CatalogContract:
         self._tagged(reader)
         other = UserFactory()
         UserBookFactory(user=other, book=BookFactory(), tags=["Classic", "Other"])
-        assert UserBook.objects.tag_counts(reader) == [
+        assert UserBook.objects.tag_counts(reader).tags == [
             ("Classic", "classic", 3),
             ("Sci Fi", "sci fi", 2),
             ("sci-fi", "sci-fi", 1),
             ("Été", "été", 1),
         ]
-        assert UserBook.objects.tag_counts(other) == [
+        assert UserBook.objects.tag_counts(other).tags == [
             ("Classic", "classic", 1),
             ("Other", "other", 1),
         ]
-        assert UserBook.objects.tag_counts(UserFactory()) == []
+        assert UserBook.objects.tag_counts(UserFactory()).tags == []
 
     def test_a_tag_filter_pages_both_ways_and_its_cursors_keep_to_it(self, reader):
         self._tagged(reader)

@@ -215,9 +215,17 @@ def test_tags_are_copied_filtered_on_aws_and_checked_for_parity(
     page = UserBook.objects.page_for_user(reader, tags=["ÉTÉ"], limit=50)
     assert sorted(r.book_id for r in page.items) == sorted(r.book_id for r in tagged)
     assert page.items[0].tags == ["Été", "to lend"]
+    assert UserBook.objects.tag_counts(reader).tags == [
+        ("to lend", "to lend", 3),
+        ("Été", "été", 3),
+    ]
     UserBook._base_manager.filter(pk=tagged[0].pk).update(tags=["Été"])
     report = dynamo_copy.check_parity()
-    assert report.mismatches == [f"user books {reader.pk}/{tagged[0].book_id}: differs"]
+    # The reader's tag counters no longer match their records either.
+    assert report.mismatches == [
+        f"users TALLY#{reader.pk}: differs",
+        f"user books {reader.pk}/{tagged[0].book_id}: differs",
+    ]
 
 
 def test_location_keys_are_copied_filtered_on_aws_and_checked_for_parity(

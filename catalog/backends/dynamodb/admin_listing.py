@@ -12,6 +12,7 @@ from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_delete, error_code, scan_all
 from catalog.backends.base import BookInUse
 from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
@@ -62,7 +63,7 @@ class DynamoAdminListing:
         dynamodb.client().delete_item(TableName=_books_table(), Key=codec.book_key(key))
 
     def remove_all_for_user(self, user: Any) -> int:
-        """Delete the user's records (a Query of their partition) and counters."""
+        """Delete the user's records (a Query of their partition); zero the counters."""
         setattr(user, STORED_COUNTS, None)  # the counters are about to move
         client = dynamodb.client()
         paginator = client.get_paginator("query")
@@ -78,6 +79,7 @@ class DynamoAdminListing:
             for item in page.get("Items", [])
         ]
         batch_delete(client, _userbooks_table(), keys)
+        tallies.store(user.pk, [])
         counters = ", ".join(f"count_{status} = :zero" for status in ReadingStatus)
         try:
             client.update_item(
