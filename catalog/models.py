@@ -181,6 +181,9 @@ class UserBook(models.Model):
     # The location's key (``catalog.locations``): what a location filter and
     # the reader's list of locations compare.
     location_key = models.CharField(max_length=200, blank=True, editable=False)
+    # Every reading, oldest first (``catalog.readings``); ``status`` and the
+    # dates above are the latest one's, derived by the services.
+    readings = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()
@@ -214,6 +217,40 @@ class UserBook(models.Model):
     def shown(self) -> ShownBook:
         """The book as this reader sees it: their corrections, else the details."""
         return ShownBook(self.book, self.corrections, self.provisional)
+
+    @property
+    def reading_history(self) -> list[dict]:
+        """Every reading, oldest first (derived for a record stored before them)."""
+        from catalog import readings
+
+        return readings.history(self)
+
+    @property
+    def readings_shown(self) -> list:
+        """The readings as the book page lists them, newest first."""
+        from catalog import readings
+
+        return readings.shown(self.reading_history, self.shown.pages)
+
+    @property
+    def times_read(self) -> int:
+        """How many readings were finished."""
+        return sum(r["outcome"] == "finished" for r in self.reading_history)
+
+    @property
+    def current_reading(self) -> dict | None:
+        """The reading going on now, if any."""
+        from catalog import readings
+
+        last = readings.latest(self.reading_history)
+        return last if readings.is_open(last) else None
+
+    @property
+    def progress(self):
+        """How far into the current reading (``readings.Progress``), or None."""
+        from catalog import readings
+
+        return readings.progress(self.current_reading, self.shown.pages)
 
     @property
     def stars(self) -> list[str]:

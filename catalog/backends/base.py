@@ -42,6 +42,7 @@ EDITABLE_FIELDS = frozenset(
         "location",
         "owned",
         "tags",
+        "readings",
     }
 )
 
