@@ -215,9 +215,7 @@ def check(readings: list[dict[str, Any]], *, pages: int | None = None) -> None:
             raise ValidationError({"readings": errors})
 
 
-def reading_errors(
-    reading: Any, *, last: bool, pages: int | None = None
-) -> list[str]:
+def reading_errors(reading: Any, *, last: bool, pages: int | None = None) -> list[str]:
     """Return what is wrong with one reading (empty when it is fine)."""
     if not isinstance(reading, dict) or set(reading) != set(KEYS + PROGRESS):
         return [
@@ -265,7 +263,9 @@ def date_error(value: date | None) -> str | None:
 def progress_errors(page: Any, percent: Any, pages: int | None) -> list[str]:
     """Return what is wrong with a reading's progress (empty when fine)."""
     for value in (page, percent):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int)
+        ):
             return ["Progress is a whole page number or percent."]
     if page is not None and percent is not None:
         return ["Give the progress as a page or a percent, not both."]
@@ -294,11 +294,7 @@ def parse_progress(text: Any, *, pages: int | None) -> dict[str, int | None]:
         progress = {"progress_page": int(found.group(1)), "progress_percent": None}
     else:
         raise ValidationError(
-            {
-                "progress": [
-                    "Give a page number (like 120) or a percent (like 45%)."
-                ]
-            }
+            {"progress": ["Give a page number (like 120) or a percent (like 45%)."]}
         )
     errors = progress_errors(*progress.values(), pages)
     if errors:

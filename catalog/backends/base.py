@@ -539,6 +539,20 @@ class CatalogBackend:
         """
         raise NotImplementedError
 
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Store the readings of every record stored before readings existed.
+
+        Such a record is read as if it had them (``catalog.readings.history``);
+        this writes them, ``batch`` records a step, yielding (records read,
+        records written). A record already holding readings is not written,
+        nor one an edit changed since it was read (its version moved): a
+        second run writes nothing. Reads every record (a Scan on DynamoDB):
+        for an operator's command, never a request.
+        """
+        raise NotImplementedError
+
 
 def metadata_attempt_fields(
     *,
