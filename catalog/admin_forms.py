@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from catalog import readings as reading_rules
 from catalog import records
 from catalog import tags as tagging
 from catalog.models import Book, UserBook
@@ -53,17 +54,26 @@ class UserBookAdminForm(forms.ModelForm):
         max_length=tagging.MAX_TAGS * (tagging.TAG_MAX_CHARS + 2),
         help_text="The reader's tags, separated by commas.",
     )
+    readings = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="Every reading, oldest first: id, started_on and finished_on "
+        '(YYYY-MM-DD or null), outcome ("reading", "finished" or "dnf"), '
+        "progress_page, progress_percent. The status and dates follow the latest.",
+    )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = UserBook
-        fields = records.FIELDS
+        fields = (*records.FIELDS, "readings")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["loaded_version"].initial = self.instance.version
         # Shown as typed, with commas (not as the stored list).
         self.initial["tags"] = ", ".join(self.instance.tags or [])
+        # A record kept before readings existed shows the ones it stands for.
+        self.initial["readings"] = self.instance.reading_history
         self.record_changes: dict[str, Any] = {}
 
     def clean(self) -> dict[str, Any]:
@@ -80,7 +90,16 @@ class UserBookAdminForm(forms.ModelForm):
             typed = tagging.unique(tagging.split(data["tags"]))
             if typed != (self.instance.tags or []):
                 changes["tags"] = typed
+        typed_readings = data.get("readings")
+        if typed_readings is None:
+            typed_readings = []
+        if typed_readings != self.instance.reading_history:
+            changes["readings"] = typed_readings
         try:
+            if "readings" in changes:
+                if not isinstance(typed_readings, list):
+                    raise ValidationError({"readings": ["Give a list of readings."]})
+                reading_rules.check(typed_readings, pages=None)
             changes = records.clean(changes)
             if {"started_on", "finished_on"} & set(changes):
                 merged = {**stored, **changes}
