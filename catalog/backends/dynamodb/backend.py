@@ -10,6 +10,14 @@ A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
 tag in the listing Query's FilterExpression, read in bounded growing steps
 like a search (``listing``), so a page costs the same few calls whatever the
 library's size; its count is then unknown (None).
+
+A record's readings (``catalog.readings``) are its ``readings`` list, in the
+same item: the book page, the cards' progress and "Currently reading" read
+them with the record (no index, no extra call). ``status`` and the dates are
+the latest reading's, written with it, so the ``user_status`` GSI and the
+counters move as before. An item stored before readings has no ``readings``
+attribute and reads as if migrated; ``store_readings`` (a Scan, for an
+operator's command) writes it down, conditional on the item's version.
 """
 
 from decimal import Decimal
