@@ -11,8 +11,8 @@ _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class ReadingForm(forms.Form):
     """One reading's dates and how it ended, with the values it was loaded with."""
 
-    started_on = forms.DateField(label="Started on", required=False, widget=_DATE)
-    finished_on = forms.DateField(label="Finished on", required=False, widget=_DATE)
+    started_on = forms.DateField(label="Start date", required=False, widget=_DATE)
+    finished_on = forms.DateField(label="End date", required=False, widget=_DATE)
     outcome = forms.ChoiceField(label="How it ended", choices=readings.OUTCOMES.items())
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)
 
