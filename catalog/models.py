@@ -253,6 +253,13 @@ class UserBook(models.Model):
         return readings.progress(self.current_reading, self.shown.pages)
 
     @property
+    def progress_typed(self) -> str:
+        """The current reading's progress as its box shows it ("120", "45%")."""
+        from catalog import readings
+
+        return readings.progress_input(self.current_reading)
+
+    @property
     def stars(self) -> list[str]:
         """Five entries of "full", "half" or "empty" for the rating display."""
         halves = int((self.rating or 0) * 2)

@@ -38,6 +38,14 @@ def test_read_a_book_twice_and_see_both_readings(page):
     ).to_be_visible()
     page.goto("/")
     expect(page.locator(".reading-progress").first).to_contain_text("p. 120 of 412")
+    # From the card, in place: the script sends it and swaps the card.
+    box = page.get_by_label("Page or percent read of “Dune”").first
+    box.fill("200")
+    box.press("Enter")
+    expect(page.locator("#quick-announce")).to_have_text("“Dune”: p. 200 of 412.")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator(".reading-progress").first).to_contain_text("p. 200 of 412")
+    expect(page.locator(".reading-progress").last).to_contain_text("p. 200 of 412")
 
     page.goto(record.get_absolute_url())
     _set_status(page, "Read")
@@ -54,7 +62,7 @@ def test_read_a_book_twice_and_see_both_readings(page):
     today = timezone.localdate()
     expect(items.nth(0)).to_contain_text("Reading 2")
     expect(items.nth(1)).to_contain_text("Reading 1")
-    expect(items.nth(1)).to_contain_text("p. 120 of 412")
+    expect(items.nth(1)).to_contain_text("p. 200 of 412")
     for item in (items.nth(0), items.nth(1)):
         expect(item).to_contain_text(re.compile(rf"finished\s+{today:%-d %b %Y}"))
 

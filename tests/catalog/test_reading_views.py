@@ -182,3 +182,31 @@ def test_another_readers_book_is_not_found(user, other_user):
         url = reverse(name, kwargs={"key": record.book_id, **kwargs})
         assert client.post(url, {"progress-progress": "3"}).status_code == 404
     assert _stored(user, record.book_id).version == record.version
+
+
+def test_progress_is_set_from_a_card_in_one_tap(user_client, user):
+    record = _read_twice(user)
+    home = _text(user_client.get(reverse("catalog:home")))
+    assert 'aria-label="Page or percent read of “Dune”"' in home
+    url = reverse("catalog:book-set", kwargs={"key": record.book_id})
+    reading = str(record.current_reading["id"])
+    answer = user_client.post(
+        url,
+        {"progress": "45%", "reading": reading, "fragment": "card", "next": "/"},
+        headers={"X-Requested-With": "fetch"},
+    ).json()
+    assert (answer["ok"], answer["message"]) == (True, "“Dune”: 45%.")
+    assert 'value="45"' in answer["html"] and 'value="45%"' in answer["html"]
+    refused = user_client.post(url, {"progress": "999", "reading": reading})
+    assert (
+        refused.status_code == 302 and refused["Location"] == record.get_absolute_url()
+    )
+    page = _text(user_client.get(refused["Location"]))
+    assert "“Dune”: This book has 412 pages: give a page up to 412." in page
+    assert _stored(user, record.book_id).progress.text == "45%"
+
+
+def test_a_card_shows_no_progress_box_when_nothing_is_being_read(user_client, user):
+    UserBookFactory(user=user, book=BookFactory(title="Emma"), status="read")
+    listing = _text(user_client.get(reverse("catalog:book-list")))
+    assert "Emma" in listing and "Page or percent read of" not in listing
