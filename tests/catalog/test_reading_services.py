@@ -452,3 +452,15 @@ def test_a_date_typed_on_a_book_to_read_keeps_it_to_read(user, record):
     saved = _update(user, record, finished_on=D2 - timedelta(days=1))
     assert saved.status == "want"
     assert _outcomes(saved) == [("finished", None, "2024-02-09")]
+
+
+def test_undoing_a_removal_brings_every_reading_back(user, record):
+    _update(user, record, status="read", started_on=D1, finished_on=D2)
+    services.userbook_read_again(user=user, book_key=record.book_id)
+    services.userbook_set_progress(user=user, book_key=record.book_id, progress="9")
+    before = _stored(user, record.book_id).readings
+    receipt = services.userbook_remove(user=user, book_key=record.book_id)
+    services.removal_undo(user=user, token=receipt.token)
+    restored = _stored(user, record.book_id)
+    assert restored.readings == before and len(before) == 2
+    assert restored.progress.text == "p. 9"
