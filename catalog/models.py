@@ -230,7 +230,7 @@ class UserBook(models.Model):
         """The readings as the book page lists them, newest first."""
         from catalog import readings
 
-        return readings.shown(self.reading_history, self.shown.pages)
+        return readings.shown(self.reading_history, readings.pages_of(self))
 
     @property
     def times_read(self) -> int:
@@ -250,7 +250,7 @@ class UserBook(models.Model):
         """How far into the current reading (``readings.Progress``), or None."""
         from catalog import readings
 
-        return readings.progress(self.current_reading, self.shown.pages)
+        return readings.progress(self.current_reading, readings.pages_of(self))
 
     @property
     def progress_typed(self) -> str:

@@ -55,8 +55,8 @@ def new(
     """Return a reading with these values and no progress."""
     return {
         "id": number,
-        "started_on": _iso(started_on),
-        "finished_on": _iso(finished_on),
+        "started_on": iso_date(started_on),
+        "finished_on": iso_date(finished_on),
         "outcome": outcome,
         "progress_page": None,
         "progress_percent": None,
@@ -109,8 +109,8 @@ def derive(readings: list[dict[str, Any]], status: str) -> dict[str, Any]:
     """
     last = latest(readings)
     dates = {
-        "started_on": _date(last["started_on"]) if last else None,
-        "finished_on": _date(last["finished_on"]) if last else None,
+        "started_on": as_date(last["started_on"]) if last else None,
+        "finished_on": as_date(last["finished_on"]) if last else None,
     }
     if last is None or (status == ReadingStatus.WANT and not is_open(last)):
         return {"status": ReadingStatus.WANT, **dates}
@@ -164,10 +164,10 @@ def with_status(
         last = readings[-1]
     last["outcome"] = outcome
     if last["finished_on"] is None:
-        start = _date(last["started_on"])
+        start = as_date(last["started_on"])
         end = finished_on or today
         if finished_on or not (start and today < start):
-            last["finished_on"] = _iso(end)
+            last["finished_on"] = iso_date(end)
     return readings
 
 
@@ -190,7 +190,7 @@ def with_dates(readings: list[dict[str, Any]], **dates: date | None) -> list:
         closed = FINISHED if dates.get("finished_on") else DNF
         readings.append(new(1, closed))
     for name, value in dates.items():
-        readings[-1][name] = _iso(value)
+        readings[-1][name] = iso_date(value)
     return readings
 
 
@@ -230,7 +230,7 @@ def reading_errors(reading: Any, *, last: bool, pages: int | None = None) -> lis
     dates = {}
     for name in ("started_on", "finished_on"):
         try:
-            dates[name] = _date(reading[name])
+            dates[name] = as_date(reading[name])
         except (TypeError, ValueError):
             errors.append(f"Give {name} as a date (YYYY-MM-DD), or leave it empty.")
             continue
@@ -357,8 +357,8 @@ def shown(readings: list[dict[str, Any]], pages: int | None) -> list[Shown]:
         Shown(
             id=reading["id"],
             number=n + 1,
-            started_on=_date(reading["started_on"]),
-            finished_on=_date(reading["finished_on"]),
+            started_on=as_date(reading["started_on"]),
+            finished_on=as_date(reading["finished_on"]),
             outcome=reading["outcome"],
             outcome_label=OUTCOMES.get(reading["outcome"], reading["outcome"]),
             progress=progress(reading, pages),
@@ -368,6 +368,15 @@ def shown(readings: list[dict[str, Any]], pages: int | None) -> list[Shown]:
     ]
 
 
+def pages_of(record: Any) -> int | None:
+    """The book's number of pages as the reader sees it, when known."""
+    try:
+        pages = int(record.shown.pages or 0)
+    except (TypeError, ValueError):
+        return None
+    return pages if pages > 0 else None
+
+
 def find(readings: list[dict[str, Any]], reading_id: int) -> dict[str, Any] | None:
     return next((r for r in readings if r["id"] == reading_id), None)
 
@@ -375,19 +384,19 @@ def find(readings: list[dict[str, Any]], reading_id: int) -> dict[str, Any] | No
 def editable(reading: dict[str, Any]) -> dict[str, Any]:
     """The values a reading's own form edits, as dates."""
     return {
-        "started_on": _date(reading["started_on"]),
-        "finished_on": _date(reading["finished_on"]),
+        "started_on": as_date(reading["started_on"]),
+        "finished_on": as_date(reading["finished_on"]),
         "outcome": reading["outcome"],
     }
 
 
-def _iso(value: date | str | None) -> str | None:
+def iso_date(value: date | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
     return value.isoformat()
 
 
-def _date(value: date | str | None) -> date | None:
+def as_date(value: date | str | None) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, date):

@@ -238,7 +238,7 @@ def _with_readings(current: UserBook, writes: dict[str, Any]) -> dict[str, Any]:
     }
     if dates:
         history = readings.with_dates(history, **dates)
-    readings.check(history, pages=current.shown.pages)
+    readings.check(history, pages=readings.pages_of(current))
     derived = {"readings": history, **readings.derive(history, status)}
     # What the readings leave as it is stays unwritten (a stale edit's merge
     # wrote only what the reader changed).

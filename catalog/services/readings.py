@@ -45,15 +45,6 @@ class ReadingConflict(StaleEdit):
         self.conflicts = conflicts
 
 
-def book_pages(record: UserBook) -> int | None:
-    """The book's number of pages as the reader sees it, when known."""
-    try:
-        pages = int(record.shown.pages or 0)
-    except (TypeError, ValueError):
-        return None
-    return pages if pages > 0 else None
-
-
 def reading_sign(record: UserBook, reading: dict[str, Any]) -> str:
     """Return the signed values of a reading, as its form showed them."""
     values = readings.editable(reading)
@@ -62,8 +53,8 @@ def reading_sign(record: UserBook, reading: dict[str, Any]) -> str:
         "b": record.book_id,
         "r": reading["id"],
         "f": {
-            "started_on": readings._iso(values["started_on"]),
-            "finished_on": readings._iso(values["finished_on"]),
+            "started_on": readings.iso_date(values["started_on"]),
+            "finished_on": readings.iso_date(values["finished_on"]),
             "outcome": values["outcome"],
         },
     }
@@ -85,8 +76,8 @@ def reading_unsign(token: str, *, user_id: int, book_key: str, reading_id: int):
     try:
         fields = payload["f"]
         return {
-            "started_on": readings._date(fields["started_on"]),
-            "finished_on": readings._date(fields["finished_on"]),
+            "started_on": readings.as_date(fields["started_on"]),
+            "finished_on": readings.as_date(fields["finished_on"]),
             "outcome": fields["outcome"],
         }
     except (KeyError, TypeError, ValueError) as exc:
@@ -172,7 +163,7 @@ def userbook_reading_update(
         if not merge.changes:
             return None
         for name, value in merge.changes.items():
-            stored[name] = readings._iso(value) if name != "outcome" else value
+            stored[name] = readings.iso_date(value) if name != "outcome" else value
         if stored is not history[-1] and stored["outcome"] == readings.READING:
             raise ValidationError(
                 {"outcome": ["Only the latest reading can still be going."]}
@@ -216,7 +207,7 @@ def userbook_set_progress(
     """
 
     def change(current: UserBook) -> dict | None:
-        value = readings.parse_progress(progress, pages=book_pages(current))
+        value = readings.parse_progress(progress, pages=readings.pages_of(current))
         history = readings.history(current)
         last = readings.latest(history)
         if not readings.is_open(last) or reading_id not in (None, last["id"]):

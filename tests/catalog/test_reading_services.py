@@ -464,3 +464,12 @@ def test_undoing_a_removal_brings_every_reading_back(user, record):
     restored = _stored(user, record.book_id)
     assert restored.readings == before and len(before) == 2
     assert restored.progress.text == "p. 9"
+
+
+def test_progress_counts_the_pages_the_reader_corrected(user, both_modes):
+    book = BookFactory(pages=412)
+    UserBookFactory(user=user, book=book, status="reading", corrections={"pages": 300})
+    saved = services.userbook_set_progress(user=user, book_key=book.pk, progress="150")
+    assert (saved.progress.text, saved.progress.percent) == ("p. 150 of 300", 50)
+    with pytest.raises(ValidationError):
+        services.userbook_set_progress(user=user, book_key=book.pk, progress="301")
