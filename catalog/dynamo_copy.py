@@ -119,6 +119,8 @@ def _userbook_items() -> Iterator[list[Item]]:
         # Keys as this version makes them, whatever format the row was stored in.
         for name, value in record_listing_fields(record).items():
             setattr(record, name, value)
+        # Readings written down, for a row kept before it had them.
+        record.readings = record.reading_history
         yield [userbook_to_item(record)]
 
 

@@ -190,6 +190,12 @@ class UserBookManager(models.Manager):
         """Recompute every record's sort and search keys; yield (read, rewritten)."""
         return _backend().refresh_listings(dry_run=dry_run, batch=batch)
 
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Store the readings of records stored before them; yield (read, written)."""
+        return _backend().store_readings(dry_run=dry_run, batch=batch)
+
     def all_records(self) -> list["UserBook"]:
         """Return every user's records with their books, for the admin's listing."""
         return _backend().all_userbooks()

@@ -190,6 +190,9 @@ class UserBook(models.Model):
     series_keys = models.TextField(blank=True, editable=False)
     series_names = models.TextField(blank=True, editable=False)
     sort_series = models.CharField(max_length=800, blank=True, editable=False)
+    # Every reading, oldest first (``catalog.readings``); ``status`` and the
+    # dates above are the latest one's, derived by the services.
+    readings = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()
@@ -224,6 +227,47 @@ class UserBook(models.Model):
     def shown(self) -> ShownBook:
         """The book as this reader sees it: their corrections, else the details."""
         return ShownBook(self.book, self.corrections, self.provisional)
+
+    @property
+    def reading_history(self) -> list[dict]:
+        """Every reading, oldest first (derived for a record stored before them)."""
+        from catalog import readings
+
+        return readings.history(self)
+
+    @property
+    def readings_shown(self) -> list:
+        """The readings as the book page lists them, newest first."""
+        from catalog import readings
+
+        return readings.shown(self.reading_history, readings.pages_of(self))
+
+    @property
+    def times_read(self) -> int:
+        """How many readings were finished."""
+        return sum(r["outcome"] == "finished" for r in self.reading_history)
+
+    @property
+    def current_reading(self) -> dict | None:
+        """The reading going on now, if any."""
+        from catalog import readings
+
+        last = readings.latest(self.reading_history)
+        return last if readings.is_open(last) else None
+
+    @property
+    def progress(self):
+        """How far into the current reading (``readings.Progress``), or None."""
+        from catalog import readings
+
+        return readings.progress(self.current_reading, readings.pages_of(self))
+
+    @property
+    def progress_typed(self) -> str:
+        """The current reading's progress as its box shows it ("120", "45%")."""
+        from catalog import readings
+
+        return readings.progress_input(self.current_reading)
 
     @property
     def stars(self) -> list[str]:

@@ -21,6 +21,28 @@ from tests.factories import isbn13_for
 STATUSES = ["want", "reading", "read", "dnf"]
 
 
+def several_readings(status: str) -> list[dict]:
+    """Readings for a record of this status: read before, and progress now."""
+    if status == "want":
+        return []
+    earlier = [
+        {
+            "id": n,
+            "started_on": f"202{n}-01-0{n}",
+            "finished_on": f"202{n}-02-0{n}",
+            "outcome": "finished",
+            "progress_page": None,
+            "progress_percent": None,
+        }
+        for n in (1, 2)
+    ]
+    last = {**earlier[-1], "id": 3, "started_on": "2025-03-01", "finished_on": None}
+    last.update(outcome={"reading": "reading", "read": "finished"}.get(status, "dnf"))
+    if status == "reading":
+        last["progress_page"] = 40
+    return [*earlier, last]
+
+
 def dynamo_book(n: int, **fields) -> Book:
     isbn = isbn13_for(500000 + n)
     return Book(
@@ -63,6 +85,7 @@ def fill_dynamo_library(
             rating=Decimal(n % 11) / 2 or None,
             added_at=now - timedelta(minutes=n),
             updated_at=now,
+            readings=several_readings(STATUSES[n % 4]),
             **listing_fields(book),
             **stored_fields(tags_for(n) if tags_for else []),
             **location_fields(location_for(n) if location_for else ""),

@@ -36,9 +36,11 @@ PAGES = {
     "/tags/": ["GetItem", "GetItem"],
     "/locations/": ["GetItem", "GetItem"],
     "/profile/": [],
-    # The record and its book together, then the copy's loans, then the
-    # reader's locations the location field suggests.
+    # The record and its book together (its readings with it), then the
+    # copy's loans, then the reader's locations the location field suggests.
     "detail": ["BatchGetItem", "Query", "GetItem"],
+    # A book being read again, its three readings and progress form.
+    "rereading": ["BatchGetItem", "Query", "GetItem"],
     # Paging on from the first page and back again: the same Query and batch.
     "next": LIBRARY_CALLS,
     "previous": LIBRARY_CALLS,
@@ -64,6 +66,8 @@ def _page_calls(client, calls, url: str) -> list[str]:
     calls.clear()
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
+    if "/books/" in url and response.context and "reading_items" in response.context:
+        assert len(response.context["reading_items"]) == 3  # the readings show
     return list(calls)
 
 
@@ -71,6 +75,8 @@ def _url(client, page: str, books) -> str:
     """The address each entry of ``PAGES`` stands for."""
     if page == "detail":
         return f"/books/{books[7].pk}/"
+    if page == "rereading":
+        return f"/books/{books[5].pk}/"
     if page in ("next", "previous"):
         listing = reverse("catalog:book-list")
         first = client.get(listing, {"sort": "title"}).context["page"]

@@ -47,6 +47,7 @@ EDITABLE_FIELDS = frozenset(
         "location",
         "owned",
         "tags",
+        "readings",
     }
 )
 
@@ -689,6 +690,20 @@ class CatalogBackend:
         stored keys are already right is not written, so a second run writes
         nothing. A record that an edit or a book's save moved meanwhile is
         left as that write made it. Reads every record (a Scan on DynamoDB):
+        for an operator's command, never a request.
+        """
+        raise NotImplementedError
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Store the readings of every record stored before readings existed.
+
+        Such a record is read as if it had them (``catalog.readings.history``);
+        this writes them, ``batch`` records a step, yielding (records read,
+        records written). A record already holding readings is not written,
+        nor one an edit changed since it was read (its version moved): a
+        second run writes nothing. Reads every record (a Scan on DynamoDB):
         for an operator's command, never a request.
         """
         raise NotImplementedError

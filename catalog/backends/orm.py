@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from booklibrary import cursors
+from catalog import readings
 from catalog.backends.base import (
     DEFAULT_SORT,
     SORTS,
@@ -364,6 +365,27 @@ class OrmCatalogBackend(OrmLoans, OrmRemovals, OrmTagJobs, CatalogBackend):
                 written += UserBook._base_manager.filter(
                     pk=record.pk, version=record.version, **stored
                 ).update(**fields)
+            yield len(page), written
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> Iterator[tuple[int, int]]:
+        """Store derived readings, ``batch`` rows a step, in id order."""
+        records = UserBook._base_manager.order_by("pk")
+        last = 0
+        while page := list(records.filter(pk__gt=last)[:batch]):
+            last, written = page[-1].pk, 0
+            for record in page:
+                if not readings.stored_as_derived(record):
+                    continue
+                if dry_run:
+                    written += 1
+                    continue
+                # Unless an edit wrote the record meanwhile. The version stays:
+                # what the record shows does not change.
+                written += UserBook._base_manager.filter(
+                    pk=record.pk, version=record.version
+                ).update(readings=readings.history(record))
             yield len(page), written
 
 

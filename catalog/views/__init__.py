@@ -25,6 +25,7 @@ from catalog.views.listing import books_set_status, library_view
 from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
+from catalog.views.readings import book_progress, book_read_again, book_reading
 from catalog.views.removal import books_remove, undo_remove
 from catalog.views.series_page import book_series_accept, series_list, series_page
 from catalog.views.tag_page import (
@@ -53,6 +54,9 @@ __all__ = [
     "book_lend",
     "book_list",
     "book_lookup",
+    "book_progress",
+    "book_read_again",
+    "book_reading",
     "book_refresh",
     "book_remove",
     "book_return",

@@ -20,6 +20,14 @@ status the series order filters on ``status`` (bounded like a filter). The
 series page reads ``by-series`` filtered on its series (at most three Query
 calls, then its books in batches); the series list Queries the reader's
 partition for ``series_names`` (at most ``SERIES_QUERIES`` calls).
+
+A record's readings (``catalog.readings``) are its ``readings`` list, in the
+same item: the book page, the cards' progress and "Currently reading" read
+them with the record (no index, no extra call). ``status`` and the dates are
+the latest reading's, written with it, so the ``user_status`` GSI and the
+counters move as before. An item stored before readings has no ``readings``
+attribute and reads as if migrated; ``store_readings`` (a Scan, for an
+operator's command) writes it down, conditional on the item's version.
 """
 
 from decimal import Decimal
