@@ -92,8 +92,9 @@ def exported_at() -> str:
     return timezone.now().replace(microsecond=0).isoformat()
 
 
-def user_records(user: Any, *, page_size: int = PAGE_SIZE) -> Iterator[UserBook]:
+def user_records(user: Any, *, page_size: int | None = None) -> Iterator[UserBook]:
     """Yield every record of the user's, newest first, a page at a time."""
+    page_size = page_size or PAGE_SIZE
     cursor = None
     while True:
         page = UserBook.objects.page_for_user(
@@ -115,7 +116,7 @@ def loans_by_book(user: Any) -> dict[str, list[Loan]]:
     return found
 
 
-def library(user: Any, *, page_size: int = PAGE_SIZE) -> Iterator[Exported]:
+def library(user: Any, *, page_size: int | None = None) -> Iterator[Exported]:
     """Yield every record of the user's with what the export writes of it."""
     loans = loans_by_book(user)
     for index, record in enumerate(user_records(user, page_size=page_size)):
