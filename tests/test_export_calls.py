@@ -67,9 +67,7 @@ def test_dynamodb_export_costs_two_calls_a_page_and_one_for_loans(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", DOWNLOADS)
-def test_orm_export_costs_one_query_a_page_and_one_for_loans(
-    client, monkeypatch, name
-):
+def test_orm_export_costs_one_query_a_page_and_one_for_loans(client, monkeypatch, name):
     monkeypatch.setattr(exporting, "PAGE_SIZE", PAGE_SIZE)
     seen = []
     for count in (3, 10, 41):
