@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
@@ -69,6 +69,11 @@ def _text_chunks(user, kind: str) -> Iterator[str]:
 
 def _download(request, kind: str):
     name = exporting.filename(kind)
+    if request.method == "HEAD":
+        # The headers a GET sends, without reading the library.
+        response = HttpResponse(content_type=CONTENT_TYPES[kind])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _private(response)
     if kind != "zip" and not settings.EXPORT_TO_STORAGE:
         response = StreamingHttpResponse(
             _encoded(_text_chunks(request.user, kind)),

@@ -86,6 +86,19 @@ def test_downloads_take_no_post(user_client, name):
     assert user_client.post(reverse(name)).status_code == 405
 
 
+@pytest.mark.parametrize("name", list(DOWNLOADS))
+def test_head_sends_the_headers_without_reading_the_library(
+    user_client, shelf, name, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise AssertionError("HEAD read the library")
+
+    monkeypatch.setattr(exporting, "library", refuse)
+    head = user_client.head(reverse(name))
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Disposition"].startswith("attachment; filename=")
+
+
 def test_the_json_and_csv_stream_locally(user_client, shelf):
     for name in ("catalog:export-json", "catalog:export-csv"):
         assert user_client.get(reverse(name)).streaming
