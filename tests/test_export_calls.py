@@ -81,3 +81,15 @@ def test_orm_export_costs_one_query_a_page_and_one_for_loans(client, monkeypatch
         seen.append(len(queries) - max(1, math.ceil(count / PAGE_SIZE)))
     # The rest (session, user, loans) is the same whatever the library's size.
     assert seen[0] == seen[1] == seen[2] <= 4, seen
+
+
+@pytest.mark.django_db
+def test_dynamodb_export_of_250_books_reads_three_pages_of_100(client, calls):
+    user = UserFactory()
+    books = fill_dynamo_library(user, 250)
+    client.force_login(user)
+    calls.clear()
+    body = _download(client, "catalog:export-json")
+    assert exporting.PAGE_SIZE == 100
+    assert calls == [*REQUEST_OVERHEAD, "Query", *(["Query", "BatchGetItem"] * 3)]
+    assert sum(book.key.encode() in body for book in books) == 250
