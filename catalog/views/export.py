@@ -4,7 +4,7 @@ Downloads are GETs that store nothing in the library. Locally JSON and CSV
 stream as they are read; the ZIP is built in a temporary file. Where a
 response is bounded in size (AWS Lambda: 6 MB), ``EXPORT_TO_STORAGE`` builds
 every download in a temporary file: a small one is answered directly, a
-larger one is saved under the reader's private media and the answer is a
+larger one is saved under the reader's exports in the storage and the answer is a
 redirect to a short-lived signed URL.
 """
 
@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
+from booklibrary.views import EXPORTS_PREFIX
 from catalog import exporting
 from catalog.models import UserBook
 
@@ -109,12 +110,13 @@ def _private(response):
 
 
 def _stored_url(user, name: str, built) -> str:
-    """Save a built export under the reader's private media; return its URL.
+    """Save a built export under the reader's exports; return its URL.
 
-    The URL is signed and short-lived where the storage signs (S3); locally
-    the media view serves private files to their owner only.
+    The URL is signed and short-lived where the storage signs (S3), and the
+    bucket deletes exports after a day; locally the media view serves them to
+    their owner only.
     """
-    path = f"private/{user.pk}/exports/{secrets.token_urlsafe(16)}/{name}"
+    path = f"{EXPORTS_PREFIX}{user.pk}/{secrets.token_urlsafe(16)}/{name}"
     stored = default_storage.save(path, File(built, name=name))
     if "expire" in inspect.signature(default_storage.url).parameters:
         return default_storage.url(stored, expire=settings.EXPORT_URL_SECONDS)

@@ -143,7 +143,7 @@ def test_a_large_export_goes_through_the_reader_s_private_storage(
     assert response.status_code == 302
     location = response["Location"]
     kind = DOWNLOADS[name][0]
-    assert f"/private/{user.pk}/exports/" in location
+    assert f"/exports/{user.pk}/" in location
     assert location.endswith(exporting.filename(kind))
     stored = client.get(location)
     assert stored.status_code == 200
@@ -191,6 +191,6 @@ def test_on_s3_a_large_export_is_a_short_lived_signed_url(
     assert query["X-Amz-Expires"] == [str(settings.EXPORT_URL_SECONDS)]
     assert "X-Amz-Signature" in query
     key = url.path.split(f"/{BUCKET}/", 1)[-1].lstrip("/")
-    assert key.startswith(f"media/private/{user.pk}/exports/")
+    assert key.startswith(f"media/exports/{user.pk}/")
     stored = s3_media.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     assert json.loads(stored)["records"][0]["isbn13"] == shelf[0].book_id
