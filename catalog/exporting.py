@@ -132,6 +132,11 @@ def _own_cover(record: UserBook) -> str:
     return cover if cover in own_cover_files(record) else ""
 
 
+def _isbn_key(key: str) -> str | None:
+    """A book's ISBN from its key, when its own details are missing."""
+    return key if len(key) == 13 and isbn.is_valid(key) else None
+
+
 def export_row(record: UserBook, loans: list[Loan], *, index: int = 0) -> ImportRow:
     """Return one record as the reader sees it, in the import rows' terms."""
     shown = record.shown
@@ -139,7 +144,7 @@ def export_row(record: UserBook, loans: list[Loan], *, index: int = 0) -> Import
         index=index,
         line=index + 1,
         end_line=index + 1,
-        isbn13=record.book.isbn13 or None,
+        isbn13=record.book.isbn13 or _isbn_key(record.book_id),
         title=shown.title or "",
         subtitle=shown.subtitle or "",
         authors=list(shown.authors or []),

@@ -381,3 +381,10 @@ def test_a_fetched_cover_is_not_the_reader_s_own(reader):
 
 def test_the_filename_carries_the_day():
     assert exporting.filename("csv", date(2026, 11, 29)) == "booklibrary-2026-11-29.csv"
+
+
+def test_a_record_whose_book_details_are_missing_keeps_its_isbn(reader):
+    record = UserBookFactory(user=reader, notes="kept")
+    record.book.isbn13 = ""  # as a page shows a record whose book item is gone
+    row = exporting.export_row(record, [])
+    assert (row.isbn13, row.notes) == (record.book_id, "kept")
