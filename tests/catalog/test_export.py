@@ -68,7 +68,7 @@ def library(reader):
         notes=NOTES,
         location="Hall, shelf 2",
         owned=True,
-        tags=["sci-fi", "Été", "=cmd|' /C calc'!A0"],
+        tags=["sci-fi", "Été", "=SUM(A1:A9)"],
         corrections={
             "title": "Dune (my edition)",
             "authors": ["Frank Herbert", "Brian Herbert"],
@@ -184,7 +184,7 @@ def test_the_json_export_reads_back_with_every_field(reader, library):
         "location": "Hall, shelf 2",
         "notes": NOTES,
         "review": "",
-        "tags": ["sci-fi", "Été", "=cmd|' /C calc'!A0"],
+        "tags": ["sci-fi", "Été", "=SUM(A1:A9)"],
         "series": [
             {"name": "Dune Chronicles", "position": "1.5"},
             {"name": "Omnibus", "position": "1-3"},
@@ -287,7 +287,7 @@ def test_the_goodreads_csv_has_the_current_header_and_reads_back(reader, library
     )
     assert dune["Exclusive Shelf"] == "read"
     # Only a cell's start can make a formula.
-    assert dune["Bookshelves"] == "sci-fi, Été, =cmd|' /C calc'!A0, read"
+    assert dune["Bookshelves"] == "sci-fi, Été, =SUM(A1:A9), read"
     assert (dune["Author"], dune["Author l-f"], dune["Additional Authors"]) == (
         "Frank Herbert",
         "Herbert, Frank",
