@@ -111,8 +111,8 @@ def main() -> int:
         if len(queries) != 3 + pages(size):
             wrong.append(f"orm {size}: {len(queries)} queries")
         print(
-            f"{'orm':9} {size:>6} {len(queries):>5} {seconds:>8.2f} "
-            f"{out / 1e6:>7.2f} {peak / 1e6:>8.2f}"
+            f"{'orm':9} {size:>7} {len(queries):>7} {seconds:>7.2f} "
+            f"{out / 1e6:>7.2f} {peak / 1e6:>7.2f}"
         )
     calls: list[str] = []
 
@@ -143,8 +143,8 @@ def main() -> int:
             if calls != expected:
                 wrong.append(f"dynamodb {size}: {Counter(calls)}")
             print(
-                f"{'dynamodb':9} {size:>6} {len(calls):>5} {seconds:>8.2f} "
-                f"{out / 1e6:>7.2f} {peak / 1e6:>8.2f}"
+                f"{'dynamodb':9} {size:>7} {len(calls):>7} {seconds:>7.2f} "
+                f"{out / 1e6:>7.2f} {peak / 1e6:>7.2f}"
             )
     if wrong:
         print("Reads not as expected:", "; ".join(wrong))
