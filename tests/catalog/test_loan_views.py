@@ -255,3 +255,13 @@ def test_the_list_view_says_on_loan_borrowed_and_wishlist_too(user_client, user)
         assert row and f">{badge}</span>" in row.group(0), title
     home = re.search(r"<tr[^>]*>(?:(?!</tr>).)*At home(?:(?!</tr>).)*</tr>", page, re.S)
     assert home and "badge text-bg-light" not in home.group(0)
+
+
+def test_a_refused_loan_lands_on_the_loans_section_with_the_message(user_client, user):
+    record = UserBookFactory(user=user)
+    page = _text(_lend(user_client, record.book_id, person="Bob", email="bob@x"))
+    action = re.search(r'action="([^"]*)"\s+id="loan-lend-form"', page).group(1)
+    assert action.endswith("#loans")
+    landed = page[page.index('id="loans"') :]
+    assert "Enter a valid email address." in landed
+    assert 'value="Bob"' in landed
