@@ -235,3 +235,26 @@ def test_a_refused_reading_lands_on_that_reading_with_the_message(user_client, u
     landed = _fragment_target(page, "reading-1-form")
     assert landed.startswith('id="reading-1"')
     assert "The finish date is before the start date" in landed
+
+
+def test_a_refused_progress_on_a_card_keeps_what_was_typed(user_client, user):
+    record = _read_twice(user)
+    url = reverse("catalog:book-set", kwargs={"key": record.book_id})
+    reading = str(record.current_reading["id"])
+    answer = user_client.post(
+        url,
+        {"progress": "150 %", "reading": reading, "fragment": "card", "next": "/"},
+        headers={"X-Requested-With": "fetch"},
+    ).json()
+    assert answer["ok"] is False
+    assert answer["message"] == "“Dune”: A percent is from 0 to 100."
+    box = re.search(r'<input type="text"\s+name="progress"[^>]*>', answer["html"])
+    assert 'value="150 %"' in box.group(0)
+    assert 'aria-invalid="true"' in box.group(0) and "is-invalid" in box.group(0)
+    assert _stored(user, record.book_id).progress is None
+    saved = user_client.post(
+        url,
+        {"progress": "45%", "reading": reading, "fragment": "card", "next": "/"},
+        headers={"X-Requested-With": "fetch"},
+    ).json()
+    assert saved["ok"] is True and "aria-invalid" not in saved["html"]
