@@ -18,6 +18,10 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   GSI ``removals-due`` (partition ``removal_due``, a constant, sort
   ``removal_due_at`` = ``<held until>\\x00<pk>``) lists the removals'
   headers by the time their undo runs out: the cleanup's work list.
+  ``IMPORT#<user id>#<import id>`` is an import of a file (its progress),
+  ``IMPORTS#<user id>`` the set of a user's import ids and
+  ``IMPORTS#unfinished`` the set of imports not finished: the sweep's work
+  list (``catalog.backends.dynamodb.imports``).
 * ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition, with a
   sparse GSI ``pending`` (partition ``pending``, a constant, sort
   ``pending_check`` = ``<check time>\\x00<key>``) holding only the books whose

@@ -32,6 +32,7 @@ from catalog.backends.base import (
     with_location_key,
     with_tag_keys,
 )
+from catalog.backends.orm_imports import OrmImports
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
 from catalog.locations import location_key
@@ -48,7 +49,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(OrmLoans, OrmRemovals, CatalogBackend):
+class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True

@@ -56,6 +56,7 @@ from catalog.backends.base import (
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
 from catalog.backends.dynamodb.books import DynamoBooks
+from catalog.backends.dynamodb.imports import DynamoImports
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
@@ -133,7 +134,12 @@ def _check_rating(rating: Decimal | None) -> None:
 
 
 class DynamoCatalogBackend(
-    DynamoLoans, DynamoRemovals, DynamoAdminListing, DynamoBooks, CatalogBackend
+    DynamoImports,
+    DynamoLoans,
+    DynamoRemovals,
+    DynamoAdminListing,
+    DynamoBooks,
+    CatalogBackend,
 ):
     """Books and records as DynamoDB items, read by key, batch and index query."""
 
