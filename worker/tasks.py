@@ -59,6 +59,21 @@ def send_loan_reminders() -> dict[str, int]:
     return services.loans_send_reminders().as_dict()
 
 
+@task
+def run_import(user_id: int, import_id: str) -> dict[str, object]:
+    """Import a file's rows from where its import got to (see the service)."""
+    job = services.import_run(user_id=user_id, import_id=import_id)
+    if job is None:
+        return {"state": "gone"}
+    return {"state": job.state, "next_index": job.next_index}
+
+
+@task
+def sweep_imports() -> dict[str, list[str]]:
+    """Queue again the imports no worker has moved for a while."""
+    return {"requeued": services.imports_sweep()}
+
+
 # SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.
 MAX_RETRY_DELAY = 15 * 60
 

@@ -10,6 +10,13 @@ from catalog.services.corrections import (
     userbook_correct,
     userbook_set_cover_photo,
 )
+from catalog.services.imports import (
+    import_failed_rows,
+    import_run,
+    import_start,
+    import_start_stored,
+    imports_sweep,
+)
 from catalog.services.library import (
     AddManyResult,
     EditConflict,
@@ -84,6 +91,11 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "import_failed_rows",
+    "import_run",
+    "import_start",
+    "import_start_stored",
+    "imports_sweep",
     "loan_borrow",
     "loan_lend",
     "loan_return",
