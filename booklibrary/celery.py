@@ -1,9 +1,9 @@
 """The Celery application for local mode: `celery -A booklibrary worker` and `beat`.
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
-prefetch 1, time limits: see the settings). Beat runs the metadata sweep and
-the cleanup of expired removals, the imports' sweep and the daily loan
-reminders
+prefetch 1, time limits: see the settings). Beat runs the metadata sweep
+(with the tag jobs' sweep), the cleanup of expired removals, the imports'
+sweep and the daily loan reminders
 (``CELERY_BEAT_SCHEDULE``). The worker touches
 a heartbeat file from its consumer loop, which ``scripts/run-local`` watches to
 restart a wedged worker.
@@ -33,10 +33,11 @@ def run_job(message: dict) -> None:
 
 @app.task(name="booklibrary.sweep", acks_late=True)
 def sweep() -> None:
-    """Run the metadata sweep here (beat sends this every interval)."""
-    from worker.tasks import sweep_metadata
+    """Run the metadata and tag-job sweeps here (beat sends this every interval)."""
+    from worker.tasks import sweep_metadata, sweep_tag_jobs
 
     sweep_metadata.call()
+    sweep_tag_jobs.call()
 
 
 @app.task(name="booklibrary.clean_removals", acks_late=True)

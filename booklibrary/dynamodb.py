@@ -18,6 +18,13 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   GSI ``removals-due`` (partition ``removal_due``, a constant, sort
   ``removal_due_at`` = ``<held until>\\x00<pk>``) lists the removals'
   headers by the time their undo runs out: the cleanup's work list.
+  ``TALLY#<user id>`` holds the reader's tag and location counters (``t:<tag>``
+  and ``l:<location>`` numbers, moved with ADD in every record write's
+  transaction; ``catalog.backends.dynamodb.tallies``): the tags and locations
+  pages read it with one GetItem. ``TAGJOB#<user id>`` is the reader's tag or
+  location change run by the worker (one at a time), and ``TAGJOBS#running``
+  a string set of the user ids whose job runs: the tag jobs' sweep reads it
+  with one GetItem, then the jobs with one BatchGetItem.
   ``IMPORT#<user id>#<import id>`` is an import of a file (its progress),
   ``IMPORTS#<user id>`` the set of a user's import ids and
   ``IMPORTS#unfinished`` the set of imports not finished: the sweep's work

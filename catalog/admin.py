@@ -12,6 +12,8 @@ from catalog.backends import get_backend
 from catalog.backends.base import LOAN_EDITABLE, StaleEdit
 from catalog.models import Book, Loan, UserBook
 
+# What a change of readings, status or dates writes beside them.
+_DERIVED = ("status", "started_on", "finished_on", "readings")
 # How many of a protected book's owners the admin names before counting.
 PROTECTED_NAMED = 10
 
@@ -117,6 +119,7 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
         "location",
         "added_at",
         "finished_on",
+        "readings_count",
     )
     list_filter = ("status", "owned", "rating", "added_at")
     search_fields = ("book__title", "book__isbn13", "user__username", "location")
@@ -167,7 +170,7 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
         except ValidationError as exc:
             field, messages = next(iter(exc.message_dict.items()))
             raise SaveRefused(messages, field=field) from exc
-        for name in (*form.record_changes, "version"):
+        for name in (*form.record_changes, "version", *_DERIVED):
             setattr(obj, name, getattr(saved, name))
 
     def _save_series(self, obj, form) -> None:
@@ -208,6 +211,10 @@ class UserBookAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def manager_delete(self, obj: UserBook) -> None:
         UserBook.objects.remove_for_user(obj.user, obj.book_id)
+
+    @admin.display(description="Readings")
+    def readings_count(self, obj: UserBook) -> int:
+        return len(obj.reading_history)
 
 
 @admin.register(Loan)

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from catalog import readings as reading_rules
 from catalog import records, series
 from catalog import tags as tagging
 from catalog.models import Book, UserBook
@@ -60,11 +61,18 @@ class UserBookAdminForm(forms.ModelForm):
         help_text="One per line, the position after “#”: Dune Chronicles #1. "
         "Empty: the book's fetched series.",
     )
+    readings = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="Every reading, oldest first: id, started_on and finished_on "
+        '(YYYY-MM-DD or null), outcome ("reading", "finished" or "dnf"), '
+        "progress_page, progress_percent. The status and dates follow the latest.",
+    )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = UserBook
-        fields = records.FIELDS
+        fields = (*records.FIELDS, "readings")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,6 +81,8 @@ class UserBookAdminForm(forms.ModelForm):
         self.initial["tags"] = ", ".join(self.instance.tags or [])
         own = (self.instance.corrections or {}).get("series") or []
         self.initial["series_correction"] = series.as_text(own)
+        # A record kept before readings existed shows the ones it stands for.
+        self.initial["readings"] = self.instance.reading_history
         self.record_changes: dict[str, Any] = {}
         # The reader's series correction when it changes ([] clears it).
         self.series_change: list[dict[str, str]] | None = None
@@ -92,7 +102,16 @@ class UserBookAdminForm(forms.ModelForm):
             if typed != (self.instance.tags or []):
                 changes["tags"] = typed
         self._clean_series(data.get("series_correction") or "")
+        typed_readings = data.get("readings")
+        if typed_readings is None:
+            typed_readings = []
+        if typed_readings != self.instance.reading_history:
+            changes["readings"] = typed_readings
         try:
+            if "readings" in changes:
+                if not isinstance(typed_readings, list):
+                    raise ValidationError({"readings": ["Give a list of readings."]})
+                reading_rules.check(typed_readings, pages=None)
             changes = records.clean(changes)
             if {"started_on", "finished_on"} & set(changes):
                 merged = {**stored, **changes}

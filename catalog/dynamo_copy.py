@@ -24,6 +24,7 @@ from accounts.models import User
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import batch_get, batch_put, from_item
 from catalog.backends.base import record_listing_fields
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.items import book_to_item, userbook_to_item
 from catalog.backends.dynamodb.loans import loan_to_item
 from catalog.models import Book, Loan, ReadingStatus, UserBook
@@ -86,14 +87,25 @@ def _status_counts() -> dict[int, dict[str, int]]:
     return counts
 
 
+def _placed_and_tagged() -> dict[int, list[UserBook]]:
+    """Return each user's records as far as their tag and location counters go."""
+    found: dict[int, list[UserBook]] = {}
+    rows = UserBook._base_manager.values_list("user_id", "tags", "location")
+    for user_id, tags, location in rows.order_by("pk").iterator():
+        found.setdefault(user_id, []).append(UserBook(tags=tags, location=location))
+    return found
+
+
 def _user_items() -> Iterator[list[Item]]:
     counts = _status_counts()
+    placed = _placed_and_tagged()
     for user in User._base_manager.order_by("pk").iterator():
         item = user_to_item(user)
         for status in ReadingStatus.values:
             n = counts.get(user.pk, {}).get(status, 0)
             item[f"count_{status}"] = {"N": str(n)}
-        yield [item, *sentinel_items(user)]
+        tally = tallies.whole_item(user.pk, placed.get(user.pk, []))
+        yield [item, *sentinel_items(user), tally]
 
 
 def _book_items() -> Iterator[list[Item]]:
@@ -107,6 +119,8 @@ def _userbook_items() -> Iterator[list[Item]]:
         # Keys as this version makes them, whatever format the row was stored in.
         for name, value in record_listing_fields(record).items():
             setattr(record, name, value)
+        # Readings written down, for a row kept before it had them.
+        record.readings = record.reading_history
         yield [userbook_to_item(record)]
 
 

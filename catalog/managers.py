@@ -150,13 +150,21 @@ class UserBookManager(models.Manager):
         """Return the number of the user's books per status, plus "all"."""
         return _backend().status_counts(user)
 
-    def tag_counts(self, user) -> list[tuple[str, str, int]]:
-        """Return (shown form, key, records) for each of the user's tags, by name."""
+    def tag_counts(self, user):
+        """Return the user's tags and their counts (``TagCounts``)."""
         return _backend().tag_counts(user)
 
     def series_counts(self, user):
         """Return the user's series and their counts (``SeriesCounts``)."""
         return _backend().series_counts(user)
+
+    def counters_built(self, user) -> bool:
+        """Tell whether the user's tag and location counts are kept, not read."""
+        return _backend().counters_built(user)
+
+    def rebuild_counters(self, user) -> None:
+        """Count the user's tags and locations again from their records."""
+        return _backend().rebuild_counters(user)
 
     def location_counts(self, user, *, reads: int | None = None):
         """Return the user's locations and their counts (``LocationCounts``)."""
@@ -181,6 +189,12 @@ class UserBookManager(models.Manager):
     ) -> "Iterator[tuple[int, int]]":
         """Recompute every record's sort and search keys; yield (read, rewritten)."""
         return _backend().refresh_listings(dry_run=dry_run, batch=batch)
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Store the readings of records stored before them; yield (read, written)."""
+        return _backend().store_readings(dry_run=dry_run, batch=batch)
 
     def all_records(self) -> list["UserBook"]:
         """Return every user's records with their books, for the admin's listing."""

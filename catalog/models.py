@@ -195,6 +195,9 @@ class UserBook(models.Model):
     series_keys = models.TextField(blank=True, editable=False)
     series_names = models.TextField(blank=True, editable=False)
     sort_series = models.CharField(max_length=800, blank=True, editable=False)
+    # Every reading, oldest first (``catalog.readings``); ``status`` and the
+    # dates above are the latest one's, derived by the services.
+    readings = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserBookManager()
@@ -229,6 +232,47 @@ class UserBook(models.Model):
     def shown(self) -> ShownBook:
         """The book as this reader sees it: their corrections, else the details."""
         return ShownBook(self.book, self.corrections, self.provisional)
+
+    @property
+    def reading_history(self) -> list[dict]:
+        """Every reading, oldest first (derived for a record stored before them)."""
+        from catalog import readings
+
+        return readings.history(self)
+
+    @property
+    def readings_shown(self) -> list:
+        """The readings as the book page lists them, newest first."""
+        from catalog import readings
+
+        return readings.shown(self.reading_history, readings.pages_of(self))
+
+    @property
+    def times_read(self) -> int:
+        """How many readings were finished."""
+        return sum(r["outcome"] == "finished" for r in self.reading_history)
+
+    @property
+    def current_reading(self) -> dict | None:
+        """The reading going on now, if any."""
+        from catalog import readings
+
+        last = readings.latest(self.reading_history)
+        return last if readings.is_open(last) else None
+
+    @property
+    def progress(self):
+        """How far into the current reading (``readings.Progress``), or None."""
+        from catalog import readings
+
+        return readings.progress(self.current_reading, readings.pages_of(self))
+
+    @property
+    def progress_typed(self) -> str:
+        """The current reading's progress as its box shows it ("120", "45%")."""
+        from catalog import readings
+
+        return readings.progress_input(self.current_reading)
 
     @property
     def stars(self) -> list[str]:
@@ -352,6 +396,46 @@ class Loan(models.Model):
             and self.due_on is not None
             and self.due_on < timezone.localdate()
         )
+
+
+class TagChangeKind(models.TextChoices):
+    RENAME = "rename", "Rename a tag"
+    DELETE = "delete", "Delete a tag"
+    LOCATION = "location", "Rename a location"
+
+
+class TagChangeRow(models.Model):
+    """A change of one tag or location across a reader's library, run by the worker.
+
+    One row per reader (a second change waits for the first). The worker saves
+    ``done`` and ``cursor`` (where the next batch starts) after each batch and
+    beats ``heartbeat_at``; the sweep queues again a job whose beat stopped.
+    See ``catalog.services.tag_jobs``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=TagChangeKind.choices)
+    old = models.CharField(max_length=200)
+    new = models.CharField(max_length=200, blank=True)
+    running = models.BooleanField(default=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cursor = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tag change"
+        indexes = [models.Index(fields=["running", "heartbeat_at"], name="tag_job_due")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind} {self.old!r}"
 
 
 def new_import_id() -> str:

@@ -49,6 +49,7 @@ NAMES = {
     "owned": "owned or wishlist",
     "notes": "notes",
     "tags": "tags",
+    "readings": "readings",
 }
 
 _NEWLINES = re.compile(r"\r\n?")
@@ -263,6 +264,7 @@ def _sizes(record: Any) -> dict[str, int]:
     }
     # Tags are stored twice: as typed and as their keys.
     sizes["tags"] = 2 * _bytes(getattr(record, "tags", None) or [])
+    sizes["readings"] = _bytes(getattr(record, "readings", None) or [])
     for own in (record.corrections or {}, record.provisional or {}):
         for name, value in own.items():
             sizes[name] = sizes.get(name, 0) + len(name) + _bytes(value)

@@ -30,6 +30,17 @@ urlpatterns = [
     path("books/<str:key>/correct/", views.book_correct, name="book-correct"),
     path("books/<str:key>/remove/", views.book_remove, name="book-remove"),
     path("books/<str:key>/set/", views.book_set, name="book-set"),
+    path(
+        "books/<str:key>/readings/again/",
+        views.book_read_again,
+        name="book-read-again",
+    ),
+    path(
+        "books/<str:key>/readings/<int:reading_id>/",
+        views.book_reading,
+        name="book-reading",
+    ),
+    path("books/<str:key>/progress/", views.book_progress, name="book-progress"),
     path("books/<str:key>/lend/", views.book_lend, name="book-lend"),
     path("books/<str:key>/borrow/", views.book_borrow, name="book-borrow"),
     path("books/<str:key>/return/", views.book_return, name="book-return"),
@@ -47,4 +58,6 @@ urlpatterns = [
     path("tags/names/", views.tag_names, name="tag-names"),
     path("tags/rename/", views.tag_rename, name="tag-rename"),
     path("tags/delete/", views.tag_delete, name="tag-delete"),
+    path("tags/count/", views.counters_rebuild, name="counters-rebuild"),
+    path("tags/job/", views.tag_job_status, name="tag-job"),
 ]

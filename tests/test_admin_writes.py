@@ -410,3 +410,47 @@ def test_the_admin_shows_and_edits_a_readers_series_correction(
     )
     assert cleared.status_code == 302
     assert "series" not in _stored(record).corrections
+
+
+def test_the_admin_shows_a_records_readings_and_edits_them(admin_client, both_modes):
+    import json
+
+    reader = UserFactory()
+    record = UserBookFactory(
+        user=reader,
+        book=BookFactory(title="Reread"),
+        status="read",
+        finished_on=date(2024, 2, 3),
+    )
+    url = _change_url(record, both_modes)
+    opened = _opened(admin_client, url)
+    shown = json.loads(opened["readings"])
+    assert [(r["outcome"], r["finished_on"]) for r in shown] == [
+        ("finished", "2024-02-03")
+    ]
+    again = {**shown[0], "id": 2, "outcome": "reading", "finished_on": None}
+    again["started_on"] = "2024-05-01"
+    response = admin_client.post(
+        url, {**opened, "readings": json.dumps([*shown, again])}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = _stored(record)
+    assert (stored.status, stored.started_on, stored.finished_on) == (
+        "reading",
+        date(2024, 5, 1),
+        None,
+    )
+    assert len(stored.readings) == 2
+    assert UserBook.objects.status_counts(reader)["reading"] == 1
+    listing = admin_client.get(reverse("admin:catalog_userbook_changelist"))
+    assert listing.status_code == 200
+
+    bad = {**again, "outcome": "lost"}
+    opened = _opened(admin_client, url)
+    refused = admin_client.post(
+        url, {**opened, "readings": json.dumps([shown[0], bad])}
+    )
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors["readings"]
+    assert "still reading, finished or did not finish" in errors[0]
+    assert _stored(record).version == stored.version

@@ -29,12 +29,18 @@ PAGES = {
     # Copies on loan: the open loans (Query); none here, so no batch follows
     # (tests/catalog/test_loan_page_cost.py counts it with loans).
     "/books/?loan=out": ["Query"],
-    # The reader's locations the location field suggests (one Query).
-    "/books/add/": ["Query"],
+    # The reader's locations the location field suggests: their counters item.
+    "/books/add/": ["GetItem"],
+    # Every tag, and every location, with its count: the same one item; then
+    # the reader's tag job, if any (another one).
+    "/tags/": ["GetItem", "GetItem"],
+    "/locations/": ["GetItem", "GetItem"],
     "/profile/": [],
-    # The record and its book together, then the copy's loans, then the
-    # reader's locations the location field suggests.
-    "detail": ["BatchGetItem", "Query", "Query"],
+    # The record and its book together (its readings with it), then the
+    # copy's loans, then the reader's locations the location field suggests.
+    "detail": ["BatchGetItem", "Query", "GetItem"],
+    # A book being read again, its three readings and progress form.
+    "rereading": ["BatchGetItem", "Query", "GetItem"],
     # Paging on from the first page and back again: the same Query and batch.
     "next": LIBRARY_CALLS,
     "previous": LIBRARY_CALLS,
@@ -60,6 +66,8 @@ def _page_calls(client, calls, url: str) -> list[str]:
     calls.clear()
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
+    if "/books/" in url and response.context and "reading_items" in response.context:
+        assert len(response.context["reading_items"]) == 3  # the readings show
     return list(calls)
 
 
@@ -67,6 +75,8 @@ def _url(client, page: str, books) -> str:
     """The address each entry of ``PAGES`` stands for."""
     if page == "detail":
         return f"/books/{books[7].pk}/"
+    if page == "rereading":
+        return f"/books/{books[5].pk}/"
     if page in ("next", "previous"):
         listing = reverse("catalog:book-list")
         first = client.get(listing, {"sort": "title"}).context["page"]
@@ -82,8 +92,9 @@ def _url(client, page: str, books) -> str:
 def test_pages_cost_the_same_calls_for_10_and_2000_books(client, calls, settings):
     settings.CATALOG_PAGE_SIZE = PAGE_SIZE
     small, large = UserFactory(), UserFactory()
-    fill_dynamo_library(small, 10)
-    books = fill_dynamo_library(large, 2000)
+    shelved = {"tags_for": _tags, "location_for": _location}
+    fill_dynamo_library(small, 10, **shelved)
+    books = fill_dynamo_library(large, 2000, **shelved)
     seen = {}
     for user in (small, large):
         client.force_login(user)
@@ -93,6 +104,22 @@ def test_pages_cost_the_same_calls_for_10_and_2000_books(client, calls, settings
     for page, expected in PAGES.items():
         with_10, with_2000 = seen[page]
         assert with_10 == with_2000 == REQUEST_OVERHEAD + expected, page
+    # The counts are the whole library's, read from the counters.
+    rows = client.get(reverse("catalog:tags")).context["rows"]
+    assert [(r["shown"], r["count"]) for r in rows] == [("Even", 1000), ("Tens", 200)]
+    rows = client.get(reverse("catalog:locations")).context["rows"]
+    assert [(r["location"], r["count"]) for r in rows] == [
+        ("Hall", 1333),
+        ("Study", 667),
+    ]
+
+
+def _tags(n):
+    return ["Even", "Tens"] if n % 10 == 0 else ["Even"] if n % 2 == 0 else []
+
+
+def _location(n):
+    return "Study" if n % 3 == 1 else "Hall"
 
 
 @pytest.mark.django_db

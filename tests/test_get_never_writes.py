@@ -112,6 +112,9 @@ def library(both_modes, settings):
     services.loan_lend(user=user, book_key=lent.book_id, person="Ann")
     services.loan_lend(user=user, book_key=record.book_id, person="Bob")
     services.loan_return(user=user, book_key=record.book_id)
+    # Read once and being read again: the book page lists both readings.
+    services.userbooks_set_status(user=user, book_keys=[record.book_id], status="read")
+    services.userbook_read_again(user=user, book_key=record.book_id)
     cover = Path(settings.MEDIA_ROOT) / "covers" / "a.jpg"
     cover.parent.mkdir(parents=True, exist_ok=True)
     cover.write_bytes(b"\xff\xd8\xff")
@@ -125,6 +128,7 @@ def library(both_modes, settings):
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": default_token_generator.make_token(user),
             "path": "covers/a.jpg",
+            "reading_id": 1,
         },
     }
 
@@ -183,6 +187,7 @@ def test_every_url_has_values_to_visit_it():
         "uidb64",
         "token",
         "path",
+        "reading_id",
     }
     assert missing == set()
 

@@ -456,7 +456,7 @@ def test_the_scheduled_event_runs_the_sweep_through_zappa(
         "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
     }
     answer = entry.lambda_handler(scheduled_event("worker.sqs_handler.sweep"), None)
-    assert answer == {"requeued": [dune], "failed": []}
+    assert answer == {"requeued": [dune], "failed": [], "tag_jobs": []}
     book = Book.objects.get_by_key(dune)
     assert (book.metadata_status, book.title) == ("complete", "Dune")
 

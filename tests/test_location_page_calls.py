@@ -60,25 +60,48 @@ def test_a_location_filter_on_dynamodb_costs_the_same_calls_for_10_and_2000_book
     assert seen[10] == seen[2000] == (REQUEST_OVERHEAD + LIBRARY_CALLS,) * 2
 
 
-def test_the_locations_page_on_dynamodb_reads_at_most_five_times(
-    client, calls, monkeypatch
+def test_the_locations_page_on_dynamodb_reads_its_counters_once(client, calls):
+    for count in (10, 2000):
+        user = UserFactory()
+        fill_dynamo_library(user, count, location_for=_location)
+        client.force_login(user)
+        response, made = _get(client, calls, reverse("catalog:locations"))
+        # The counters item, then the reader's tag job (none here).
+        assert made == [*REQUEST_OVERHEAD, "GetItem", "GetItem"]
+        assert response.context["complete"]
+        counts = [row["count"] for row in response.context["rows"]]
+        assert counts == [count // 2, count // 2]
+
+
+@pytest.mark.parametrize("url", ["catalog:locations", "catalog:tags"])
+def test_until_the_counters_are_built_a_page_reads_at_most_five_times(
+    client, calls, monkeypatch, url
 ):
     # Small reads, so that a library of 60 books needs more than five of them.
     monkeypatch.setattr(dynamo_backend, "LOCATION_READ", 10)
     small, large = UserFactory(), UserFactory()
-    fill_dynamo_library(small, 10, location_for=_location)
-    fill_dynamo_library(large, 60, location_for=_location)
+    placed = {
+        "location_for": _location,
+        "tags_for": lambda n: [_location(n)],
+        "tallied": False,
+    }
+    fill_dynamo_library(small, 10, **placed)
+    fill_dynamo_library(large, 60, **placed)
     client.force_login(small)
-    response, made = _get(client, calls, reverse("catalog:locations"))
-    assert made[2:] == ["Query"] and made[:2] == REQUEST_OVERHEAD
+    response, made = _get(client, calls, reverse(url))
+    assert made[2:] == ["GetItem", "Query", "GetItem"]
+    assert made[:2] == REQUEST_OVERHEAD
     assert response.context["complete"]
     assert [row["count"] for row in response.context["rows"]] == [5, 5]
     client.force_login(large)
-    response, made = _get(client, calls, reverse("catalog:locations"))
-    assert made[2:] == ["Query"] * dynamo_backend.LOCATION_QUERIES
+    response, made = _get(client, calls, reverse(url))
+    reads = ["Query"] * dynamo_backend.LOCATION_QUERIES
+    assert made[2:] == ["GetItem", *reads, "GetItem"]
     assert not response.context["complete"]
     assert sum(row["count"] for row in response.context["rows"]) == 50
-    assert 'id="locations-partial"' in response.content.decode()
+    page = response.content.decode()
+    assert 'id="counts-partial"' in page
+    assert reverse("catalog:counters-rebuild") in page
 
 
 def _fill_orm(user, size):

@@ -49,6 +49,12 @@ def test_another_users_object_answers_404(client, other_user, name, route, param
         # An undo token: the owner's removal of their book.
         receipt = services.userbook_remove(user=record.user, book_key=record.book_id)
         url = "/" + route.replace("<str:token>", receipt.token)
+    elif params == ["key", "reading_id"]:
+        # One reading of the owner's book.
+        record = services.userbook_read_again(user=record.user, book_key=record.book_id)
+        url = "/" + route.replace("<str:key>", record.book_id).replace(
+            "<int:reading_id>", str(record.reading_history[-1]["id"])
+        )
     else:
         assert params == ["key"], f"{name} takes {params}: teach this test its owner"
         url = "/" + route.replace("<str:key>", record.book_id)

@@ -132,3 +132,15 @@ def test_a_tag_filter_on_the_orm_costs_the_same_queries_for_10_and_2000_books(
     assert all(
         "even" in [t.casefold() for t in r.tags] for r in response.context["page"].items
     )
+
+
+@pytest.mark.parametrize("size", [10, 2000])
+def test_the_tags_page_on_the_orm_costs_the_same_queries_for_10_and_2000_books(
+    user_client, user, size, django_assert_max_num_queries
+):
+    _fill_orm(user, size)
+    # The session, the user, the tag lists (one query) and the tag job.
+    with django_assert_max_num_queries(4):
+        response = user_client.get(reverse("catalog:tags"))
+    rows = [(r["shown"], r["count"]) for r in response.context["rows"]]
+    assert rows == [("Even", (size + 1) // 2), ("Rare", 3)]

@@ -72,17 +72,18 @@ def run_record(record: dict[str, Any]) -> bool:
     return True
 
 
-def sweep(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
-    """Run the metadata sweep: the worker function's scheduled event.
+def sweep(event: dict[str, Any], context: Any) -> dict[str, list]:
+    """Run the metadata sweep and the tag jobs' sweep: a scheduled event.
 
     ``events`` in ``zappa_settings.json`` schedules it (an EventBridge rule
     named after this function); Zappa's handler finds the function by the
     rule name at the end of ``event["resources"][0]`` and calls it here.
     """
-    from worker.tasks import sweep_metadata
+    from worker.tasks import sweep_metadata, sweep_tag_jobs
 
     _setup_django()
     result = sweep_metadata.call()
+    result["tag_jobs"] = sweep_tag_jobs.call()["requeued"]
     logger.info("Sweep done: %s", result)
     return result
 

@@ -74,6 +74,18 @@ def sweep_imports() -> dict[str, list[str]]:
     return {"requeued": services.imports_sweep()}
 
 
+@task
+def rebuild_counters(user_id: int) -> bool:
+    """Count a reader's tags and locations from their records (if not kept yet)."""
+    from accounts.models import User
+
+    try:
+        user = User.objects.get_by_id(user_id)
+    except User.DoesNotExist:
+        return False
+    return services.counters_rebuild(user=user, only_missing=True)
+
+
 # SQS can delay a message by 15 minutes at most; a longer Retry-After waits that.
 MAX_RETRY_DELAY = 15 * 60
 
@@ -89,3 +101,16 @@ def enqueue_later(job, delay: float, *args) -> None:
     if delay > 0 and job.get_backend().supports_defer:
         job = job.using(run_after=timezone.now() + timedelta(seconds=delay))
     job.enqueue(*args)
+
+
+@task
+def run_tag_job(user_id: int, token: str) -> dict[str, int] | None:
+    """Go on with a reader's tag or location change from its last saved batch."""
+    job = services.tag_job_run(user_id=user_id, token=token)
+    return None if job is None else {"done": job.done, "total": job.total}
+
+
+@task
+def sweep_tag_jobs() -> dict[str, list[int]]:
+    """Queue again the tag jobs whose heartbeat stopped."""
+    return {"requeued": services.tag_jobs_sweep().requeued}

@@ -202,6 +202,8 @@ class DynamoUserBackend(UserBackend):
         }
 
     def _create(self, user) -> None:
+        from catalog.backends.dynamodb import tallies
+
         user.pk = self._next_id()
         user.date_joined = user.date_joined or timezone.now()
         item = user_to_item(user)
@@ -215,6 +217,8 @@ class DynamoUserBackend(UserBackend):
                 }
             },
             self._claim("USERNAME", user.username, pk),
+            # The library's tag and location counters: none yet, all counted.
+            {"Put": {"TableName": self._table(), "Item": tallies.whole_item(pk, [])}},
         ]
         if user.email:
             actions.append(self._claim("EMAIL", user.email, pk))
@@ -289,8 +293,13 @@ class DynamoUserBackend(UserBackend):
             raise User.DoesNotExist(f"No user {user.pk}") from None
 
     def delete(self, user):
+        from catalog.backends.dynamodb import tag_jobs, tallies
+
         actions = [
             {"Delete": {"TableName": self._table(), "Key": _user_key(user.pk)}},
+            # The library's counters and tag job go with the account.
+            {"Delete": {"TableName": self._table(), "Key": tallies.tally_key(user.pk)}},
+            {"Delete": {"TableName": self._table(), "Key": tag_jobs.job_key(user.pk)}},
             self._release("USERNAME", user.username, user.username_key),
         ]
         if user.email:

@@ -47,6 +47,7 @@ EDITABLE_FIELDS = frozenset(
         "location",
         "owned",
         "tags",
+        "readings",
     }
 )
 
@@ -79,6 +80,41 @@ class StaleEdit(Exception):
     def __init__(self, current: "UserBook"):
         super().__init__("This book was changed elsewhere.")
         self.current = current
+
+
+@dataclass
+class TagJob:
+    """A change of one tag or location across a reader's library, in batches.
+
+    ``kind`` is "rename" or "delete" (a tag) or "location" (a rename);
+    ``token`` names this job (a newer one of the reader's replaces it);
+    ``cursor`` is where the next batch starts in the listing; ``heartbeat_at``
+    moves with every batch saved, and the sweep queues the job again when it
+    stops moving.
+    """
+
+    user_id: int
+    token: str
+    kind: str
+    old: str
+    new: str
+    total: int
+    created_at: "datetime"
+    heartbeat_at: "datetime"
+    running: bool = True
+    done: int = 0
+    changed: int = 0
+    skipped: int = 0
+    cursor: str = ""
+    finished_at: "datetime | None" = None
+
+
+class TagJobRunning(Exception):
+    """The reader has a tag job running; ``job`` is that one."""
+
+    def __init__(self, job: TagJob):
+        super().__init__("A change of tags is running already.")
+        self.job = job
 
 
 class LoanAlreadyOpen(Exception):
@@ -207,6 +243,36 @@ class SeriesCounts:
     complete: bool = True
 
 
+class TagCounts:
+    """A reader's tags: (shown form, key, count) triples, by key.
+
+    ``complete`` is False when the backend counted only the first records it
+    could read at a bounded cost (then the page says so).
+    """
+
+    tags: list[tuple[str, str, int]]
+    complete: bool = True
+
+
+def count_forms(
+    forms: dict[str, int], key: "Any" = tag_key
+) -> list[tuple[str, str, int]]:
+    """Return (shown form, key, count) from counts per form, by key.
+
+    A key is shown in its most used form (the first by name on a tie); forms
+    counted down to nothing are left out.
+    """
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for form, n in forms.items():
+        if n > 0 and key(form):
+            grouped.setdefault(key(form), []).append((form, n))
+    rows = []
+    for k, seen in grouped.items():
+        shown = min(seen, key=lambda pair: (-pair[1], pair[0]))[0]
+        rows.append((shown, k, sum(n for _, n in seen)))
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
 def with_location_key(fields: dict[str, Any]) -> dict[str, Any]:
     """Return record fields with ``location_key`` following ``location`` when given."""
     if "location" not in fields:
@@ -249,15 +315,10 @@ def count_tags(tag_lists: "Iterable[list[str]]") -> list[tuple[str, str, int]]:
     A tag typed in several forms ("Sci fi", "sci fi") is shown in its most
     used form (the first in order of names on a tie).
     """
-    forms: dict[str, Counter] = {}
+    forms: Counter = Counter()
     for tags in tag_lists:
-        for tag in dict.fromkeys(tags or []):
-            forms.setdefault(tag_key(tag), Counter())[tag] += 1
-    rows = []
-    for key, seen in forms.items():
-        shown = min(seen, key=lambda form: (-seen[form], form))
-        rows.append((shown, key, seen.total()))
-    return sorted(rows, key=lambda row: (row[1], row[0]))
+        forms.update(dict.fromkeys(tags or [], 1))
+    return count_forms(forms)
 
 
 def record_listing_fields(record: "UserBook") -> dict[str, str]:
@@ -412,7 +473,7 @@ class CatalogBackend:
         """Return the number of the user's books per status, plus "all"."""
         raise NotImplementedError
 
-    def tag_counts(self, user: "User") -> list[tuple[str, str, int]]:
+    def tag_counts(self, user: "User") -> TagCounts:
         """Return (shown form, key, records) for each of the user's tags, by name."""
         raise NotImplementedError
 
@@ -424,6 +485,14 @@ class CatalogBackend:
         A backend that reads records in steps stops after a bounded number of
         calls and says so (``complete`` False).
         """
+        raise NotImplementedError
+
+    def counters_built(self, user: "User") -> bool:
+        """Tell whether the user's tag and location counts are kept (not read)."""
+        raise NotImplementedError
+
+    def rebuild_counters(self, user: "User") -> None:
+        """Count the user's tags and locations again from their records."""
         raise NotImplementedError
 
     def location_counts(
@@ -488,6 +557,31 @@ class CatalogBackend:
 
     def drop_removal(self, removal: HeldRemoval) -> None:
         """Delete a held removal and its records' data (files are the caller's)."""
+        raise NotImplementedError
+
+    # Tag jobs -------------------------------------------------------------------
+
+    def start_tag_job(self, user: "User", job: TagJob) -> TagJob:
+        """Store a new job as the reader's, replacing a finished one.
+
+        Raises ``TagJobRunning`` when one of theirs is running.
+        """
+        raise NotImplementedError
+
+    def get_tag_job(self, user: "User") -> TagJob | None:
+        """Return the reader's job (running or the last finished), or None."""
+        raise NotImplementedError
+
+    def save_tag_job(self, job: TagJob, *, seen: "datetime") -> bool:
+        """Store a job's progress if it is still running with heartbeat ``seen``.
+
+        False when it is not (finished, replaced, or claimed by another run
+        since): the caller then stops.
+        """
+        raise NotImplementedError
+
+    def stalled_tag_jobs(self, beat_before: "datetime", limit: int) -> list[TagJob]:
+        """Return running jobs whose heartbeat is older than ``beat_before``."""
         raise NotImplementedError
 
     # Loans ----------------------------------------------------------------------
@@ -596,6 +690,20 @@ class CatalogBackend:
         stored keys are already right is not written, so a second run writes
         nothing. A record that an edit or a book's save moved meanwhile is
         left as that write made it. Reads every record (a Scan on DynamoDB):
+        for an operator's command, never a request.
+        """
+        raise NotImplementedError
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> "Iterator[tuple[int, int]]":
+        """Store the readings of every record stored before readings existed.
+
+        Such a record is read as if it had them (``catalog.readings.history``);
+        this writes them, ``batch`` records a step, yielding (records read,
+        records written). A record already holding readings is not written,
+        nor one an edit changed since it was read (its version moved): a
+        second run writes nothing. Reads every record (a Scan on DynamoDB):
         for an operator's command, never a request.
         """
         raise NotImplementedError

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from booklibrary import cursors
+from catalog import readings
 from catalog.backends.base import (
     DEFAULT_SORT,
     SORTS,
@@ -21,6 +22,7 @@ from catalog.backends.base import (
     Page,
     SeriesCounts,
     StaleEdit,
+    TagCounts,
     count_series,
     count_tags,
     fold,
@@ -35,6 +37,7 @@ from catalog.backends.base import (
 from catalog.backends.orm_imports import OrmImports
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
+from catalog.backends.orm_tag_jobs import OrmTagJobs
 from catalog.locations import location_key
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -49,7 +52,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, CatalogBackend):
+class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, OrmTagJobs, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True
@@ -278,14 +281,21 @@ class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, CatalogBackend):
         counts["all"] = sum(counts[s.value] for s in ReadingStatus)
         return counts
 
-    def tag_counts(self, user) -> list[tuple[str, str, int]]:
+    def tag_counts(self, user) -> TagCounts:
         """One query: the tag lists of the user's tagged records."""
         lists = (
             UserBook._base_manager.filter(user=user)
             .exclude(tag_keys="")
             .values_list("tags", flat=True)
         )
-        return count_tags(lists)
+        return TagCounts(count_tags(lists))
+
+    def counters_built(self, user) -> bool:
+        """SQL counts as it reads: nothing is kept."""
+        return True
+
+    def rebuild_counters(self, user) -> None:
+        """SQL counts as it reads: nothing to rebuild."""
 
     def update_userbook(
         self, user, key: str, *, version: int, changes: dict[str, Any]
@@ -356,6 +366,27 @@ class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, CatalogBackend):
                 written += UserBook._base_manager.filter(
                     pk=record.pk, version=record.version, **stored
                 ).update(**fields)
+            yield len(page), written
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> Iterator[tuple[int, int]]:
+        """Store derived readings, ``batch`` rows a step, in id order."""
+        records = UserBook._base_manager.order_by("pk")
+        last = 0
+        while page := list(records.filter(pk__gt=last)[:batch]):
+            last, written = page[-1].pk, 0
+            for record in page:
+                if not readings.stored_as_derived(record):
+                    continue
+                if dry_run:
+                    written += 1
+                    continue
+                # Unless an edit wrote the record meanwhile. The version stays:
+                # what the record shows does not change.
+                written += UserBook._base_manager.filter(
+                    pk=record.pk, version=record.version
+                ).update(readings=readings.history(record))
             yield len(page), written
 
 

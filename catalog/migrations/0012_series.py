@@ -15,7 +15,7 @@ def fill_sort_series(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0009_userbook_location_key'),
+        ('catalog', '0010_userbook_readings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

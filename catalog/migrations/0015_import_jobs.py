@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0012_series'),
+        ('catalog', '0014_tag_change_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,6 +10,7 @@ from catalog.services.corrections import (
     userbook_correct,
     userbook_set_cover_photo,
 )
+from catalog.services.counters import counters_rebuild, counters_rebuild_later
 from catalog.services.imports import (
     import_failed_rows,
     import_run,
@@ -45,6 +46,17 @@ from catalog.services.quick import (
     quick_unsign,
     userbook_quick_set,
 )
+from catalog.services.readings import (
+    ReadingConflict,
+    ReadingGone,
+    reading_sign,
+    reading_unsign,
+    userbook_read_again,
+    userbook_reading_delete,
+    userbook_reading_update,
+    userbook_set_progress,
+    userbooks_store_readings,
+)
 from catalog.services.removal import (
     Removal,
     Restored,
@@ -55,6 +67,12 @@ from catalog.services.removal import (
     removals_clean_expired,
     userbook_remove,
     userbooks_remove,
+)
+from catalog.services.tag_jobs import (
+    describe_tag_job,
+    tag_job_run,
+    tag_job_shown,
+    tag_jobs_sweep,
 )
 from catalog.services.tagging import (
     BulkTagResult,
@@ -75,6 +93,8 @@ __all__ = [
     "LocationRenamed",
     "MetadataUnavailable",
     "QuickSnapshot",
+    "ReadingConflict",
+    "ReadingGone",
     "ReminderResult",
     "Removal",
     "Restored",
@@ -91,6 +111,9 @@ __all__ = [
     "books_refresh_metadata",
     "books_sweep_metadata",
     "clean_corrections",
+    "counters_rebuild",
+    "counters_rebuild_later",
+    "describe_tag_job",
     "import_failed_rows",
     "import_run",
     "import_start",
@@ -104,9 +127,14 @@ __all__ = [
     "location_rename",
     "quick_sign",
     "quick_unsign",
+    "reading_sign",
+    "reading_unsign",
     "removal_undo",
     "removals_clean_expired",
     "tag_delete",
+    "tag_job_run",
+    "tag_job_shown",
+    "tag_jobs_sweep",
     "tag_rename",
     "userbook_accept_series",
     "userbook_add",
@@ -115,11 +143,16 @@ __all__ = [
     "userbook_clear_cover_photo",
     "userbook_correct",
     "userbook_quick_set",
+    "userbook_read_again",
+    "userbook_reading_delete",
+    "userbook_reading_update",
     "userbook_remove",
     "userbook_set_cover_photo",
+    "userbook_set_progress",
     "userbook_set_tags",
     "userbook_update",
     "userbooks_remove",
     "userbooks_set_status",
+    "userbooks_store_readings",
     "userbooks_tag",
 ]

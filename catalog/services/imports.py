@@ -27,11 +27,14 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
-from catalog import records
+from catalog import readings, records
 from catalog.backends.base import AlreadyInLibrary
 from catalog.imports import (
     BORROWED,
+    DNF,
     FORMATS,
+    READ,
+    READING,
     DuplicateFinder,
     ImportFile,
     ImportFileError,
@@ -69,6 +72,8 @@ REASON_MAX_CHARS = 300
 STALE_AFTER = timedelta(minutes=5)
 _SWEEP_BATCH = 50
 _FETCH_AGAIN = (MetadataStatus.FAILED,)
+# A reading's outcome as a file gives it, as the record keeps it.
+_OUTCOMES = {READ: readings.FINISHED, DNF: readings.DNF, READING: readings.READING}
 
 
 def _error(message: Any) -> str:
@@ -365,26 +370,41 @@ class _Run:
         }
         return {k: v for k, v in values.items() if v not in ("", None, [])}
 
+    def _readings(self, row: ImportRow) -> dict[str, Any]:
+        """The row's readings, and the status and dates they give the record."""
+        history = [
+            readings.new(
+                number,
+                _OUTCOMES[one.outcome],
+                one.started_on,
+                one.finished_on,
+            )
+            for number, one in enumerate(row.readings, start=1)
+        ]
+        if not history:
+            history = readings.from_status(row.status, None, None)
+        readings.check(history, pages=row.pages)
+        return {"readings": history, **readings.derive(history, row.status)}
+
     def _shelf(self, row: ImportRow) -> dict[str, Any]:
-        latest = row.readings[-1] if row.readings else None
+        history = self._readings(row)
         notes = row.notes.strip()
         if row.review.strip():
             review = "Review:\n" + row.review.strip()
             notes = f"{notes}\n\n{review}" if notes else review
         shelf = records.clean(
             {
-                "status": row.status,
+                "status": history["status"],
                 "rating": row.rating,
                 "owned": True if row.owned is None else row.owned,
                 "location": row.location,
                 "notes": notes,
                 "tags": list(row.tags),
-                "started_on": latest.started_on if latest else None,
-                "finished_on": latest.finished_on if latest else None,
+                "started_on": history["started_on"],
+                "finished_on": history["finished_on"],
             }
         )
-        records.check_dates(shelf["started_on"], shelf["finished_on"])
-        return shelf
+        return {**shelf, "readings": history["readings"]}
 
     def _add(self, row: ImportRow, key: str, book: Book | None) -> UserBook:
         """Add the row's record (and its edition when new); ValidationError if bad."""

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import isbn as isbn_tools
-from catalog import records
+from catalog import readings, records
 from catalog.backends.base import EDITABLE_FIELDS, AlreadyInLibrary, StaleEdit
 from catalog.merge import Merge, three_way
 from catalog.models import Book, MetadataStatus, ReadingStatus, UserBook, new_manual_key
@@ -44,6 +44,12 @@ def _dates_for_status(
     return {"started_on": started_on, "finished_on": finished_on}
 
 
+def _first_reading(status: str) -> dict[str, Any]:
+    """The dates and readings a record added with this status starts with."""
+    dates = _dates_for_status(status, None, None)
+    return {**dates, "readings": readings.from_status(status, **dates)}
+
+
 def userbook_add(
     *,
     user,
@@ -70,7 +76,7 @@ def _add(user, candidate: Book, **shelf: Any) -> UserBook:
     with transaction.atomic(), records.refusing_too_large(proposed):
         book, created = Book.objects.get_or_create_book(candidate)
         record = UserBook.objects.add(
-            user, book, **shelf, **_dates_for_status(shelf["status"], None, None)
+            user, book, **shelf, **_first_reading(shelf["status"])
         )
         if book.isbn13 and (created or book.metadata_status in _REFETCH):
             book_request_metadata(book_keys=[book.pk])
@@ -190,24 +196,17 @@ def _merge(
 
 
 def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> UserBook:
-    """Write these fields, and the dates a new status implies, at its version."""
-    writes = dict(writes)
-    given = (
-        writes.get("started_on", current.started_on),
-        writes.get("finished_on", current.finished_on),
-    )
-    if "status" in writes and writes["status"] != current.status:
-        # Only a change of status implies dates; a date cleared on purpose stays
-        # so, and today is no start date for a book finished before it.
-        implied = _dates_for_status(writes["status"], *given)
-        started, finished = implied["started_on"], implied["finished_on"]
-        if not (started and finished and finished < started):
-            writes.update(implied)
+    """Write these fields at the record's version, the readings kept in step.
+
+    A status or dates change the readings (``catalog.readings``); status and
+    dates are then stored as the latest reading has them.
+    """
     if {"started_on", "finished_on"} & set(writes):
         records.check_dates(
             writes.get("started_on", current.started_on),
             writes.get("finished_on", current.finished_on),
         )
+    writes = _with_readings(current, dict(writes))
     if not writes:
         return current
     updated = _checked_size(current, writes)
@@ -215,6 +214,38 @@ def _write(user, book_key: str, current: UserBook, writes: dict[str, Any]) -> Us
         return UserBook.objects.update_for_user(
             user, book_key, version=current.version, changes=writes
         )
+
+
+def _with_readings(current: UserBook, writes: dict[str, Any]) -> dict[str, Any]:
+    """Turn changes of status, dates or readings into readings and what they show."""
+    if not {"status", "started_on", "finished_on", "readings"} & set(writes):
+        return writes
+    given = writes.pop("readings", None)
+    history = readings.history(current) if given is None else given
+    status = writes.get("status", current.status)
+    if status != current.status:
+        history = readings.with_status(
+            history,
+            current.status,
+            status,
+            started_on=writes.get("started_on"),
+            finished_on=writes.get("finished_on"),
+        )
+    dates = {
+        name: writes[name]
+        for name in ("started_on", "finished_on")
+        if name in writes and writes[name] != getattr(current, name)
+    }
+    if dates:
+        history = readings.with_dates(history, **dates)
+    readings.check(history, pages=readings.pages_of(current))
+    derived = {"readings": history, **readings.derive(history, status)}
+    # What the readings leave as it is stays unwritten (a stale edit's merge
+    # wrote only what the reader changed).
+    return {
+        **writes,
+        **{k: v for k, v in derived.items() if k in writes or getattr(current, k) != v},
+    }
 
 
 def _checked_size(current: UserBook, writes: dict[str, Any]) -> UserBook:
@@ -271,7 +302,7 @@ def userbook_add_many(
                     status=status,
                     owned=owned,
                     provisional=provisional,
-                    **_dates_for_status(status, None, None),
+                    **_first_reading(status),
                 )
             except AlreadyInLibrary as exc:
                 result.already.append(exc.existing)

@@ -6,10 +6,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from catalog import tags as tagging
-from catalog.backends.base import StaleEdit
-from catalog.models import UserBook
+from catalog.backends.base import StaleEdit, TagJob
+from catalog.models import TagChangeKind, UserBook
 from catalog.services.bulk import Skip, clean_book_keys, write_each
+from catalog.services.counters import counters_rebuild_later
 from catalog.services.library import _write
+from catalog.services.tag_jobs import refuse_while_running, tag_job_start
 
 # A record that keeps changing under us is read again this many times.
 _ATTEMPTS = 3
@@ -104,8 +106,8 @@ def _retag(user, record, adding, removing, result: BulkTagResult) -> None:
     write_each(user, record, result, changes_for, attempts=_ATTEMPTS)
 
 
-# A rename or delete changes at most this many records in one request; the
-# reader is told how many still carry the tag and sends the form again.
+# A rename or delete changes at most this many records in one request; a tag
+# on more records is changed by a background job (``tag_jobs``).
 TAG_CHANGE_BATCH = 200
 # Records read per listing page while gathering the ones that carry a tag.
 _GATHER_PAGE = 100
@@ -123,6 +125,9 @@ class TagChangeResult:
     # True when more than ``TAG_CHANGE_BATCH`` records carried the tag: the
     # rest still carry it; the same change again continues with them.
     more: bool = False
+    # Set when the tag is on more books than a request changes: the worker
+    # changes them (``catalog.services.tag_jobs``), and nothing changed yet.
+    job: TagJob | None = None
 
 
 def _one_tag(text: Any, field_name: str) -> str:
@@ -181,28 +186,46 @@ def _renamed(tags: list[str], key: str, new: str | None) -> list[str]:
 
 def _change_tag(user, tag: str, new: str | None) -> TagChangeResult:
     key = tagging.tag_key(tag)
+    refuse_while_running(user, "tag")
+    counted = UserBook.objects.tag_counts(user)
+    total = sum(n for _shown, k, n in counted.tags if k == key)
+    if total > TAG_CHANGE_BATCH or not counted.complete:
+        counters_rebuild_later(user=user)
+        kind = TagChangeKind.DELETE if new is None else TagChangeKind.RENAME
+        job = tag_job_start(user=user, kind=kind, old=tag, new=new or "", total=total)
+        return TagChangeResult(name=new or "", job=job)
     records, more = _carrying(
         user, tag, lambda record: _renamed(record.tags, key, new) != record.tags
     )
     result = TagChangeResult(name=new or "", more=more)
     for record in records:
-        for _ in range(_ATTEMPTS):
-            wanted = _renamed(record.tags, key, new)
-            if wanted == record.tags:
-                break
-            try:
-                result.changed.append(
-                    _write(user, record.book_id, record, {"tags": wanted})
-                )
-            except StaleEdit as exc:
-                record = exc.current
-                continue
-            except UserBook.DoesNotExist:
-                pass
-            break
-        else:
-            result.skipped.append(record)
+        retag_record(user, record, key, new, result)
     return result
+
+
+def retag_record(
+    user, record: UserBook, key: str, new: str | None, result: TagChangeResult
+) -> None:
+    """Rename (or, with ``new`` None, take off) the tag ``key`` on one record.
+
+    Written through the versioned write, read again when it changed meanwhile;
+    a record without the tag is left alone, so doing it twice changes nothing.
+    """
+    for _ in range(_ATTEMPTS):
+        wanted = _renamed(record.tags, key, new)
+        if wanted == record.tags:
+            return
+        try:
+            result.changed.append(
+                _write(user, record.book_id, record, {"tags": wanted})
+            )
+        except StaleEdit as exc:
+            record = exc.current
+            continue
+        except UserBook.DoesNotExist:
+            pass
+        return
+    result.skipped.append(record)
 
 
 def tag_rename(*, user, tag: Any, new_name: Any) -> TagChangeResult:
@@ -211,9 +234,10 @@ def tag_rename(*, user, tag: Any, new_name: Any) -> TagChangeResult:
     Renaming to a tag the reader has already merges the two: a record with
     both keeps one, where the other was. Each record keeps its other tags.
     Raises ``ValidationError`` (field "name") for a new name a typed tag could
-    not have, (field "tag") for no tag given. Changes at most
-    ``TAG_CHANGE_BATCH`` records; ``more`` says the same rename should be sent
-    again for the rest.
+    not have, (field "tag") for no tag given or while a tag job of the
+    reader's runs. A tag on more than ``TAG_CHANGE_BATCH`` records is renamed
+    by a background job (``result.job``); else ``more`` says the same rename
+    should be sent again for records the counts missed.
     """
     old = tagging.tidy(tag) if isinstance(tag, str) else ""
     if not old:
@@ -225,8 +249,8 @@ def tag_rename(*, user, tag: Any, new_name: Any) -> TagChangeResult:
 def tag_delete(*, user, tag: Any) -> TagChangeResult:
     """Take one of the reader's tags off every record that carries it.
 
-    Each record keeps its other tags. Changes at most ``TAG_CHANGE_BATCH``
-    records; ``more`` says the same delete should be sent again for the rest.
+    Each record keeps its other tags. A tag on more than ``TAG_CHANGE_BATCH``
+    records is taken off by a background job (``result.job``).
     """
     old = tagging.tidy(tag) if isinstance(tag, str) else ""
     if not old:

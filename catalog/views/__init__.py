@@ -25,9 +25,17 @@ from catalog.views.listing import books_set_status, library_view
 from catalog.views.loans import book_borrow, book_lend, book_return, loans_page
 from catalog.views.locations import locations_page
 from catalog.views.quick import book_set
+from catalog.views.readings import book_progress, book_read_again, book_reading
 from catalog.views.removal import books_remove, undo_remove
 from catalog.views.series_page import book_series_accept, series_list, series_page
-from catalog.views.tag_page import tag_delete, tag_names, tag_rename, tags_page
+from catalog.views.tag_page import (
+    counters_rebuild,
+    tag_delete,
+    tag_job_status,
+    tag_names,
+    tag_rename,
+    tags_page,
+)
 from catalog.views.tags import book_tags, books_tag
 
 __all__ = [
@@ -46,6 +54,9 @@ __all__ = [
     "book_lend",
     "book_list",
     "book_lookup",
+    "book_progress",
+    "book_read_again",
+    "book_reading",
     "book_refresh",
     "book_remove",
     "book_return",
@@ -55,6 +66,7 @@ __all__ = [
     "books_remove",
     "books_set_status",
     "books_tag",
+    "counters_rebuild",
     "found_books",
     "home",
     "library_view",
@@ -64,6 +76,7 @@ __all__ = [
     "series_list",
     "series_page",
     "tag_delete",
+    "tag_job_status",
     "tag_names",
     "tag_rename",
     "tags_page",

@@ -23,6 +23,7 @@ from catalog.forms import (
 from catalog.models import ReadingStatus, UserBook
 from catalog.views import added, listing, loans, removal, tags
 from catalog.views.locations import location_suggestions
+from catalog.views.readings import book_readings_context
 
 
 def _get_userbook_or_404(user, key: str) -> UserBook:
@@ -298,6 +299,7 @@ def book_detail(request, key: str):
         ),
         **loans.book_loans_context(request.user, record),
         **tags.book_tags_context(record),
+        **book_readings_context(record),
         **location_suggestions(request.user),
     }
     return render(request, "catalog/book_detail.html", context)

@@ -12,6 +12,7 @@ from catalog.backends.base import Page
 from catalog.forms import UserBookForm
 from catalog.loan_forms import BorrowForm, LendForm, ReturnForm
 from catalog.models import Loan, LoanDirection, UserBook
+from catalog.views.readings import book_readings_context
 
 # The loans page lists this many loans each way at most: a query each, then
 # their records and books in one batch (DynamoDB reads 100 keys a call).
@@ -48,6 +49,7 @@ def _detail_again(request, record: UserBook, **forms):
         "form": UserBookForm.for_record(record),
         "changed_elsewhere": records.elsewhere_message(record, []),
         **book_loans_context(request.user, record, **forms),
+        **book_readings_context(record),
     }
     return render(request, "catalog/book_detail.html", context, status=400)
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from catalog import locations, records, services
 from catalog.models import UserBook
 from catalog.views.listing import books_count, location_url
+from catalog.views.tag_page import job_context
 
 
 class RenameLocationForm(forms.Form):
@@ -76,6 +77,14 @@ def locations_page(request):
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
             else:
+                if result.job:
+                    messages.info(
+                        request,
+                        f"The books at “{result.job.old}” move to "
+                        f"“{result.job.new}” in the background, and this page "
+                        "shows how far it got.",
+                    )
+                    return redirect("catalog:locations")
                 text = (
                     f"Moved {books_count(len(result.changed))} to “{result.location}”."
                     if result.changed
@@ -100,5 +109,6 @@ def locations_page(request):
         and all(row["form"] is not refused for row in rows),
         "max_chars": records.LOCATION_MAX_CHARS,
         "rename_max": locations.RENAME_MAX_RECORDS,
+        **job_context(request.user),
     }
     return render(request, "catalog/locations.html", context)

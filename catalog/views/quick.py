@@ -1,4 +1,4 @@
-"""One tap: set a book's status or rating from a card or the top of its page.
+"""One tap: set a book's status, rating or progress from a card or its page.
 
 Without JavaScript the controls are a plain form post that comes back to the
 page it was sent from, with a message naming the book; the page's script sends
@@ -66,9 +66,29 @@ def _conflict_message(exc: services.EditConflict) -> str:
     )
 
 
+def _set_progress(request, key: str, record: UserBook) -> tuple[str, str, UserBook]:
+    """Set the current reading's progress from a card (the reading it showed)."""
+    shown = request.POST.get("reading", "")
+    try:
+        saved = services.userbook_set_progress(
+            user=request.user,
+            book_key=key,
+            progress=request.POST.get("progress", ""),
+            reading_id=int(shown) if shown.isdecimal() else None,
+        )
+    except ValidationError as exc:
+        refusals = " ".join(m for ms in exc.message_dict.values() for m in ms)
+        return "error", f"{_title(record)}: {refusals}", record
+    progress = saved.progress
+    said = progress.text if progress else "no progress set"
+    return "success", f"{_title(saved)}: {said}.", saved
+
+
 def _apply(request, key: str, record: UserBook) -> tuple[str, str, UserBook]:
     """Make the change; return (message level, message, the record as stored)."""
     posted = request.POST
+    if "progress" in posted:
+        return _set_progress(request, key, record)
     changes = {name: posted[name] for name in QUICK_FIELDS if name in posted}
     if not changes:
         return "warning", f"{_title(record)}: choose a status or a rating.", record
@@ -103,7 +123,7 @@ def _apply(request, key: str, record: UserBook) -> tuple[str, str, UserBook]:
 
 @require_POST
 def book_set(request, key: str):
-    """Set this book's status and/or rating, then go back (or answer the script)."""
+    """Set this book's status, rating or progress; go back (or answer the script)."""
     if not request.user.is_authenticated:
         # Signed out meanwhile: log in, then back to the page, not to this post.
         return redirect_to_login(_posted_next(request) or reverse("catalog:book-list"))

@@ -20,18 +20,37 @@ from catalog.models import UserBook
 from catalog.services.tagging import TAG_CHANGE_BATCH
 
 
-def _rows(user) -> list[dict]:
-    """The page's rows: one per tag, with its library address."""
+def _rows(user) -> tuple[list[dict], bool]:
+    """The page's rows (one per tag, with its library address); whether complete."""
     library = reverse("catalog:book-list")
-    return [
+    counted = UserBook.objects.tag_counts(user)
+    rows = [
         {
             "shown": shown,
             "key": key,
             "count": count,
             "url": f"{library}?{urlencode({'tag': shown})}",
         }
-        for shown, key, count in UserBook.objects.tag_counts(user)
+        for shown, key, count in counted.tags
     ]
+    return rows, counted.complete
+
+
+def _context(user, **extra) -> dict:
+    rows, complete = _rows(user)
+    return {
+        "rows": rows,
+        "complete": complete,
+        "batch": TAG_CHANGE_BATCH,
+        **job_context(user),
+        **extra,
+    }
+
+
+def job_context(user) -> dict:
+    """The reader's tag job as the pages show it (running, or just finished)."""
+    job = services.tag_job_shown(user=user)
+    return {"job": job, "job_text": services.describe_tag_job(job) if job else ""}
 
 
 def _books(count: int) -> str:
@@ -40,6 +59,14 @@ def _books(count: int) -> str:
 
 def _say(request, result: services.TagChangeResult, done: str, tag: str) -> None:
     """Tell the reader what a rename or delete did."""
+    if result.job:
+        on = f" is on {_books(result.job.total)}" if result.job.total else ""
+        messages.info(
+            request,
+            f"“{tag}”{on}: the books change in the background, and this page "
+            "shows how far it got.",
+        )
+        return
     if result.changed:
         messages.success(request, f"{done} on {_books(len(result.changed))}.")
     elif not result.more and not result.skipped:
@@ -62,18 +89,44 @@ def _say(request, result: services.TagChangeResult, done: str, tag: str) -> None
 @require_safe
 def tags_page(request):
     """Every tag of the reader's, by name, with how many books carry it."""
-    return render(
-        request,
-        "catalog/tags.html",
-        {"rows": _rows(request.user), "batch": TAG_CHANGE_BATCH},
+    return render(request, "catalog/tags.html", _context(request.user))
+
+
+@login_required
+@require_safe
+def tag_job_status(request):
+    """The reader's running tag job, for the pages' progress line (JSON)."""
+    context = job_context(request.user)
+    job = context["job"]
+    return JsonResponse(
+        {
+            "running": bool(job and job.running),
+            "done": job.done if job else 0,
+            "total": job.total if job else 0,
+            "text": context["job_text"],
+        }
     )
+
+
+@login_required
+@require_POST
+def counters_rebuild(request):
+    """Count the reader's tags and locations in the background (kept after)."""
+    back = "catalog:locations" if request.POST.get("back") == "locations" else None
+    if services.counters_rebuild_later(user=request.user):
+        messages.info(
+            request,
+            "Counting every book of your library: reload this page in a minute.",
+        )
+    return redirect(back or "catalog:tags")
 
 
 @login_required
 @require_safe
 def tag_names(request):
     """The reader's tags by name, for the book page's suggestions (JSON)."""
-    names = [shown for shown, _key, _count in UserBook.objects.tag_counts(request.user)]
+    counted = UserBook.objects.tag_counts(request.user)
+    names = [shown for shown, _key, _count in counted.tags]
     return JsonResponse({"tags": names})
 
 
@@ -87,16 +140,11 @@ def tag_rename(request):
         result = services.tag_rename(user=request.user, tag=tag, new_name=name)
     except ValidationError as exc:
         errors = exc.message_dict
-        rows = _rows(request.user)
-        for row in rows:
+        context = _context(request.user, refused=" ".join(exc.messages))
+        for row in context["rows"]:
             if row["key"] == tagging.tag_key(tag):
                 row["typed"] = name
                 row["errors"] = errors.get("name", errors.get("tag", exc.messages))
-        context = {
-            "rows": rows,
-            "refused": " ".join(exc.messages),
-            "batch": TAG_CHANGE_BATCH,
-        }
         return render(request, "catalog/tags.html", context, status=400)
     _say(request, result, f"Renamed “{tag}” to “{result.name}”", tag)
     return redirect("catalog:tags")
@@ -116,7 +164,7 @@ def tag_delete(request):
         _say(request, result, f"Took “{tag}” off", tag)
         return redirect("catalog:tags")
     key = tagging.tag_key(tag)
-    row = next((r for r in _rows(request.user) if r["key"] == key), None)
+    row = next((r for r in _rows(request.user)[0] if r["key"] == key), None)
     if row is None:
         raise Http404("You have no such tag.")
     return render(request, "catalog/tag_delete.html", {"row": row})

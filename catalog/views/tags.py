@@ -14,6 +14,7 @@ from catalog.forms import UserBookForm
 from catalog.models import UserBook
 from catalog.views.listing import _back as back_to_library
 from catalog.views.listing import book_names, books_count, missing_message
+from catalog.views.readings import book_readings_context
 
 # A message names the books changed when there are this many or fewer.
 _NAMED = 3
@@ -82,6 +83,7 @@ def book_tags(request, key: str):
         "form": UserBookForm.for_record(record),
         "changed_elsewhere": records.elsewhere_message(record, []),
         **book_tags_context(record, form),
+        **book_readings_context(record),
     }
     return render(request, "catalog/book_detail.html", context)
 

@@ -1,4 +1,5 @@
-// One tap: a book's status or rating, set from its card or the top of its page.
+// One tap: a book's status or rating, set from its card or the top of its page,
+// and the progress of the reading going on, from its card.
 // Without this script each control is a plain form post (with a Set button);
 // with it the post goes in the background, the card or controls are swapped
 // for the server's fresh ones and the outcome is announced politely.

@@ -23,6 +23,8 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
 from catalog import services
+from catalog.backends import get_backend
+from catalog.backends.base import TagJob
 from catalog.models import MetadataStatus, ReadingStatus
 from tests.barcode_images import ean13_image, to_bytes
 from tests.browser.axe import describe, violations
@@ -131,7 +133,24 @@ def _seed(tmp_path) -> Seed:
         str(photo),
     )
     seed.extra["lent"] = lent
+    # Read twice and being read a third time: every reading, and the progress.
+    for status in ("read", "reading", "read", "reading"):
+        current = services.userbook_update(
+            user=reader,
+            book_key=lent.book_id,
+            version=_version_of(reader, lent),
+            changes={"status": status},
+        )
+    services.userbook_set_progress(
+        user=reader, book_key=current.book_id, progress="45%"
+    )
     return seed
+
+
+def _version_of(reader, record) -> int:
+    from catalog.models import UserBook
+
+    return UserBook.objects.get_for_user(reader, record.book_id).version
 
 
 def _reset_link(user) -> str:
@@ -199,6 +218,26 @@ def _refuse_a_tag_name(page: Page, seed: Seed) -> None:
     expect(page.locator("#rename-1-error")).to_be_visible()
 
 
+def _start_a_tag_change(page: Page, seed: Seed) -> None:
+    # A rename the worker is part way through (it never finishes here).
+    now = timezone.now()
+    job = TagJob(
+        user_id=seed.reader.pk,
+        token="running",
+        kind="rename",
+        old="Summer reading",
+        new="Summer",
+        total=5000,
+        done=1200,
+        created_at=now,
+        heartbeat_at=now,
+    )
+    get_backend().start_tag_job(seed.reader, job)
+    page.reload()
+    expect(page.locator("#tag-job-progress")).to_be_visible()
+    expect(page.get_by_text("1,200 of 5,000 books")).to_be_visible()
+
+
 def _remove_a_book(page: Page, seed: Seed) -> None:
     page.get_by_role("button", name="Remove").click()
     expect(page.get_by_role("button", name="Undo")).to_be_visible()
@@ -209,6 +248,15 @@ def _save_finished_before_started(page: Page, seed: Seed) -> None:
     page.get_by_label("Finished on").fill("2024-05-01")
     page.locator("#userbook-form").get_by_role("button", name="Save").click()
     expect(page.locator("#form-error-list")).to_be_visible()
+
+
+def _refuse_a_reading(page: Page, seed: Seed) -> None:
+    first = page.locator("#reading-1")
+    first.get_by_text("Edit reading 1").click()
+    first.get_by_label("Start date").fill("2024-05-02")
+    first.get_by_label("End date").fill("2024-05-01")
+    first.get_by_role("button", name="Save reading").click()
+    expect(page.locator("#reading-1 .invalid-feedback").first).to_be_visible()
 
 
 def _rename_to_blank(page: Page, seed: Seed) -> None:
@@ -361,7 +409,17 @@ VISITS = [
         lambda s: s.troubled.get_absolute_url(),
     ),
     Visit("book, details pending", "reader", lambda s: s.pending.get_absolute_url()),
-    Visit("book, lent out", "reader", lambda s: s.extra["lent"].get_absolute_url()),
+    Visit(
+        "book, lent out, read twice, progress",
+        "reader",
+        lambda s: s.extra["lent"].get_absolute_url(),
+    ),
+    Visit(
+        "book, a reading refused",
+        "reader",
+        lambda s: s.extra["lent"].get_absolute_url(),
+        _refuse_a_reading,
+    ),
     Visit("loans", "reader", lambda s: reverse("catalog:loans")),
     Visit("tags", "reader", lambda s: reverse("catalog:tags")),
     Visit(
@@ -400,6 +458,13 @@ VISITS = [
         "book, a series suggested by its title",
         "reader",
         lambda s: reverse("catalog:book-detail", args=[isbn13_for(900043)]),
+    ),
+    # Last of the tag and location pages: the change stays running.
+    Visit(
+        "tags, a change running",
+        "reader",
+        lambda s: reverse("catalog:tags"),
+        _start_a_tag_change,
     ),
     Visit(
         "library, filtered by location",

@@ -126,3 +126,23 @@ def test_library_list_bulk_bar_pages_and_undo_too(page, live_server, settings):
     expect(page.get_by_role("link", name="« Previous")).to_be_visible()
     measure("list, page 2")
     assert not found, _describe(found)
+
+
+def test_a_book_page_with_readings_and_progress_too(page, live_server):
+    from catalog import services
+
+    page.set_viewport_size(PHONE)
+    user = UserFactory()
+    record = UserBookFactory(user=user, status="read")
+    services.userbook_read_again(user=user, book_key=record.book_id)
+    _log_in(page, live_server, user)
+    page.goto(record.get_absolute_url())
+    for summary in ("Edit reading 2", "Edit reading 1"):
+        page.get_by_text(summary).click()
+    expect(page.locator("#progress-form")).to_be_visible()
+    small = _small_targets(page)
+    # Home: the card of the book being read has its progress box.
+    page.goto(reverse("catalog:home"))
+    expect(page.locator(".quick-progress").first).to_be_visible()
+    small += _small_targets(page)
+    assert not small, "\n".join(small)

@@ -254,3 +254,24 @@ def test_loans_in_the_file_become_loans(both_modes, user):
     ]
     assert loans
     assert all(loan.user_id == user.pk for loan in loans)
+
+
+def test_every_reading_in_the_file_is_kept(both_modes, user):
+    job = _import(user, "storygraph.csv")
+    assert (job.imported, job.failed) == (5, 0)
+    record = UserBook.objects.get_for_user(user, "9780316229296")
+    assert [
+        (r["started_on"], r["finished_on"], r["outcome"]) for r in record.readings
+    ] == [
+        (None, "2021-09-14", "finished"),
+        ("2022-10-29", "2022-11-28", "finished"),
+    ]
+    assert (record.status, record.started_on, record.finished_on) == (
+        "read",
+        date(2022, 10, 29),
+        date(2022, 11, 28),
+    )
+    kindred = UserBook.objects.get_for_user(user, "9780807083697")
+    assert (kindred.status, kindred.started_on) == ("reading", date(2025, 2, 3))
+    beloved = UserBook.objects.get_for_user(user, "9781400033416")
+    assert (beloved.status, beloved.readings) == ("want", [])

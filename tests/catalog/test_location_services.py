@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog import locations, services
+from catalog import services
 from catalog.models import UserBook
 from tests.factories import BookFactory, UserBookFactory, UserFactory
 
@@ -85,15 +85,6 @@ def test_invalid_names_are_refused_and_nothing_changes(user):
         services.location_rename(user=user, old="  ", new="Attic")
     assert "Choose a location" in caught.value.message_dict["old"][0]
     assert _location(user, record) == ("Hall", "hall")
-
-
-def test_a_rename_of_too_many_records_is_refused(user, monkeypatch):
-    monkeypatch.setattr(locations, "RENAME_MAX_RECORDS", 2)
-    records = [_record(user, f"Book {n}", location="Hall") for n in range(3)]
-    with pytest.raises(ValidationError) as caught:
-        services.location_rename(user=user, old="Hall", new="Attic")
-    assert "More than 2 books are there" in caught.value.message_dict["old"][0]
-    assert {_location(user, r) for r in records} == {("Hall", "hall")}
 
 
 def test_renaming_a_location_nobody_uses_changes_nothing(user):

@@ -215,9 +215,17 @@ def test_tags_are_copied_filtered_on_aws_and_checked_for_parity(
     page = UserBook.objects.page_for_user(reader, tags=["ÉTÉ"], limit=50)
     assert sorted(r.book_id for r in page.items) == sorted(r.book_id for r in tagged)
     assert page.items[0].tags == ["Été", "to lend"]
+    assert UserBook.objects.tag_counts(reader).tags == [
+        ("to lend", "to lend", 3),
+        ("Été", "été", 3),
+    ]
     UserBook._base_manager.filter(pk=tagged[0].pk).update(tags=["Été"])
     report = dynamo_copy.check_parity()
-    assert report.mismatches == [f"user books {reader.pk}/{tagged[0].book_id}: differs"]
+    # The reader's tag counters no longer match their records either.
+    assert report.mismatches == [
+        f"users TALLY#{reader.pk}: differs",
+        f"user books {reader.pk}/{tagged[0].book_id}: differs",
+    ]
 
 
 def test_location_keys_are_copied_filtered_on_aws_and_checked_for_parity(
@@ -275,3 +283,40 @@ def test_series_are_copied_ordered_on_aws_and_checked_for_parity(
         f"books {records[0].book_id}: differs",
         f"user books {reader.pk}/{records[0].book_id}: differs",
     ]
+
+
+def test_readings_are_copied_and_checked_for_parity(
+    aws_tables, settings, local_library
+):
+    from catalog import services
+
+    reader = local_library[0]
+    reread = next(
+        r
+        for r in UserBook.objects.all()
+        if r.user_id == reader.pk and r.status == "read"
+    )
+    services.userbook_read_again(user=reader, book_key=reread.book_id)
+    services.userbook_set_progress(user=reader, book_key=reread.book_id, progress="30%")
+    # A row kept before readings (none stored) is copied with the ones it stands for.
+    legacy = next(
+        r
+        for r in UserBook.objects.all()
+        if r.user_id == reader.pk and r.status == "dnf"
+    )
+    UserBook._base_manager.filter(pk=legacy.pk).update(readings=[])
+    local = UserBook.objects.get_for_user(reader, reread.book_id)
+    legacy_history = UserBook.objects.get_for_user(
+        reader, legacy.book_id
+    ).reading_history
+    assert "Parity check passed" in _run()
+    settings.CATALOG_BACKEND = DYNAMO_MODE["CATALOG_BACKEND"]
+    copied = UserBook.objects.get_for_user(reader, reread.book_id)
+    assert copied.readings == local.readings and len(copied.readings) == 2
+    assert (copied.status, copied.progress.text) == ("reading", "30%")
+    assert UserBook.objects.get_for_user(reader, legacy.book_id).readings == (
+        legacy_history
+    )
+    UserBook._base_manager.filter(pk=reread.pk).update(readings=local.readings[:1])
+    report = dynamo_copy.check_parity()
+    assert report.mismatches == [f"user books {reader.pk}/{reread.book_id}: differs"]

@@ -4,11 +4,15 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Book, UserBook
+from tests.dynamo_library import several_readings
 from tests.factories import BookFactory, UserFactory, isbn13_for
 
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 6
+# The session and user, the record with its book, the copy's loans and the
+# reader's locations (the location field suggests them).
+BOOK_PAGE_QUERIES = 5
 
 
 def _fill_library(user, size):
@@ -29,6 +33,7 @@ def _fill_library(user, size):
                 added_at=now,
                 sort_title=b.title.lower(),
                 search_text=b.title.lower(),
+                readings=several_readings(statuses[i % 4]),
             )
             for i, b in enumerate(books)
         ]
@@ -47,6 +52,21 @@ def test_page_queries_do_not_grow_with_the_library(
     with django_assert_max_num_queries(MAX_QUERIES):
         response = user_client.get(url)
     assert response.status_code == 200
+    if url == "/":
+        assert "p. 40" in response.content.decode()  # the progress shows
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_a_book_page_with_several_readings_costs_the_same(
+    user_client, user, size, django_assert_max_num_queries
+):
+    _fill_library(user, size)
+    book = Book.objects.get_by_key(isbn13_for(1))  # "reading": three readings
+    with django_assert_max_num_queries(BOOK_PAGE_QUERIES):
+        response = user_client.get(f"/books/{book.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 readings: read 2 times." in page and 'value="40"' in page
 
 
 def test_next_pages_cost_the_same(user_client, user, django_assert_max_num_queries):

@@ -237,10 +237,32 @@ def test_a_value_stored_before_a_rule_does_not_block_other_changes(user):
         _update(user, record, version=2, loaded=loaded, location="y" * 250)
 
 
-def test_a_new_status_implies_no_date_out_of_order(user, record):
+def test_reading_again_after_a_dated_past_reading_keeps_that_reading(user, record):
     _update(user, record, finished_on=date(2000, 1, 1))
     saved = _update(user, record, version=2, status="reading")
-    assert (saved.status, saved.started_on) == ("reading", None)
+    today = timezone.localdate()
+    assert (saved.status, saved.started_on, saved.finished_on) == (
+        "reading",
+        today,
+        None,
+    )
+    assert [(r["outcome"], r["finished_on"]) for r in saved.reading_history] == [
+        ("finished", "2000-01-01"),
+        ("reading", None),
+    ]
+
+
+def test_a_new_status_implies_no_date_out_of_order(user, record):
+    _update(user, record, status="reading", started_on=date(2999 - 1000, 1, 1))
+    saved = _update(user, record, version=2, status="read")
+    # Today is after the start: the implied finish date is today.
+    assert saved.finished_on == timezone.localdate()
+    future = timezone.localdate().replace(year=timezone.localdate().year + 1)
+    _update(user, record, version=3, status="reading")
+    _update(user, record, version=4, started_on=future)
+    saved = _update(user, record, version=5, status="read")
+    # Today is before the start: no finish date is implied.
+    assert (saved.status, saved.finished_on) == ("read", None)
 
 
 def test_a_record_that_keeps_changing_leaves_the_choice_to_the_reader(

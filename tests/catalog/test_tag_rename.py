@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 
 from catalog import services
 from catalog.models import UserBook
-from catalog.services import tagging
 from tests.factories import BookFactory, UserBookFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
@@ -20,7 +19,7 @@ def _tags(user, record):
 
 
 def _counts(user):
-    return [(shown, n) for shown, _key, n in UserBook.objects.tag_counts(user)]
+    return [(shown, n) for shown, _key, n in UserBook.objects.tag_counts(user).tags]
 
 
 def test_a_rename_changes_the_tag_in_place_and_keeps_the_other_tags(user):
@@ -93,17 +92,3 @@ def test_a_new_name_a_typed_tag_could_not_have_is_refused(user, typed, says):
         services.tag_rename(user=user, tag="Classic", new_name=typed)
     assert says in " ".join(refused.value.message_dict["name"])
     assert _tags(user, dune) == ["Classic"]
-
-
-def test_a_large_change_goes_in_batches_and_says_more_remain(user, monkeypatch):
-    monkeypatch.setattr(tagging, "TAG_CHANGE_BATCH", 2)
-    monkeypatch.setattr(tagging, "_GATHER_PAGE", 2)
-    records = [_record(user, f"Book {n}", ["Classic", "Owned"]) for n in range(5)]
-    first = services.tag_rename(user=user, tag="classic", new_name="Old")
-    assert len(first.changed) == 2 and first.more
-    assert _counts(user) == [("Classic", 3), ("Old", 2), ("Owned", 5)]
-    second = services.tag_rename(user=user, tag="classic", new_name="Old")
-    assert len(second.changed) == 2 and second.more
-    last = services.tag_rename(user=user, tag="classic", new_name="Old")
-    assert len(last.changed) == 1 and not last.more
-    assert all(_tags(user, r) == ["Old", "Owned"] for r in records)

@@ -97,3 +97,37 @@ def test_beat_sends_the_loan_reminders_once_a_day(db, settings, mailoutbox):
     celery.send_loan_reminders()  # delivered twice: still one mail
     assert [m.to for m in mailoutbox] == [["ann@example.com"]]
     assert "due today" in mailoutbox[0].body
+
+
+def test_beat_sweep_finishes_a_tag_job_whose_delivery_was_lost(
+    db, settings, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booklibrary import celery
+    from catalog import services
+    from catalog.backends import get_backend
+    from catalog.models import UserBook
+    from catalog.services import tag_jobs, tagging
+    from tests.factories import UserBookFactory, UserFactory
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-metadata"]
+    assert entry["task"] == celery.sweep.name == "booklibrary.sweep"
+    assert entry["schedule"] < tag_jobs.STALL_SECONDS
+    monkeypatch.setattr(tagging, "TAG_CHANGE_BATCH", 1)
+    reader = UserFactory()
+    records = [UserBookFactory(user=reader, tags=["Scifi"]) for _ in range(3)]
+    # Started, but its message never reaches a worker (on_commit never runs
+    # inside the test's transaction).
+    job = services.tag_rename(user=reader, tag="scifi", new_name="SF").job
+    assert get_backend().get_tag_job(reader).running
+    later = timezone.now() + timedelta(seconds=tag_jobs.STALL_SECONDS + 1)
+    monkeypatch.setattr(tag_jobs.timezone, "now", lambda: later)
+    celery.sweep()  # what the worker runs when beat sends it: runs the job here
+    stored = get_backend().get_tag_job(reader)
+    assert stored.token == job.token and not stored.running
+    assert all(
+        UserBook.objects.get_for_user(reader, r.book_id).tags == ["SF"] for r in records
+    )

@@ -9,9 +9,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from booklibrary import dynamodb
-from booklibrary.dynamo_utils import batch_delete, error_code, scan_all
+from booklibrary.dynamo_utils import batch_delete, error_code, scan_all, to_attribute
+from catalog import readings
 from catalog.backends.base import BookInUse
 from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
@@ -62,7 +64,7 @@ class DynamoAdminListing:
         dynamodb.client().delete_item(TableName=_books_table(), Key=codec.book_key(key))
 
     def remove_all_for_user(self, user: Any) -> int:
-        """Delete the user's records (a Query of their partition) and counters."""
+        """Delete the user's records (a Query of their partition); zero the counters."""
         setattr(user, STORED_COUNTS, None)  # the counters are about to move
         client = dynamodb.client()
         paginator = client.get_paginator("query")
@@ -78,6 +80,7 @@ class DynamoAdminListing:
             for item in page.get("Items", [])
         ]
         batch_delete(client, _userbooks_table(), keys)
+        tallies.store(user.pk, [])
         counters = ", ".join(f"count_{status} = :zero" for status in ReadingStatus)
         try:
             client.update_item(
@@ -115,6 +118,47 @@ class DynamoAdminListing:
                 if dry_run or _rewrite_listing(client, table, item, listing):
                     written += 1
             yield len(found), written
+
+    def store_readings(
+        self, *, dry_run: bool = False, batch: int = 100
+    ) -> Iterator[tuple[int, int]]:
+        """Store derived readings: a Scan page by page, a conditional write each."""
+        client, table = dynamodb.client(), _userbooks_table()
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=table, PaginationConfig={"PageSize": batch}
+        ):
+            found, written = page.get("Items", []), 0
+            for item in found:
+                key = item["book_key"]["S"]
+                record = codec.userbook_from_item(item, Book(key=key))
+                if not readings.stored_as_derived(record):
+                    continue
+                if dry_run or _store_readings(client, table, item, record):
+                    written += 1
+            yield len(found), written
+
+
+def _store_readings(client: Any, table: str, item: Any, record: UserBook) -> bool:
+    """Write a record's readings unless an edit moved it (or stored them) meanwhile."""
+    try:
+        client.update_item(
+            TableName=table,
+            Key=codec.userbook_key(record.user_id, record.book_id),
+            UpdateExpression="SET #r = :r",
+            ConditionExpression="#v = :v AND (attribute_not_exists(#r) OR #r = :none)",
+            ExpressionAttributeNames={"#r": "readings", "#v": "version"},
+            ExpressionAttributeValues={
+                ":r": to_attribute(readings.history(record)),
+                ":v": item["version"],
+                ":none": {"L": []},
+            },
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def _rewrite_listing(client: Any, table: str, item: Any, listing: dict) -> bool:

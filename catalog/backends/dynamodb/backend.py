@@ -3,7 +3,9 @@
 Records carry their book's sort and search keys (``listing_attributes``), the
 GSI keys of every list order, and per-status counters on the user's item in
 the Users table, kept in the same transaction as every add, remove or change
-of status. No operation scans.
+of status; likewise the tag and location counters on the reader's
+``TALLY#<user id>`` item (``tallies``), which the tags page, the locations page
+and the location suggestions read with one GetItem. No operation scans.
 
 A record's tags are its ``tags`` list (as typed) and ``tag_keys`` string
 ("|fantasy|sci fi|"); a tag filter is a ``contains(tag_keys, :t)`` test per
@@ -18,6 +20,14 @@ status the series order filters on ``status`` (bounded like a filter). The
 series page reads ``by-series`` filtered on its series (at most three Query
 calls, then its books in batches); the series list Queries the reader's
 partition for ``series_names`` (at most ``SERIES_QUERIES`` calls).
+
+A record's readings (``catalog.readings``) are its ``readings`` list, in the
+same item: the book page, the cards' progress and "Currently reading" read
+them with the record (no index, no extra call). ``status`` and the dates are
+the latest reading's, written with it, so the ``user_status`` GSI and the
+counters move as before. An item stored before readings has no ``readings``
+attribute and reads as if migrated; ``store_readings`` (a Scan, for an
+operator's command) writes it down, conditional on the item's version.
 """
 
 from decimal import Decimal
@@ -33,7 +43,6 @@ from booklibrary.dynamo_utils import (
     check_item_size,
     error_code,
     from_attribute,
-    transact_write,
 )
 from catalog.backends.base import (
     DEFAULT_SORT,
@@ -44,6 +53,7 @@ from catalog.backends.base import (
     Page,
     SeriesCounts,
     StaleEdit,
+    TagCounts,
     count_series,
     count_tags,
     listing_fields,
@@ -54,6 +64,7 @@ from catalog.backends.base import (
     with_tag_keys,
 )
 from catalog.backends.dynamodb import items as codec
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
 from catalog.backends.dynamodb.books import DynamoBooks
 from catalog.backends.dynamodb.imports import DynamoImports
@@ -63,6 +74,7 @@ from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.listing import Listing, RawPage, read_page
 from catalog.backends.dynamodb.loans import DynamoLoans
 from catalog.backends.dynamodb.removals import DynamoRemovals
+from catalog.backends.dynamodb.tag_jobs import DynamoTagJobs
 from catalog.locations import location_key
 from catalog.models import Book, ReadingStatus, UserBook
 from catalog.search import search_words
@@ -104,7 +116,12 @@ def _forget_counts(user: Any) -> None:
 
 
 def _update_at_version(
-    user_id: int, key: str, version: int, update: dict, counters: dict[str, int]
+    user_id: int,
+    key: str,
+    version: int,
+    update: dict,
+    counters: dict[str, int],
+    tally: dict[str, int],
 ) -> None:
     """Apply ``update`` if the record is at ``version``, with any counter moves."""
     update.update(
@@ -114,9 +131,11 @@ def _update_at_version(
     )
     update["ExpressionAttributeNames"]["#version"] = "version"
     update["ExpressionAttributeValues"][":expected"] = {"N": str(version)}
-    if counters:
-        actions = [{"Update": update}, _counter_update(user_id, counters)]
-        transact_write(dynamodb.client(), actions)
+    if counters or tally:
+        actions = [{"Update": update}]
+        if counters:
+            actions.append(_counter_update(user_id, counters))
+        tallies.transact(user_id, tallies.with_tally(actions, user_id, tally))
     else:
         dynamodb.client().update_item(**update)
 
@@ -137,6 +156,7 @@ class DynamoCatalogBackend(
     DynamoImports,
     DynamoLoans,
     DynamoRemovals,
+    DynamoTagJobs,
     DynamoAdminListing,
     DynamoBooks,
     CatalogBackend,
@@ -175,8 +195,9 @@ class DynamoCatalogBackend(
             },
             _counter_update(user.pk, {record.status: 1}),
         ]
+        actions = tallies.with_tally(actions, user.pk, tallies.moves(after=[record]))
         try:
-            transact_write(dynamodb.client(), actions)
+            tallies.transact(user.pk, actions)
         except ClientError as exc:
             codes = cancellation_codes(exc)
             if codes[:1] == ["ConditionalCheckFailed"]:
@@ -313,41 +334,55 @@ class DynamoCatalogBackend(
         return self.status_counts(user)[status or "all"]
 
     def location_counts(self, user: Any, *, reads: int | None = None) -> LocationCounts:
-        """Count the user's locations from their records' ``location`` attributes.
+        """Return the counters kept per location: one GetItem (``tallies``).
 
-        One Query of the user's partition, projecting the location only, read
-        in at most ``reads`` (else ``LOCATION_QUERIES``) calls of
-        ``LOCATION_READ`` items: a larger library is counted among its first
-        records (``complete`` is then False). Used by the locations page (five
-        calls at most) and the location suggestions of the book and add pages
-        (one), never by the library's listing.
+        Until the reader's counters are built, one Query of the user's
+        partition projecting the location only, read in at most ``reads``
+        (else ``LOCATION_QUERIES``) calls of ``LOCATION_READ`` items: a larger
+        library is counted among its first records (``complete`` is False).
+        """
+        tally = tallies.read(user.pk)
+        if tally.usable:
+            return tally.location_counts()
+        found: dict[str, list] = {}
+        items, complete = self._first_records(user, "location", reads)
+        for item in items:
+            shown = item.get("location", {}).get("S", "")
+            key = location_key(shown)
+            if key:
+                entry = found.setdefault(key, [shown, 0])
+                entry[0] = min(entry[0], shown)
+                entry[1] += 1
+        return LocationCounts(
+            [(shown, key, n) for key, (shown, n) in sorted(found.items())],
+            complete=complete,
+        )
+
+    @staticmethod
+    def _first_records(
+        user: Any, attribute: str, reads: int | None
+    ) -> tuple[list[dict], bool]:
+        """Read one attribute of the user's first records, in bounded calls.
+
+        Returns the items and whether they were all of the user's records.
         """
         params: dict[str, Any] = {
             "TableName": _userbooks_table(),
             "KeyConditionExpression": "user_id = :u",
             "ExpressionAttributeValues": {":u": {"N": str(user.pk)}},
-            "ProjectionExpression": "#l",
-            "ExpressionAttributeNames": {"#l": "location"},
+            "ProjectionExpression": "#a",
+            "ExpressionAttributeNames": {"#a": attribute},
             "Limit": LOCATION_READ,
         }
-        found: dict[str, list] = {}
+        items: list[dict] = []
         for _ in range(reads or LOCATION_QUERIES):
             answer = dynamodb.client().query(**params)
-            for item in answer.get("Items", []):
-                shown = item.get("location", {}).get("S", "")
-                key = location_key(shown)
-                if key:
-                    entry = found.setdefault(key, [shown, 0])
-                    entry[0] = min(entry[0], shown)
-                    entry[1] += 1
+            items += answer.get("Items", [])
             start = answer.get("LastEvaluatedKey")
             if not start:
-                break
+                return items, True
             params["ExclusiveStartKey"] = start
-        return LocationCounts(
-            [(shown, key, n) for key, (shown, n) in sorted(found.items())],
-            complete=start is None,
-        )
+        return items, False
 
     def status_counts(self, user: Any) -> dict[str, int]:
         """Return the counters kept on the user's item.
@@ -371,29 +406,46 @@ class DynamoCatalogBackend(
         counts["all"] = sum(counts.values())
         return counts
 
-    def tag_counts(self, user: Any) -> list[tuple[str, str, int]]:
-        """A Query of the user's partition reading only ``tags``.
+    def tag_counts(self, user: Any) -> TagCounts:
+        """Return the counters kept per tag: one GetItem (``tallies``).
 
-        One call per 1 MB of tag lists (about 10,000 records with a few tags
-        each); used by the tags page only, never by the library page.
+        Until the reader's counters are built, the tags of their first
+        records, read as ``location_counts`` reads (``complete`` is False
+        when there are more).
+        """
+        tally = tallies.read(user.pk)
+        if tally.usable:
+            return tally.tag_counts()
+        items, complete = self._first_records(user, "tags", None)
+        lists = (
+            from_attribute(item["tags"], plain=True) for item in items if "tags" in item
+        )
+        return TagCounts(count_tags(lists), complete=complete)
+
+    def rebuild_counters(self, user: Any) -> None:
+        """Count the reader's tags and locations from every record, and store them.
+
+        A Query of the user's partition (a background job's or a command's,
+        never a page's); running it again gives the same counters.
         """
         paginator = dynamodb.client().get_paginator("query")
-        lists = (
-            from_attribute(item["tags"], plain=True)
+        records = [
+            codec.userbook_from_item(item, Book(key=item["book_key"]["S"]), user)
             for page in paginator.paginate(
                 TableName=_userbooks_table(),
                 KeyConditionExpression="user_id = :u",
-                FilterExpression="size(tag_keys) > :zero",
-                ExpressionAttributeValues={
-                    ":u": {"N": str(user.pk)},
-                    ":zero": {"N": "0"},
-                },
-                ProjectionExpression="tags",
+                ExpressionAttributeValues={":u": {"N": str(user.pk)}},
+                ProjectionExpression="user_id, book_key, tags, #l",
+                ExpressionAttributeNames={"#l": "location"},
+                ConsistentRead=True,
             )
             for item in page.get("Items", [])
-            if "tags" in item
-        )
-        return count_tags(lists)
+        ]
+        tallies.store(user.pk, records)
+
+    def counters_built(self, user: Any) -> bool:
+        """Tell whether the reader's tag and location counters cover every record."""
+        return tallies.read(user.pk).built
 
     def series_counts(self, user: Any) -> SeriesCounts:
         """Count the user's series from their records' ``series_names``.
@@ -442,6 +494,7 @@ class DynamoCatalogBackend(
         if current.version != version:
             raise StaleEdit(current)
         before, old_status = codec.sort_keys(current), current.status
+        held = tallies.entries(current)
         for name, value in changes.items():
             setattr(current, name, _field(name).to_python(value))
         names = [*changes, "version", "updated_at"]
@@ -458,8 +511,9 @@ class DynamoCatalogBackend(
         moved = {}
         if current.status != old_status:
             moved = {old_status: -1, current.status: 1}
+        tally = tallies.moves(after=[current], held=held)
         try:
-            _update_at_version(user.pk, key, version, update, moved)
+            _update_at_version(user.pk, key, version, update, moved, tally)
         except ClientError as exc:
             if not _lost_race(exc):
                 raise
@@ -486,8 +540,11 @@ class DynamoCatalogBackend(
                 },
                 _counter_update(user.pk, {current.status: -1}),
             ]
+            actions = tallies.with_tally(
+                actions, user.pk, tallies.moves(before=[current])
+            )
             try:
-                transact_write(dynamodb.client(), actions)
+                tallies.transact(user.pk, actions)
             except ClientError as exc:
                 if not _lost_race(exc):
                     raise

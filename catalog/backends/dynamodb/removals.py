@@ -19,7 +19,6 @@ from booklibrary.dynamo_utils import (
     batch_get,
     cancellation_codes,
     from_attribute,
-    transact_write,
 )
 from catalog.backends.base import (
     HeldRemoval,
@@ -30,6 +29,7 @@ from catalog.backends.base import (
 )
 from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb import removal_items as held
+from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
 from catalog.backends.dynamodb.items import users_table
 from catalog.locations import location_key
@@ -63,9 +63,13 @@ class DynamoRemovals:
                     {"Put": {"TableName": table, "Item": item}},
                     self._delete_at_version(user, record),
                 ]
-            actions.append(held.counter(user.pk, [r for r, _ in group], -1))
+            records = [r for r, _ in group]
+            actions.append(held.counter(user.pk, records, -1))
+            actions = tallies.with_tally(
+                actions, user.pk, tallies.moves(before=records)
+            )
             try:
-                transact_write(client, actions)
+                tallies.transact(user.pk, actions)
             except ClientError as exc:
                 if not cancellation_codes(exc):
                     raise
@@ -111,8 +115,11 @@ class DynamoRemovals:
                 self._delete_at_version(user, record),
                 held.counter(user.pk, [record], -1),
             ]
+            actions = tallies.with_tally(
+                actions, user.pk, tallies.moves(before=[record])
+            )
             try:
-                transact_write(dynamodb.client(), actions)
+                tallies.transact(user.pk, actions)
             except ClientError as exc:
                 if not cancellation_codes(exc):
                     raise
@@ -161,9 +168,11 @@ class DynamoRemovals:
             actions = []
             for record, item in group:
                 actions += self._restore_actions(removal, record, item)
-            actions.append(held.counter(user.pk, [r for r, _ in group], 1))
+            records = [r for r, _ in group]
+            actions.append(held.counter(user.pk, records, 1))
+            actions = tallies.with_tally(actions, user.pk, tallies.moves(after=records))
             try:
-                transact_write(client, actions)
+                tallies.transact(user.pk, actions)
             except ClientError as exc:
                 if not cancellation_codes(exc):
                     raise
@@ -207,9 +216,10 @@ class DynamoRemovals:
     ) -> None:
         actions = self._restore_actions(removal, record, item)
         actions.append(held.counter(user.pk, [record], 1))
+        actions = tallies.with_tally(actions, user.pk, tallies.moves(after=[record]))
         for _ in range(_ATTEMPTS):
             try:
-                transact_write(dynamodb.client(), actions)
+                tallies.transact(user.pk, actions)
             except ClientError as exc:
                 codes = cancellation_codes(exc)
                 if "TransactionConflict" in codes:
