@@ -243,6 +243,7 @@ class SeriesCounts:
     complete: bool = True
 
 
+@dataclass
 class TagCounts:
     """A reader's tags: (shown form, key, count) triples, by key.
 
