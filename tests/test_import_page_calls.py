@@ -65,9 +65,7 @@ def test_on_dynamodb_the_import_pages_cost_the_same_for_1_and_30_imports(client,
     assert detail == status == [*REQUEST_OVERHEAD, "GetItem"]
 
 
-def test_on_the_orm_the_import_pages_cost_the_same_for_1_and_30_imports(
-    client, django_assert_num_queries
-):
+def test_on_the_orm_the_import_pages_cost_the_same_for_1_and_30_imports(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
