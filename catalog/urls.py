@@ -45,6 +45,7 @@ urlpatterns = [
     path("books/<str:key>/borrow/", views.book_borrow, name="book-borrow"),
     path("books/<str:key>/return/", views.book_return, name="book-return"),
     path("import/", views.imports_page, name="imports"),
+    path("import/arrived/", views.import_arrived, name="import-arrived"),
     path("import/<str:import_id>/", views.import_detail, name="import"),
     path("import/<str:import_id>/status/", views.import_status, name="import-status"),
     path(

@@ -11,6 +11,7 @@ from catalog.views.adding import (
 from catalog.views.corrections import book_correct
 from catalog.views.found import add_one, found_books
 from catalog.views.imports import (
+    import_arrived,
     import_detail,
     import_failed_rows,
     import_status,
@@ -75,6 +76,7 @@ __all__ = [
     "counters_rebuild",
     "found_books",
     "home",
+    "import_arrived",
     "import_detail",
     "import_failed_rows",
     "import_status",

@@ -10,9 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from catalog import services
+from booklibrary.csp import with_form_action
+from catalog import direct_upload, services
 from catalog.imports import FORMATS
 from catalog.models import ImportJob
 
@@ -74,9 +76,53 @@ def imports_page(request):
     context = {
         "form": form,
         "imports": ImportJob.objects.for_user(request.user, LISTED),
-        "max_megabytes": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "direct": None,
     }
-    return render(request, "catalog/imports.html", context, status=status)
+    if settings.IMPORT_DIRECT_UPLOAD:
+        back = request.build_absolute_uri(reverse("catalog:import-arrived"))
+        context["direct"] = direct_upload.presigned_post(request.user.pk, back)
+    response = render(request, "catalog/imports.html", context, status=status)
+    if context["direct"]:
+        with_form_action(response, context["direct"].origin)
+    return response
+
+
+class ArrivedForm(forms.Form):
+    key = forms.CharField(max_length=1000, widget=forms.HiddenInput)
+    format = forms.ChoiceField(label="Format", required=False, choices=_format_choices)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def import_arrived(request):
+    """Where S3 sends the browser after a direct upload: start its import."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = ArrivedForm(data)
+    name = ""
+    if form.is_valid():
+        name = direct_upload.stored_name(form.cleaned_data["key"])
+    if not name.startswith(direct_upload.upload_prefix(request.user.pk)):
+        raise Http404("No such upload.")
+    status = 200
+    if request.method == "POST":
+        try:
+            job = services.import_start_stored(
+                user=request.user,
+                name=name,
+                file_name=os.path.basename(name),
+                format=form.cleaned_data["format"] or None,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("catalog:imports")
+        messages.success(
+            request,
+            f"“{job.file_name}” is being imported: you can leave this page and "
+            "come back.",
+        )
+        return redirect("catalog:import", import_id=job.pk)
+    context = {"form": form, "file_name": os.path.basename(name)}
+    return render(request, "catalog/import_arrived.html", context, status=status)
 
 
 def _summary(job: ImportJob) -> str:

@@ -540,6 +540,14 @@ VISITS = [
         _refuse_an_import,
     ),
     Visit(
+        "import, a file uploaded straight to storage",
+        "reader",
+        lambda s: (
+            reverse("catalog:import-arrived")
+            + f"?key=private/{s.reader.pk}/uploads/abc/goodreads_library_export.csv"
+        ),
+    ),
+    Visit(
         "import, done with failed rows",
         "reader",
         lambda s: reverse("catalog:import", args=[s.extra["import_done"].pk]),
