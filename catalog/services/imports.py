@@ -284,7 +284,14 @@ class _Run:
         return job
 
     def _chunk(self, results: list) -> bool:
-        """Import these rows, then save the progress; False if another run has it."""
+        """Import these rows, then save the progress; False if another run has it.
+
+        On the ORM the chunk is one transaction (each row a savepoint in it).
+        """
+        with transaction.atomic():
+            return self._import_chunk(results)
+
+    def _import_chunk(self, results: list) -> bool:
         job, rows = self.job, []
         for result in results:
             if isinstance(result, RowError):
