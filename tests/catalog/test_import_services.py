@@ -22,6 +22,7 @@ from catalog.models import (
     UserBook,
 )
 from catalog.services import imports as import_service
+from tests.factories import UserFactory
 from tests.imports.helpers import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +278,22 @@ def test_every_reading_in_the_file_is_kept(both_modes, user):
     assert (kindred.status, kindred.started_on) == ("reading", date(2025, 2, 3))
     beloved = UserBook.objects.get_for_user(user, "9781400033416")
     assert (beloved.status, beloved.readings) == ("want", [])
+
+
+def test_beat_and_the_worker_function_sweep_stalled_imports(db, settings):
+    from booklibrary import celery
+    from worker import sqs_handler
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-imports"]
+    assert entry["task"] == celery.sweep_imports.name == "booklibrary.sweep_imports"
+    assert 0 < entry["schedule"] <= import_service.STALE_AFTER.total_seconds()
+    user = UserFactory()
+    job = services.import_start(
+        user=user, uploaded_file=_upload("goodreads_23.csv"), file_name="g.csv"
+    )
+    stale = ImportJob.objects.get_for_user(user.pk, job.pk)
+    stale.heartbeat_at -= import_service.STALE_AFTER * 2
+    assert ImportJob.objects.save_progress(stale, version=stale.version)
+    celery.sweep_imports()  # what the worker runs when beat sends it
+    assert ImportJob.objects.get_for_user(user.pk, job.pk).state == "done"
+    assert sqs_handler.sweep_imports({}, None) == {"requeued": []}
