@@ -116,3 +116,29 @@ def test_the_upload_needs_its_csrf_token(user):
     client.force_login(user)
     assert _post(client, "goodreads_23.csv").status_code == 403
     assert ImportJob.objects.for_user(user) == []
+
+
+def test_an_import_file_over_the_limit_is_refused_unread(user_client):
+    from tests.test_request_limits import UnreadBody, post_declaring
+
+    url = reverse("catalog:imports")
+    body = UnreadBody()
+    response = post_declaring(user_client, url, 52 * 1024 * 1024, body)
+    assert response.status_code == 413 and body.reads == 0
+    assert "at most 51 MB" in response.content.decode()
+    # Someone logged out may not send a large body there at all.
+    assert post_declaring(Client(), url, 5_000_000, body).status_code == 413
+    assert body.reads == 0
+
+
+def test_a_large_import_file_within_the_limit_is_taken(
+    user_client, user, django_capture_on_commit_callbacks
+):
+    text = fixture_bytes("isbns.txt")
+    padding = b"# " + b"x" * 1000 + b"\n"
+    data = text + padding * (4 * 1024)  # over 4 MB: past the small body limit
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(user_client, "isbns.txt", data)
+    assert response.status_code == 302
+    (job,) = ImportJob.objects.for_user(user)
+    assert job.state == "done" and job.imported > 0
