@@ -297,3 +297,31 @@ def test_beat_and_the_worker_function_sweep_stalled_imports(db, settings):
     celery.sweep_imports()  # what the worker runs when beat sends it
     assert ImportJob.objects.get_for_user(user.pk, job.pk).state == "done"
     assert sqs_handler.sweep_imports({}, None) == {"requeued": []}
+
+
+SAMPLES = [
+    "booklibrary_v1.json",
+    "bookwyrm.csv",
+    "calibre.csv",
+    "isbns.txt",
+    "libib.csv",
+    "librarything_cp1252.tsv",
+    "goodreads_31.csv",
+    "truncated_quoted.csv",
+    "field_2mb.csv",
+]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_sample_imports_all_its_readable_rows_once(both_modes, user, name):
+    from catalog.imports import RowError
+    from tests.imports.helpers import rows_of
+
+    refused = {r.line for r in rows_of(name) if isinstance(r, RowError)}
+    job = _import(user, name)
+    assert job.state == ImportState.DONE
+    assert {e["line"] for e in job.errors} == refused
+    assert job.imported + job.duplicate + job.failed == job.total
+    assert job.imported == len(_library(user)) > 0
+    again = _import(user, name)
+    assert (again.imported, again.already) == (0, job.imported)
