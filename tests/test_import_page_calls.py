@@ -89,7 +89,7 @@ def test_on_the_orm_the_import_pages_cost_the_same_for_1_and_30_imports(client):
 def test_on_dynamodb_a_chunk_of_new_books_costs_a_bounded_number_of_calls(
     calls, monkeypatch
 ):
-    monkeypatch.setattr(import_service, "_enqueue", lambda job: None)
+    monkeypatch.setattr(import_service, "_enqueue", lambda job, **kw: None)
     user = UserFactory()
     rows = import_service.CHUNK_ROWS
     job = _start(user, rows)

@@ -60,9 +60,11 @@ def send_loan_reminders() -> dict[str, int]:
 
 
 @task
-def run_import(user_id: int, import_id: str) -> dict[str, object]:
+def run_import(
+    user_id: int, import_id: str, takeover: bool = False
+) -> dict[str, object]:
     """Import a file's rows from where its import got to (see the service)."""
-    job = services.import_run(user_id=user_id, import_id=import_id)
+    job = services.import_run(user_id=user_id, import_id=import_id, takeover=takeover)
     if job is None:
         return {"state": "gone"}
     return {"state": job.state, "next_index": job.next_index}

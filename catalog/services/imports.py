@@ -179,12 +179,12 @@ def _queue_new(job: ImportJob) -> ImportJob:
     return job
 
 
-def _enqueue(job: ImportJob) -> bool:
+def _enqueue(job: ImportJob, *, takeover: bool = False) -> bool:
     """Queue the import's run; log (never raise) when the queue fails."""
     from worker.tasks import run_import
 
     try:
-        run_import.enqueue(job.user_id, job.pk)
+        run_import.enqueue(job.user_id, job.pk, takeover)
     except Exception:
         # The import keeps its heartbeat: the sweep queues it again.
         logger.exception("Could not queue import %s; the sweep will retry", job.pk)
@@ -201,25 +201,36 @@ def imports_sweep(*, now: datetime | None = None) -> list[str]:
     before = (now or timezone.now()) - STALE_AFTER
     stale = ImportJob.objects.stale(before, _SWEEP_BATCH)
     for job in stale:
-        _enqueue(job)
+        _enqueue(job, takeover=True)
     return [job.pk for job in stale]
 
 
 # Running an import -------------------------------------------------------------
 
 
-def import_run(*, user_id: int, import_id: str, seconds: float | None = None):
+def import_run(
+    *,
+    user_id: int,
+    import_id: str,
+    seconds: float | None = None,
+    takeover: bool = False,
+):
     """Import the rows not imported yet, chunk by chunk; return the import.
 
     After ``seconds`` (``IMPORT_RUN_SECONDS``) the run queues the rest and
     returns, so no single run outlasts a worker's time limit. Does nothing
-    for an import that is finished or that another run holds.
+    for an import that is finished, or that a run holds with a fresh
+    heartbeat (a message delivered twice) unless the sweep sent it
+    (``takeover``): that run's next progress write then fails and it stops.
     """
     try:
         job = ImportJob.objects.get_for_user(user_id, import_id)
     except ImportJob.DoesNotExist:
         return None
     if job.finished:
+        return job
+    fresh = job.heartbeat_at > timezone.now() - STALE_AFTER
+    if job.state == ImportState.RUNNING and fresh and not takeover:
         return job
     job.state, job.heartbeat_at = ImportState.RUNNING, timezone.now()
     if not ImportJob.objects.save_progress(job, version=job.version):
@@ -273,7 +284,10 @@ class _Run:
                 return job  # another run took over
             chunk = []
             if timezone.now() >= self.deadline:
-                _enqueue(job)
+                # Handed on: the next run takes it at once.
+                job.state = ImportState.QUEUED
+                if ImportJob.objects.save_progress(job, version=job.version):
+                    _enqueue(job)
                 return job
         if chunk and not self._chunk(chunk):
             return job
@@ -289,7 +303,10 @@ class _Run:
         On the ORM the chunk is one transaction (each row a savepoint in it).
         """
         with transaction.atomic():
-            return self._import_chunk(results)
+            saved = self._import_chunk(results)
+            if not saved:
+                transaction.set_rollback(True)  # another run has it: its rows
+            return saved
 
     def _import_chunk(self, results: list) -> bool:
         job, rows = self.job, []

@@ -220,14 +220,33 @@ def test_a_run_out_of_time_queues_the_rest(both_modes, user, monkeypatch):
         file_name="gr.csv",
     )
     first = services.import_run(user_id=user.pk, import_id=job.pk, seconds=0)
-    assert (first.state, first.next_index) == ("running", 3)
+    assert (first.state, first.next_index) == ("queued", 3)
     assert [j.pk for j in queued[-1:]] == [job.pk]
+    assert ImportJob.objects.get_for_user(user.pk, job.pk).state == "queued"
     rest = services.import_run(user_id=user.pk, import_id=job.pk)
     assert (rest.state, rest.imported) == ("done", 7)
 
 
+def test_a_message_delivered_twice_leaves_the_running_import_alone(
+    both_modes, user, monkeypatch
+):
+    monkeypatch.setattr(import_service, "_enqueue", lambda job, **kw: None)
+    job = services.import_start(
+        user=user, uploaded_file=_upload("goodreads_23.csv"), file_name="g.csv"
+    )
+    running = ImportJob.objects.get_for_user(user.pk, job.pk)
+    running.state = "running"
+    assert ImportJob.objects.save_progress(running, version=running.version)
+    again = services.import_run(user_id=user.pk, import_id=job.pk)
+    assert (again.state, again.next_index, again.version) == ("running", 0, 2)
+    assert _library(user) == {}
+    # The sweep's run takes it over (the first run, if alive, then stops).
+    done = services.import_run(user_id=user.pk, import_id=job.pk, takeover=True)
+    assert (done.state, done.imported) == ("done", 5)
+
+
 def test_a_run_another_holds_does_nothing(both_modes, user, monkeypatch):
-    monkeypatch.setattr(import_service, "_enqueue", lambda job: None)
+    monkeypatch.setattr(import_service, "_enqueue", lambda job, **kw: None)
     job = services.import_start(
         user=user, uploaded_file=_upload("goodreads_23.csv"), file_name="g.csv"
     )
