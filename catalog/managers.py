@@ -270,6 +270,10 @@ class ImportJobManager(models.Manager):
         """
         return _backend().save_import(job, version)
 
+    def remove_all_for_user(self, user) -> list["ImportJob"]:
+        """Delete the user's imports (their account is going); return them."""
+        return _backend().delete_imports(user)
+
     def stale(self, before: "datetime", limit: int) -> list["ImportJob"]:
         """Return unfinished imports whose heartbeat is older than ``before``."""
         return _backend().stale_imports(before, limit)

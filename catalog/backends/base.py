@@ -732,6 +732,10 @@ class CatalogBackend:
         """
         raise NotImplementedError
 
+    def delete_imports(self, user: "User") -> list["ImportJob"]:
+        """Delete every import of the user; return them (their files go next)."""
+        raise NotImplementedError
+
     def stale_imports(self, before: "datetime", limit: int) -> list["ImportJob"]:
         """Return unfinished imports with a heartbeat before ``before``."""
         raise NotImplementedError

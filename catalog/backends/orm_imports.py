@@ -49,6 +49,11 @@ class OrmImports:
             job.version = version + 1
         return bool(written)
 
+    def delete_imports(self, user: Any) -> list[ImportJob]:
+        jobs = list(ImportJob.objects.filter(user=user))
+        ImportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()
+        return jobs
+
     def stale_imports(self, before: datetime, limit: int) -> list[ImportJob]:
         return list(
             ImportJob.objects.filter(

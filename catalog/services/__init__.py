@@ -16,6 +16,7 @@ from catalog.services.imports import (
     import_run,
     import_start,
     import_start_stored,
+    imports_remove_all,
     imports_sweep,
 )
 from catalog.services.library import (
@@ -118,6 +119,7 @@ __all__ = [
     "import_run",
     "import_start",
     "import_start_stored",
+    "imports_remove_all",
     "imports_sweep",
     "loan_borrow",
     "loan_lend",

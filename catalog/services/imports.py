@@ -509,6 +509,14 @@ class _Run:
             book_request_metadata(book_keys=keys[start : start + METADATA_BATCH])
 
 
+def imports_remove_all(*, user) -> int:
+    """Delete the user's imports and their files (their account is going)."""
+    jobs = ImportJob.objects.remove_all_for_user(user)
+    for name in {job.stored_name for job in jobs if job.stored_name}:
+        default_storage.delete(name)
+    return len(jobs)
+
+
 # The failed rows ---------------------------------------------------------------
 
 

@@ -100,6 +100,18 @@ class ImportContract:
         assert ImportJob.objects.save_progress(running, version=1)
         assert [j.pk for j in ImportJob.objects.stale(before, 10)] == [quiet.pk]
 
+    def test_removing_a_readers_imports_leaves_the_others(self, reader):
+        old = timezone.now() - timedelta(minutes=10)
+        mine = [ImportJob.objects.add(_job(reader, heartbeat_at=old)) for _ in "ab"]
+        other = ImportJob.objects.add(_job(UserFactory(), heartbeat_at=old))
+        gone = ImportJob.objects.remove_all_for_user(reader)
+        assert sorted(j.pk for j in gone) == sorted(j.pk for j in mine)
+        assert ImportJob.objects.for_user(reader) == []
+        with pytest.raises(ImportJob.DoesNotExist):
+            ImportJob.objects.get_for_user(reader.pk, mine[0].pk)
+        assert [j.pk for j in ImportJob.objects.stale(timezone.now(), 10)] == [other.pk]
+        assert ImportJob.objects.remove_all_for_user(reader) == []
+
 
 class TestOrmImports(ImportContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"

@@ -344,3 +344,11 @@ def test_every_sample_imports_all_its_readable_rows_once(both_modes, user, name)
     assert job.imported == len(_library(user)) > 0
     again = _import(user, name)
     assert (again.imported, again.already) == (0, job.imported)
+
+
+def test_a_readers_imports_and_their_files_go_with_them(both_modes, user):
+    job = _import(user, "goodreads_23.csv")
+    assert default_storage.exists(job.stored_name)
+    assert services.imports_remove_all(user=user) == 1
+    assert not default_storage.exists(job.stored_name)
+    assert ImportJob.objects.for_user(user) == []

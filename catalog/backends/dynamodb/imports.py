@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import (
+    batch_delete,
     batch_get,
     cancellation_codes,
     error_code,
@@ -163,6 +164,27 @@ class DynamoImports:
                 return False
             raise
         return True
+
+    def delete_imports(self, user: Any) -> list[ImportJob]:
+        client, table = dynamodb.client(), users_table()
+        answer = client.get_item(
+            TableName=table, Key=_key(list_pk(user.pk)), ConsistentRead=True
+        )
+        ids = answer.get("Item", {}).get("ids", {}).get("SS", [])
+        keys = [_key(job_pk(user.pk, i)) for i in ids]
+        found = batch_get(client, {table: keys}, consistent=True)[table] if ids else []
+        jobs = [job_from_item(item) for item in found]
+        if ids:
+            refs = {"SS": [f"{user.pk}#{i}" for i in ids]}
+            client.update_item(
+                TableName=table,
+                Key=_key(UNFINISHED_PK),
+                UpdateExpression="DELETE #s :v",
+                ExpressionAttributeNames={"#s": "jobs"},
+                ExpressionAttributeValues={":v": refs},
+            )
+        batch_delete(client, table, [*keys, _key(list_pk(user.pk))])
+        return jobs
 
     def stale_imports(self, before: datetime, limit: int) -> list[ImportJob]:
         client, table = dynamodb.client(), users_table()
