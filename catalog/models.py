@@ -498,10 +498,6 @@ class ImportJob(models.Model):
         return f"{self.file_name} ({self.get_state_display()})"
 
     @property
-    def done_rows(self) -> int:
-        return self.imported + self.already + self.duplicate + self.failed
-
-    @property
     def percent(self) -> int:
         if self.state == ImportState.DONE:
             return 100
