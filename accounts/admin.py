@@ -60,9 +60,11 @@ class UserAdmin(ManagerAdminMixin, DjangoUserAdmin):
 
     def manager_delete(self, obj: User) -> None:
         # SQL cascades a user's records; DynamoDB needs telling.
+        from catalog import services
         from catalog.models import UserBook
 
         UserBook.objects.remove_all_for_user(obj)
+        services.imports_remove_all(user=obj)
         obj.delete()
 
 

@@ -2,8 +2,8 @@
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
 prefetch 1, time limits: see the settings). Beat runs the metadata sweep
-(with the tag jobs' sweep) and
-the cleanup of expired removals and the daily loan reminders
+(with the tag jobs' sweep), the cleanup of expired removals, the imports'
+sweep and the daily loan reminders
 (``CELERY_BEAT_SCHEDULE``). The worker touches
 a heartbeat file from its consumer loop, which ``scripts/run-local`` watches to
 restart a wedged worker.
@@ -44,6 +44,14 @@ def sweep() -> None:
 def clean_removals() -> None:
     """Drop removals past their undo window (beat sends this every interval)."""
     from worker.tasks import clean_removals as job
+
+    job.call()
+
+
+@app.task(name="booklibrary.sweep_imports", acks_late=True)
+def sweep_imports() -> None:
+    """Queue again the imports no worker is moving (beat sends this)."""
+    from worker.tasks import sweep_imports as job
 
     job.call()
 

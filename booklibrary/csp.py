@@ -21,3 +21,11 @@ def allow_webassembly(view):
         return response
 
     return wrapped
+
+
+def with_form_action(response, origin: str):
+    """Let this response's forms post to ``origin`` too (a presigned S3 upload)."""
+    policy = dict(getattr(response, "_csp_config", None) or settings.SECURE_CSP)
+    policy["form-action"] = [*policy.get("form-action", []), origin]
+    response._csp_config = policy
+    return response

@@ -25,6 +25,10 @@ Tables (``{env}`` is the stage, ``settings.BOOKLIBRARY_ENV``):
   location change run by the worker (one at a time), and ``TAGJOBS#running``
   a string set of the user ids whose job runs: the tag jobs' sweep reads it
   with one GetItem, then the jobs with one BatchGetItem.
+  ``IMPORT#<user id>#<import id>`` is an import of a file (its progress),
+  ``IMPORTS#<user id>`` the set of a user's import ids and
+  ``IMPORTS#unfinished`` the set of imports not finished: the sweep's work
+  list (``catalog.backends.dynamodb.imports``).
 * ``BookLibrary-Books-{env}``: ``key`` (S): one item per edition, with a
   sparse GSI ``pending`` (partition ``pending``, a constant, sort
   ``pending_check`` = ``<check time>\\x00<key>``) holding only the books whose

@@ -4,7 +4,8 @@ Django reads a body only when asked (request.POST, request.FILES), so a check of
 the declared Content-Length here, before any view or CSRF check runs, answers
 413 without reading a byte of it. Most requests need little: a form of text.
 Only the views that take a photo, and only for someone logged in, accept a
-body the size of a photo (REQUEST_UPLOAD_VIEWS, REQUEST_MAX_UPLOAD_BYTES).
+body the size of a photo (REQUEST_UPLOAD_VIEWS, REQUEST_MAX_UPLOAD_BYTES), and
+the Import page one the size of an import file (REQUEST_IMPORT_VIEWS).
 A body sent without a Content-Length is not read by Django at all.
 """
 
@@ -28,6 +29,8 @@ def body_limit(request) -> int:
         view_name = resolve(request.path_info).view_name
     except Resolver404:
         return settings.REQUEST_MAX_BODY_BYTES
+    if view_name in settings.REQUEST_IMPORT_VIEWS and request.user.is_authenticated:
+        return settings.IMPORT_MAX_UPLOAD_BYTES + MEGABYTE
     if view_name in settings.REQUEST_UPLOAD_VIEWS and request.user.is_authenticated:
         return settings.REQUEST_MAX_UPLOAD_BYTES
     return settings.REQUEST_MAX_BODY_BYTES

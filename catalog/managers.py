@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import date, datetime
 
-    from catalog.models import Book, Loan, UserBook
+    from catalog.models import Book, ImportJob, Loan, UserBook
 
 
 def _backend():
@@ -247,3 +247,37 @@ class LoanManager(models.Manager):
     def mark_returned(self, user, key: str, returned_on: "date") -> "Loan":
         """Close the open loan of the record of book ``key``."""
         return _backend().return_loan(user, key, returned_on)
+
+
+class ImportJobManager(models.Manager):
+    """A reader's imports; the job and the sweep read them by id."""
+
+    def add(self, job: "ImportJob") -> "ImportJob":
+        """Store a new import."""
+        return _backend().add_import(job)
+
+    def get_for_user(self, user_id: int, import_id: str) -> "ImportJob":
+        """Return the user's import with this id or raise ``DoesNotExist``."""
+        try:
+            return _backend().get_import(int(user_id), str(import_id))
+        except LookupError:
+            raise self.model.DoesNotExist(f"No import {import_id!r}.") from None
+
+    def for_user(self, user, limit: int = 20) -> list["ImportJob"]:
+        """Return the user's latest imports, newest first."""
+        return _backend().imports_for_user(user, limit)
+
+    def save_progress(self, job: "ImportJob", *, version: int) -> bool:
+        """Write the import if it is still at ``version``; say if written.
+
+        On success ``job.version`` is the next version.
+        """
+        return _backend().save_import(job, version)
+
+    def remove_all_for_user(self, user) -> list["ImportJob"]:
+        """Delete the user's imports (their account is going); return them."""
+        return _backend().delete_imports(user)
+
+    def stale(self, before: "datetime", limit: int) -> list["ImportJob"]:
+        """Return unfinished imports whose heartbeat is older than ``before``."""
+        return _backend().stale_imports(before, limit)

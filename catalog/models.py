@@ -15,7 +15,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.managers import BookManager, LoanManager, UserBookManager
+from catalog.managers import (
+    BookManager,
+    ImportJobManager,
+    LoanManager,
+    UserBookManager,
+)
 from catalog.shown import ShownBook
 
 MANUAL_KEY_PREFIX = "M"
@@ -431,3 +436,75 @@ class TagChangeRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.kind} {self.old!r}"
+
+
+def new_import_id() -> str:
+    """Return an import's id: its start time first, so ids sort oldest first."""
+    return timezone.now().strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:8]
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Stopped"
+
+
+class ImportJob(models.Model):
+    """One import of a file into a reader's library: the job's source of truth.
+
+    ``next_index`` is the first row not yet imported; the counts and
+    ``errors`` (each ``{"index", "line", "end_line", "reason"}``, the first
+    ``catalog.services.imports.ERRORS_KEPT`` of them) are saved with it after
+    every chunk in one conditional write on ``version``, so a worker stopped
+    midway is resumed from there. ``heartbeat_at`` tells the sweep which
+    imports no worker is running any more.
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_import_id, editable=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imports"
+    )
+    format = models.CharField(max_length=30)
+    file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=255)
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.QUEUED
+    )
+    message = models.CharField(max_length=500, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    next_index = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    already = models.PositiveIntegerField(default=0)
+    duplicate = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="import_user"),
+            models.Index(fields=["state", "heartbeat_at"], name="import_stale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == ImportState.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.next_index * 100 // self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportState.DONE, ImportState.FAILED)

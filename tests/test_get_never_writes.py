@@ -6,6 +6,7 @@ Writes are watched where they land: SQL on the app's tables (the ORM), write
 calls on the tables (DynamoDB, except session items), and jobs enqueued.
 """
 
+import io
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,13 @@ def library(both_modes, settings):
     # Read once and being read again: the book page lists both readings.
     services.userbooks_set_status(user=user, book_keys=[record.book_id], status="read")
     services.userbook_read_again(user=user, book_key=record.book_id)
+    # An import run with a failed row: its page, status and failed rows.
+    job = services.import_start(
+        user=user,
+        uploaded_file=io.BytesIO(b"9780441172719\n9780441172718\n"),
+        file_name="isbns.txt",
+    )
+    services.import_run(user_id=user.pk, import_id=job.pk)
     cover = Path(settings.MEDIA_ROOT) / "covers" / "a.jpg"
     cover.parent.mkdir(parents=True, exist_ok=True)
     cover.write_bytes(b"\xff\xd8\xff")
@@ -129,6 +137,7 @@ def library(both_modes, settings):
             "token": default_token_generator.make_token(user),
             "path": "covers/a.jpg",
             "reading_id": 1,
+            "import_id": job.pk,
         },
     }
 
@@ -188,6 +197,7 @@ def test_every_url_has_values_to_visit_it():
         "token",
         "path",
         "reading_id",
+        "import_id",
     }
     assert missing == set()
 

@@ -274,7 +274,16 @@ def test_the_worker_stage_cleans_expired_removals_on_a_schedule(zappa, settings)
     assert 1 <= minutes <= settings.REMOVAL_UNDO_SECONDS // 60
     assert minutes * 60 == settings.REMOVAL_CLEANUP_INTERVAL_SECONDS
     scheduled = [e for e in zappa["dev_worker"]["events"] if "expression" in e]
-    assert len(scheduled) == 3
+    assert len(scheduled) == 4
+
+
+def test_the_worker_stage_sweeps_stalled_imports_on_a_schedule(zappa, settings):
+    from catalog.services.imports import STALE_AFTER
+
+    minutes = _scheduled(zappa, "worker.sqs_handler.sweep_imports")
+    # A stalled import is queued again within a few minutes of going quiet.
+    assert minutes * 60 == settings.IMPORT_SWEEP_INTERVAL_SECONDS
+    assert minutes * 60 <= STALE_AFTER.total_seconds()
 
 
 def test_the_worker_stage_sends_the_loan_reminders_once_a_day(zappa, settings):

@@ -1,5 +1,7 @@
 """Every URL that names an object answers 404 to anyone but its owner."""
 
+import io
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -55,6 +57,14 @@ def test_another_users_object_answers_404(client, other_user, name, route, param
         url = "/" + route.replace("<str:key>", record.book_id).replace(
             "<int:reading_id>", str(record.reading_history[-1]["id"])
         )
+    elif params == ["import_id"]:
+        # The owner's import of a file.
+        job = services.import_start(
+            user=record.user,
+            uploaded_file=io.BytesIO(b"9780441172719\n"),
+            file_name="isbns.txt",
+        )
+        url = "/" + route.replace("<str:import_id>", job.pk)
     else:
         assert params == ["key"], f"{name} takes {params}: teach this test its owner"
         url = "/" + route.replace("<str:key>", record.book_id)

@@ -98,6 +98,16 @@ def clean_removals(event: dict[str, Any], context: Any) -> dict[str, int]:
     return result
 
 
+def sweep_imports(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
+    """Queue again the imports no worker is moving: a scheduled event."""
+    from worker.tasks import sweep_imports as job
+
+    _setup_django()
+    result = job.call()
+    logger.info("Imports swept: %s", result)
+    return result
+
+
 def send_loan_reminders(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Mail the day's loan reminders: the worker's daily scheduled event."""
     from worker.tasks import send_loan_reminders as job

@@ -60,6 +60,23 @@ def send_loan_reminders() -> dict[str, int]:
 
 
 @task
+def run_import(
+    user_id: int, import_id: str, takeover: bool = False
+) -> dict[str, object]:
+    """Import a file's rows from where its import got to (see the service)."""
+    job = services.import_run(user_id=user_id, import_id=import_id, takeover=takeover)
+    if job is None:
+        return {"state": "gone"}
+    return {"state": job.state, "next_index": job.next_index}
+
+
+@task
+def sweep_imports() -> dict[str, list[str]]:
+    """Queue again the imports no worker has moved for a while."""
+    return {"requeued": services.imports_sweep()}
+
+
+@task
 def rebuild_counters(user_id: int) -> bool:
     """Count a reader's tags and locations from their records (if not kept yet)."""
     from accounts.models import User

@@ -126,6 +126,7 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+IMPORT_DIRECT_UPLOAD = True
 # scripts/package collects into staticfiles/; tests collect into a folder of their own.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 

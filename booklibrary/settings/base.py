@@ -314,7 +314,19 @@ REMOVAL_CLEANUP_INTERVAL_SECONDS = 300.0
 # Loans: the daily reminders cover those overdue and due within these days.
 LOAN_REMINDER_DAYS_AHEAD = env.int("LOAN_REMINDER_DAYS_AHEAD", default=2)
 LOAN_REMINDERS_INTERVAL_SECONDS = 24 * 3600.0
+# Imports: the largest file taken (on AWS it goes straight to S3), how long
+# one run of the job imports before queuing the rest, and how often the sweep
+# queues again an import no worker is moving (catalog.services.imports).
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+IMPORT_RUN_SECONDS = env.float("IMPORT_RUN_SECONDS", default=60.0)
+IMPORT_SWEEP_INTERVAL_SECONDS = 120.0
+# On AWS the browser posts the file to S3 itself (Lambda takes 6 MB a request).
+IMPORT_DIRECT_UPLOAD = False
 CELERY_BEAT_SCHEDULE = {
+    "sweep-imports": {
+        "task": "booklibrary.sweep_imports",
+        "schedule": IMPORT_SWEEP_INTERVAL_SECONDS,
+    },
     "sweep-metadata": {
         "task": "booklibrary.sweep",
         "schedule": METADATA_SWEEP_INTERVAL_SECONDS,
@@ -387,6 +399,8 @@ REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=3 * 1024 * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 REQUEST_MAX_UPLOAD_BYTES = BARCODE_MAX_UPLOAD_BYTES + 1024 * 1024
 REQUEST_UPLOAD_VIEWS = ["catalog:add-photo", "catalog:book-cover", "catalog:book-add"]
+# The Import page takes a file of up to IMPORT_MAX_UPLOAD_BYTES (local mode).
+REQUEST_IMPORT_VIEWS = ["catalog:imports"]
 BARCODE_DECODERS = [
     "catalog.barcodes.ZxingCppDecoder",
     "catalog.barcodes.PyzbarDecoder",

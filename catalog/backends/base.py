@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from accounts.models import User
-    from catalog.models import Book, Loan, UserBook
+    from catalog.models import Book, ImportJob, Loan, UserBook
 
 SORTS = {
     "added": "Recently added",
@@ -715,6 +715,37 @@ class CatalogBackend:
         second run writes nothing. Reads every record (a Scan on DynamoDB):
         for an operator's command, never a request.
         """
+        raise NotImplementedError
+
+    # Imports: a reader's imports and the sweep's unfinished ones --------------
+
+    def add_import(self, job: "ImportJob") -> "ImportJob":
+        """Store a new import (its id is new)."""
+        raise NotImplementedError
+
+    def get_import(self, user_id: int, import_id: str) -> "ImportJob":
+        """Return the user's import with this id or raise ``LookupError``."""
+        raise NotImplementedError
+
+    def imports_for_user(self, user: "User", limit: int) -> list["ImportJob"]:
+        """Return the user's ``limit`` latest imports, newest first."""
+        raise NotImplementedError
+
+    def save_import(self, job: "ImportJob", version: int) -> bool:
+        """Write the import's progress if stored at ``version``; say if written.
+
+        One conditional write: state, counts, errors, heartbeat and all. On
+        success ``job.version`` is ``version + 1``. A finished import leaves
+        the sweep's list.
+        """
+        raise NotImplementedError
+
+    def delete_imports(self, user: "User") -> list["ImportJob"]:
+        """Delete every import of the user; return them (their files go next)."""
+        raise NotImplementedError
+
+    def stale_imports(self, before: "datetime", limit: int) -> list["ImportJob"]:
+        """Return unfinished imports with a heartbeat before ``before``."""
         raise NotImplementedError
 
 

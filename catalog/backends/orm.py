@@ -34,6 +34,7 @@ from catalog.backends.base import (
     with_location_key,
     with_tag_keys,
 )
+from catalog.backends.orm_imports import OrmImports
 from catalog.backends.orm_loans import OrmLoans
 from catalog.backends.orm_removals import OrmRemovals
 from catalog.backends.orm_tag_jobs import OrmTagJobs
@@ -51,7 +52,7 @@ _ORDERINGS = {
 }
 
 
-class OrmCatalogBackend(OrmLoans, OrmRemovals, OrmTagJobs, CatalogBackend):
+class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, OrmTagJobs, CatalogBackend):
     """Books and records in relational tables through the Django ORM."""
 
     uses_orm = True

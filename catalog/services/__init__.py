@@ -11,6 +11,14 @@ from catalog.services.corrections import (
     userbook_set_cover_photo,
 )
 from catalog.services.counters import counters_rebuild, counters_rebuild_later
+from catalog.services.imports import (
+    import_failed_rows,
+    import_run,
+    import_start,
+    import_start_stored,
+    imports_remove_all,
+    imports_sweep,
+)
 from catalog.services.library import (
     AddManyResult,
     EditConflict,
@@ -107,6 +115,12 @@ __all__ = [
     "counters_rebuild",
     "counters_rebuild_later",
     "describe_tag_job",
+    "import_failed_rows",
+    "import_run",
+    "import_start",
+    "import_start_stored",
+    "imports_remove_all",
+    "imports_sweep",
     "loan_borrow",
     "loan_lend",
     "loan_return",

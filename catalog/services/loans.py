@@ -59,7 +59,9 @@ def _clean(
             errors["email"] = "Enter an email address such as ann@example.com."
     elif remind_person:
         errors["email"] = "Give an email address to send the reminders to."
-    if due_on is not None and due_on < lent_on:
+    if lent_on > timezone.localdate():
+        errors["lent_on"] = "This day cannot be ahead: give today or earlier."
+    elif due_on is not None and due_on < lent_on:
         errors["due_on"] = "The due date comes on or after the day lent."
     if len(note) > NOTE_MAX:
         errors["note"] = f"Shorten the note to {NOTE_MAX:,} characters."

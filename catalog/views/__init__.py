@@ -11,6 +11,13 @@ from catalog.views.adding import (
 from catalog.views.corrections import book_correct
 from catalog.views.export import export_csv, export_json, export_page, export_zip
 from catalog.views.found import add_one, found_books
+from catalog.views.imports import (
+    import_arrived,
+    import_detail,
+    import_failed_rows,
+    import_status,
+    imports_page,
+)
 from catalog.views.library import (
     book_add,
     book_cards,
@@ -74,6 +81,11 @@ __all__ = [
     "export_zip",
     "found_books",
     "home",
+    "import_arrived",
+    "import_detail",
+    "import_failed_rows",
+    "import_status",
+    "imports_page",
     "library_view",
     "loans_page",
     "locations_page",

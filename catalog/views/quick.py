@@ -138,9 +138,11 @@ def book_set(request, key: str):
     next_url = _next_url(request, record)
     if request.headers.get("X-Requested-With") == "fetch":
         fragment = _FRAGMENTS.get(request.POST.get("fragment", ""), _FRAGMENTS["page"])
-        html = render_to_string(
-            fragment, {"record": record, "quick_next": next_url}, request=request
-        )
+        context = {"record": record, "quick_next": next_url}
+        if level == "error" and "progress" in request.POST:
+            # The card keeps the refused progress as typed, to correct it.
+            context["progress_refused"] = request.POST["progress"]
+        html = render_to_string(fragment, context, request=request)
         return JsonResponse(
             {
                 "ok": level == "success",

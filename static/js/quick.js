@@ -106,7 +106,10 @@
       hideSubmitButtons(fresh);
       root.replaceWith(fresh);
       sameBookElsewhere(fresh);
-      if (focus) {
+      // A refused value stays in its box, marked: focus goes back to it.
+      const refusedBox = answer.ok ? null : fresh.querySelector('[aria-invalid="true"]');
+      if (refusedBox) refusedBox.focus();
+      else if (focus) {
         const target = fresh.querySelector(focus);
         if (target) target.focus();
       }

@@ -8,6 +8,7 @@ once and each role logs in once, then every page is visited in turn and all
 failures are reported together (rule, impact, page, target selectors).
 """
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,10 +26,11 @@ from playwright.sync_api import Page, expect
 from catalog import services
 from catalog.backends import get_backend
 from catalog.backends.base import TagJob
-from catalog.models import MetadataStatus, ReadingStatus
+from catalog.models import ImportJob, MetadataStatus, ReadingStatus
 from tests.barcode_images import ean13_image, to_bytes
 from tests.browser.axe import describe, violations
 from tests.factories import BookFactory, UserBookFactory, UserFactory, isbn13_for
+from tests.imports.helpers import FIXTURES
 
 SIZES = {
     "desktop": {"width": 1366, "height": 900},
@@ -133,6 +135,32 @@ def _seed(tmp_path) -> Seed:
         str(photo),
     )
     seed.extra["lent"] = lent
+    # An import done with failed rows, and one a worker is part way through.
+    done = services.import_start(
+        user=reader,
+        uploaded_file=io.BytesIO(
+            FIXTURES.joinpath("goodreads_resaved.csv").read_bytes()
+        ),
+        file_name="goodreads_library_export.csv",
+    )
+    seed.extra["import_done"] = services.import_run(
+        user_id=reader.pk, import_id=done.pk
+    )
+    seed.extra["import_running"] = ImportJob.objects.add(
+        ImportJob(
+            user_id=reader.pk,
+            format="goodreads",
+            file_name="goodreads_library_export.csv",
+            stored_name=done.stored_name,
+            state="running",
+            total=1000,
+            next_index=400,
+            imported=380,
+            already=15,
+            duplicate=2,
+            failed=3,
+        )
+    )
     # Read twice and being read a third time: every reading, and the progress.
     for status in ("read", "reading", "read", "reading"):
         current = services.userbook_update(
@@ -236,6 +264,14 @@ def _start_a_tag_change(page: Page, seed: Seed) -> None:
     page.reload()
     expect(page.locator("#tag-job-progress")).to_be_visible()
     expect(page.get_by_text("1,200 of 5,000 books")).to_be_visible()
+
+
+def _refuse_an_import(page: Page, seed: Seed) -> None:
+    page.get_by_label("File to import").set_input_files(
+        str(FIXTURES / "missing_columns.csv")
+    )
+    page.get_by_role("button", name="Import the file").click()
+    expect(page.locator("#form-error-list")).to_be_visible()
 
 
 def _remove_a_book(page: Page, seed: Seed) -> None:
@@ -494,6 +530,32 @@ VISITS = [
         "add by search, no match",
         "reader",
         lambda s: reverse("catalog:add-search") + "?q=zzzzqqq",
+    ),
+    Visit("import", "reader", lambda s: reverse("catalog:imports")),
+    Visit("import, none yet", "newcomer", lambda s: reverse("catalog:imports")),
+    Visit(
+        "import, a file refused",
+        "reader",
+        lambda s: reverse("catalog:imports"),
+        _refuse_an_import,
+    ),
+    Visit(
+        "import, a file uploaded straight to storage",
+        "reader",
+        lambda s: (
+            reverse("catalog:import-arrived")
+            + f"?key=private/{s.reader.pk}/uploads/abc/goodreads_library_export.csv"
+        ),
+    ),
+    Visit(
+        "import, done with failed rows",
+        "reader",
+        lambda s: reverse("catalog:import", args=[s.extra["import_done"].pk]),
+    ),
+    Visit(
+        "import, running",
+        "reader",
+        lambda s: reverse("catalog:import", args=[s.extra["import_running"].pk]),
     ),
     Visit("add by photo", "reader", lambda s: reverse("catalog:add-photo")),
     Visit(

@@ -1,6 +1,7 @@
 """Locations in a real browser: rename one, then filter the library by it."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from catalog.models import UserBook
@@ -54,3 +55,15 @@ def test_rename_a_location_then_filter_the_library_by_it(page, reader):
     # Its chip takes the filter off again.
     page.locator("#location-filter a").click()
     expect(_cards(page)).to_have_count(5)
+
+
+@pytest.mark.parametrize("width", [320, 390], ids=["narrow", "phone"])
+def test_a_narrow_phone_renames_and_tags_without_sideways_scrolling(
+    page, reader, width
+):
+    page.set_viewport_size({"width": width, "height": 800})
+    for url in (reverse("catalog:locations"), reverse("catalog:book-list")):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, url
+    # The bulk bar's tag box keeps room to type (80px at least).
+    assert page.locator("#id_bulk_tag").bounding_box()["width"] >= 79.5

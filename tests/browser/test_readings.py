@@ -40,6 +40,16 @@ def test_read_a_book_twice_and_see_both_readings(page):
     expect(page.locator(".reading-progress").first).to_contain_text("p. 120 of 412")
     # From the card, in place: the script sends it and swaps the card.
     box = page.get_by_label("Page or percent read of “Dune”").first
+    box.fill("500")
+    page.get_by_role("button", name="Set progress of “Dune”").first.click()
+    expect(page.locator("#quick-announce")).to_have_text(
+        "“Dune”: This book has 412 pages: give a page up to 412."
+    )
+    # Refused: what was typed stays in the box, marked, with the focus on it.
+    box = page.get_by_label("Page or percent read of “Dune”").first
+    expect(box).to_have_value("500")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_be_focused()
     box.fill("200")
     box.press("Enter")
     expect(page.locator("#quick-announce")).to_have_text("“Dune”: p. 200 of 412.")

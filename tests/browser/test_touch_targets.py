@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.factories import UserBookFactory, UserFactory
+from tests.factories import BookFactory, UserBookFactory, UserFactory
 
 PHONE = {"width": 390, "height": 844}
 MINIMUM = 44
@@ -146,3 +146,38 @@ def test_a_book_page_with_readings_and_progress_too(page, live_server):
     expect(page.locator(".quick-progress").first).to_be_visible()
     small += _small_targets(page)
     assert not small, "\n".join(small)
+
+
+def test_the_collection_pages_and_filter_chips_too(page, live_server):
+    from catalog import services
+
+    page.set_viewport_size(PHONE)
+    user = UserFactory()
+    record = UserBookFactory(
+        user=user,
+        location="Study",
+        book=BookFactory(series=[{"name": "Dune Chronicles", "position": "1"}]),
+    )
+    services.userbook_set_tags(user=user, book_key=record.book_id, tags="sci-fi")
+    services.loan_lend(user=user, book_key=record.book_id, person="Ann")
+    _log_in(page, live_server, user)
+    library = reverse("catalog:book-list")
+    found = {}
+    for url in (
+        f"{library}?tag=sci-fi&location=Study&series=Dune%20Chronicles",
+        f"{library}?loan=out",
+        library,
+        reverse("catalog:tags"),
+        reverse("catalog:series-list"),
+        reverse("catalog:series", args=["dune chronicles"]),
+        reverse("catalog:locations"),
+        reverse("catalog:loans"),
+    ):
+        page.goto(url)
+        # Chips and the library's standalone links are measured here too.
+        if small := page.evaluate(
+            TARGETS.replace('"nav a",', '"nav a", "a.badge", "#loan-filter a",'),
+            MINIMUM,
+        ):
+            found[url] = small
+    assert not found, _describe(found)

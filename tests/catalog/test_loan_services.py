@@ -207,3 +207,19 @@ def test_a_loan_s_details_are_corrected_checked_as_when_it_was_made(reader):
     assert (saved.email, saved.remind_person, saved.due_on) == ("", False, None)
     with pytest.raises(ValidationError, match="cannot be changed"):
         services.loan_update(user=reader, loan=saved, names=["lent_on"])
+
+
+@pytest.mark.parametrize("direction", ["lend", "borrow"])
+def test_a_loan_starting_ahead_is_refused(reader, direction):
+    record = UserBookFactory(user=reader, owned=direction == "lend")
+    start = getattr(services, f"loan_{direction}")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        start(user=reader, book_key=record.book_id, person="Ann", lent_on=tomorrow)
+    assert refused.value.message_dict == {
+        "lent_on": ["This day cannot be ahead: give today or earlier."]
+    }
+    assert Loan.objects.for_book(reader, record.book_id) == []
+    today = timezone.localdate()
+    start(user=reader, book_key=record.book_id, person="Ann", lent_on=today)
+    assert Loan.objects.open_for(reader, record.book_id).lent_on == today

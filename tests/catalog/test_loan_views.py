@@ -255,3 +255,35 @@ def test_the_list_view_says_on_loan_borrowed_and_wishlist_too(user_client, user)
         assert row and f">{badge}</span>" in row.group(0), title
     home = re.search(r"<tr[^>]*>(?:(?!</tr>).)*At home(?:(?!</tr>).)*</tr>", page, re.S)
     assert home and "badge text-bg-light" not in home.group(0)
+
+
+def test_a_refused_loan_lands_on_the_loans_section_with_the_message(user_client, user):
+    record = UserBookFactory(user=user)
+    page = _text(_lend(user_client, record.book_id, person="Bob", email="bob@x"))
+    action = re.search(r'action="([^"]*)"\s+id="loan-lend-form"', page).group(1)
+    assert action.endswith("#loans")
+    landed = page[page.index('id="loans"') :]
+    assert "Enter a valid email address." in landed
+    assert 'value="Bob"' in landed
+
+
+def test_an_overdue_loan_says_so_on_its_card_and_in_the_list_view(user_client, user):
+    late = UserBookFactory(user=user, book=BookFactory(title="Dune"))
+    due = UserBookFactory(user=user, book=BookFactory(title="Emma"))
+    today = timezone.localdate()
+    services.loan_lend(
+        user=user,
+        book_key=late.book_id,
+        person="Ann",
+        lent_on=today - timedelta(days=30),
+        due_on=today - timedelta(days=1),
+    )
+    services.loan_lend(user=user, book_key=due.book_id, person="Bob", due_on=today)
+    library = reverse("catalog:book-list")
+    cards = _text(user_client.get(library))
+    assert cards.count(">On loan</span>") == 2
+    assert cards.count(">Overdue</span>") == 1
+    assert cards.index(">Overdue</span>") > cards.index(">Dune<")
+    user_client.post(reverse("catalog:library-view"), {"view": "list", "next": library})
+    rows = _text(user_client.get(library))
+    assert rows.count(">Overdue</span>") == 1

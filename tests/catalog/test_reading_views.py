@@ -210,3 +210,51 @@ def test_a_card_shows_no_progress_box_when_nothing_is_being_read(user_client, us
     UserBookFactory(user=user, book=BookFactory(title="Emma"), status="read")
     listing = _text(user_client.get(reverse("catalog:book-list")))
     assert "Emma" in listing and "Page or percent read of" not in listing
+
+
+def _fragment_target(page: str, form_id: str) -> str:
+    """The part of the page a form's post lands on: from its id to the end."""
+    action = re.search(rf'action="([^"]*)"\s+id="{form_id}"', page).group(1)
+    assert "#" in action, action
+    anchor = action.rpartition("#")[2]
+    return page[page.index(f'id="{anchor}"') :]
+
+
+def test_a_refused_progress_lands_on_the_readings_with_the_message(user_client, user):
+    record = _read_twice(user)
+    url = reverse("catalog:book-progress", kwargs={"key": record.book_id})
+    page = _text(user_client.post(url, {"progress-progress": "150%"}))
+    landed = _fragment_target(page, "progress-form")
+    assert "A percent is from 0 to 100." in landed
+    assert 'value="150%"' in landed
+
+
+def test_a_refused_reading_lands_on_that_reading_with_the_message(user_client, user):
+    record = _read_twice(user)
+    page = _text(_reading_post(user_client, record, 1, finished_on=date(2022, 12, 1)))
+    landed = _fragment_target(page, "reading-1-form")
+    assert landed.startswith('id="reading-1"')
+    assert "The finish date is before the start date" in landed
+
+
+def test_a_refused_progress_on_a_card_keeps_what_was_typed(user_client, user):
+    record = _read_twice(user)
+    url = reverse("catalog:book-set", kwargs={"key": record.book_id})
+    reading = str(record.current_reading["id"])
+    answer = user_client.post(
+        url,
+        {"progress": "150 %", "reading": reading, "fragment": "card", "next": "/"},
+        headers={"X-Requested-With": "fetch"},
+    ).json()
+    assert answer["ok"] is False
+    assert answer["message"] == "“Dune”: A percent is from 0 to 100."
+    box = re.search(r'<input type="text"\s+name="progress"[^>]*>', answer["html"])
+    assert 'value="150 %"' in box.group(0)
+    assert 'aria-invalid="true"' in box.group(0) and "is-invalid" in box.group(0)
+    assert _stored(user, record.book_id).progress is None
+    saved = user_client.post(
+        url,
+        {"progress": "45%", "reading": reading, "fragment": "card", "next": "/"},
+        headers={"X-Requested-With": "fetch"},
+    ).json()
+    assert saved["ok"] is True and "aria-invalid" not in saved["html"]

@@ -67,6 +67,7 @@ from catalog.backends.dynamodb import items as codec
 from catalog.backends.dynamodb import tallies
 from catalog.backends.dynamodb.admin_listing import DynamoAdminListing
 from catalog.backends.dynamodb.books import DynamoBooks
+from catalog.backends.dynamodb.imports import DynamoImports
 from catalog.backends.dynamodb.items import STORED_COUNTS, users_table
 from catalog.backends.dynamodb.items import books_table as _books_table
 from catalog.backends.dynamodb.items import userbooks_table as _userbooks_table
@@ -152,6 +153,7 @@ def _check_rating(rating: Decimal | None) -> None:
 
 
 class DynamoCatalogBackend(
+    DynamoImports,
     DynamoLoans,
     DynamoRemovals,
     DynamoTagJobs,

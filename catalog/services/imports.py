@@ -1,0 +1,535 @@
+"""Importing a file into a reader's library, in the background and resumably.
+
+``import_start`` checks the upload (a file that cannot be read is refused at
+once, nothing stored), stores it and queues ``import_run``. The job reads the
+rows in chunks; after each chunk one conditional write saves where it got to
+with the counts and errors, so a worker stopped midway is resumed from there
+by the next run (``imports_sweep`` queues again an import nobody is running).
+
+A row's write is idempotent: the reader's record is looked up first, and a
+book already in the library is left exactly as it is. A record this import
+added carries the import's time of day in its added date, so a chunk run
+again after a stop counts it as imported, not as already there. What the file
+says of a book (title, authors, series...) is the reader's own correction:
+fetched details fill what it lacks and never replace it.
+"""
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from accounts.models import User
+from catalog import readings, records
+from catalog.backends.base import AlreadyInLibrary
+from catalog.imports import (
+    BORROWED,
+    DNF,
+    FORMATS,
+    READ,
+    READING,
+    DuplicateFinder,
+    ImportFile,
+    ImportFileError,
+    ImportRow,
+    RowError,
+    Span,
+    open_import,
+    title_key,
+)
+from catalog.models import (
+    MANUAL_KEY_PREFIX,
+    Book,
+    ImportJob,
+    ImportState,
+    MetadataStatus,
+    UserBook,
+    new_import_id,
+    new_manual_key,
+)
+from catalog.services.corrections import clean_corrections
+from catalog.services.loans import loan_borrow, loan_lend, loan_return
+from catalog.services.metadata import book_request_metadata
+
+logger = logging.getLogger(__name__)
+
+# Rows imported between two progress writes.
+CHUNK_ROWS = 200
+# New editions whose details are asked for in one job (Open Library's batch).
+METADATA_BATCH = 25
+# The errors an import keeps (with their lines) for its page and the failed
+# rows' file; the count goes on past them.
+ERRORS_KEPT = 500
+REASON_MAX_CHARS = 300
+# An import whose heartbeat is older than this is queued again by the sweep.
+STALE_AFTER = timedelta(minutes=5)
+_SWEEP_BATCH = 50
+_FETCH_AGAIN = (MetadataStatus.FAILED,)
+# A reading's outcome as a file gives it, as the record keeps it.
+_OUTCOMES = {READ: readings.FINISHED, DNF: readings.DNF, READING: readings.READING}
+
+
+def _error(message: Any) -> str:
+    if isinstance(message, ValidationError):
+        message = " ".join(message.messages)
+    text = " ".join(str(message).split())
+    return text[:REASON_MAX_CHARS]
+
+
+def _suffix(name: str) -> str:
+    suffix = os.path.splitext(name)[1].lower()
+    return (
+        suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+    )
+
+
+def stored_name(user_id: int, import_id: str, file_name: str) -> str:
+    """Where an import's file is kept: private, under its reader's folder."""
+    return f"private/{user_id}/imports/{import_id}{_suffix(file_name)}"
+
+
+def _check_format(format: str | None) -> str | None:
+    if not format:
+        return None
+    if format not in FORMATS:
+        raise ValidationError("Choose one of the formats listed, or let it be found.")
+    return format
+
+
+def open_checked(data: IO[bytes], format: str | None) -> ImportFile:
+    """Open an import file or raise ``ValidationError`` with the reader's message."""
+    try:
+        return open_import(data, format=format)
+    except ImportFileError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def import_start(
+    *, user, uploaded_file: IO[bytes], file_name: str, format: str | None = None
+) -> ImportJob:
+    """Check and store an uploaded file, and queue its import.
+
+    Raises ``ValidationError`` with what to do when the file cannot be
+    imported (too large, empty, not a known format...): nothing is stored.
+    """
+    format = _check_format(format)
+    size = getattr(uploaded_file, "size", None)
+    if size is not None and size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        megabytes = settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise ValidationError(f"The file is larger than {megabytes} MB.")
+    opened = open_checked(uploaded_file, format)
+    uploaded_file.seek(0)
+    job = ImportJob(
+        id=new_import_id(),
+        user_id=user.pk,
+        format=opened.format.key,
+        file_name=(os.path.basename(file_name or "") or "import")[:255],
+    )
+    job.stored_name = default_storage.save(
+        stored_name(user.pk, job.pk, job.file_name), uploaded_file
+    )
+    return _queue_new(job)
+
+
+def import_start_stored(
+    *, user, name: str, file_name: str, format: str | None = None
+) -> ImportJob:
+    """Queue the import of a file uploaded straight to storage (S3) at ``name``.
+
+    ``name`` must be one the reader was given for their own upload; a file
+    that cannot be imported is refused with its message and deleted.
+    """
+    format = _check_format(format)
+    if not name.startswith(f"private/{user.pk}/uploads/") or ".." in name:
+        raise ValidationError("That upload is not yours; upload the file again.")
+    try:
+        size = default_storage.size(name)
+    except Exception:  # the object is missing: its upload never finished
+        raise ValidationError("The file did not arrive; upload it again.") from None
+    try:
+        if size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            megabytes = settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise ValidationError(f"The file is larger than {megabytes} MB.")
+        with default_storage.open(name, "rb") as data:
+            opened = open_checked(data, format)
+    except ValidationError:
+        default_storage.delete(name)
+        raise
+    job = ImportJob(
+        id=new_import_id(),
+        user_id=user.pk,
+        format=opened.format.key,
+        file_name=(os.path.basename(file_name or "") or "import")[:255],
+        stored_name=name,
+    )
+    return _queue_new(job)
+
+
+def _queue_new(job: ImportJob) -> ImportJob:
+    job.created_at = job.heartbeat_at = timezone.now()
+    ImportJob.objects.add(job)
+    transaction.on_commit(lambda: _enqueue(job))
+    return job
+
+
+def _enqueue(job: ImportJob, *, takeover: bool = False) -> bool:
+    """Queue the import's run; log (never raise) when the queue fails."""
+    from worker.tasks import run_import
+
+    try:
+        run_import.enqueue(job.user_id, job.pk, takeover)
+    except Exception:
+        # The import keeps its heartbeat: the sweep queues it again.
+        logger.exception("Could not queue import %s; the sweep will retry", job.pk)
+        return False
+    return True
+
+
+def imports_sweep(*, now: datetime | None = None) -> list[str]:
+    """Queue again the imports no worker has moved for ``STALE_AFTER``.
+
+    Returns their ids. A run that finds the import taken by another stops at
+    once, so queuing one twice does no harm.
+    """
+    before = (now or timezone.now()) - STALE_AFTER
+    stale = ImportJob.objects.stale(before, _SWEEP_BATCH)
+    for job in stale:
+        _enqueue(job, takeover=True)
+    return [job.pk for job in stale]
+
+
+# Running an import -------------------------------------------------------------
+
+
+def import_run(
+    *,
+    user_id: int,
+    import_id: str,
+    seconds: float | None = None,
+    takeover: bool = False,
+):
+    """Import the rows not imported yet, chunk by chunk; return the import.
+
+    After ``seconds`` (``IMPORT_RUN_SECONDS``) the run queues the rest and
+    returns, so no single run outlasts a worker's time limit. Does nothing
+    for an import that is finished, or that a run holds with a fresh
+    heartbeat (a message delivered twice) unless the sweep sent it
+    (``takeover``): that run's next progress write then fails and it stops.
+    """
+    try:
+        job = ImportJob.objects.get_for_user(user_id, import_id)
+    except ImportJob.DoesNotExist:
+        return None
+    if job.finished:
+        return job
+    fresh = job.heartbeat_at > timezone.now() - STALE_AFTER
+    if job.state == ImportState.RUNNING and fresh and not takeover:
+        return job
+    job.state, job.heartbeat_at = ImportState.RUNNING, timezone.now()
+    if not ImportJob.objects.save_progress(job, version=job.version):
+        return job  # another run took it a moment ago
+    try:
+        user = User.objects.get_by_id(user_id)
+        data = default_storage.open(job.stored_name, "rb")
+    except (User.DoesNotExist, OSError) as exc:
+        logger.warning("Import %s cannot run: %s", job.pk, exc)
+        return _stop(job, "The uploaded file is gone; upload it again.")
+    with data:
+        try:
+            opened = open_import(data, format=job.format)
+            if not job.total:
+                job.total = opened.count()
+        except ImportFileError as exc:
+            return _stop(job, _error(exc))
+        return _Run(user, job, opened, seconds).run()
+
+
+def _stop(job: ImportJob, message: str) -> ImportJob:
+    job.state, job.message = ImportState.FAILED, message
+    job.finished_at = job.heartbeat_at = timezone.now()
+    ImportJob.objects.save_progress(job, version=job.version)
+    return job
+
+
+class _Run:
+    """One run of an import: from its ``next_index`` until done or out of time."""
+
+    def __init__(self, user, job: ImportJob, opened: ImportFile, seconds):
+        self.user, self.job, self.file = user, job, opened
+        limit = settings.IMPORT_RUN_SECONDS if seconds is None else seconds
+        self.deadline = timezone.now() + timedelta(seconds=limit)
+        self.finder = DuplicateFinder()
+        self.to_fetch: list[str] = []
+        # The time of day of every record this import adds (see the module).
+        self.stamp = job.created_at.astimezone(UTC).timetz()
+
+    def run(self) -> ImportJob:
+        job, chunk = self.job, []
+        for result in self.file.rows(0):
+            if result.index < job.next_index:
+                if isinstance(result, ImportRow):
+                    self.finder.first_line(result)
+                continue
+            chunk.append(result)
+            if len(chunk) < CHUNK_ROWS:
+                continue
+            if not self._chunk(chunk):
+                return job  # another run took over
+            chunk = []
+            if timezone.now() >= self.deadline:
+                # Handed on: the next run takes it at once.
+                job.state = ImportState.QUEUED
+                if ImportJob.objects.save_progress(job, version=job.version):
+                    _enqueue(job)
+                return job
+        if chunk and not self._chunk(chunk):
+            return job
+        job.state, job.finished_at = ImportState.DONE, timezone.now()
+        job.total = max(job.total, job.next_index)
+        job.heartbeat_at = job.finished_at
+        ImportJob.objects.save_progress(job, version=job.version)
+        return job
+
+    def _chunk(self, results: list) -> bool:
+        """Import these rows, then save the progress; False if another run has it.
+
+        On the ORM the chunk is one transaction (each row a savepoint in it).
+        """
+        with transaction.atomic():
+            saved = self._import_chunk(results)
+            if not saved:
+                transaction.set_rollback(True)  # another run has it: its rows
+            return saved
+
+    def _import_chunk(self, results: list) -> bool:
+        job, rows = self.job, []
+        for result in results:
+            if isinstance(result, RowError):
+                self._failed(result.span, result.reason)
+            elif self.finder.first_line(result) is not None:
+                job.duplicate += 1
+            else:
+                rows.append(result)
+        keys = {id(row): self._key(row) for row in rows}
+        wanted = list(dict.fromkeys(keys.values()))
+        existing = UserBook.objects.for_keys(self.user, wanted)
+        books = Book.objects.get_many([k for k in wanted if k not in existing])
+        for row in rows:
+            key = keys[id(row)]
+            if key in existing:
+                self._count_existing(existing[key], row)
+                continue
+            try:
+                record = self._add(row, key, books.get(key))
+            except ValidationError as exc:
+                self._failed(row.span, _error(exc))
+                continue
+            except AlreadyInLibrary as exc:
+                self._count_existing(exc.existing, row)
+                continue
+            existing[key] = record
+            job.imported += 1
+            self._loans(row, key)
+        self._request_metadata()
+        job.next_index = results[-1].index + 1
+        job.heartbeat_at = timezone.now()
+        return ImportJob.objects.save_progress(job, version=job.version)
+
+    def _failed(self, span: Span, reason: str) -> None:
+        job = self.job
+        job.failed += 1
+        if len(job.errors) < ERRORS_KEPT:
+            job.errors.append(
+                {
+                    "index": span.index,
+                    "line": span.line,
+                    "end_line": span.end_line,
+                    "reason": _error(reason),
+                }
+            )
+
+    def _key(self, row: ImportRow) -> str:
+        """The book's key: its ISBN-13, or one its title and authors always give."""
+        if row.isbn13:
+            return row.isbn13
+        words = title_key(row.title, row.authors)
+        if not words:
+            return new_manual_key()
+        digest = salted_hmac(
+            "catalog.imports.manual_key",
+            f"{self.user.pk}|{words}",
+            algorithm="sha256",
+        ).hexdigest()
+        return MANUAL_KEY_PREFIX + digest[:16].upper()
+
+    def _added_at(self, row: ImportRow) -> datetime:
+        if row.added_on is None:
+            return self.job.created_at
+        return datetime.combine(row.added_on, self.stamp)
+
+    def _count_existing(self, record: UserBook, row: ImportRow) -> None:
+        if record.added_at == self._added_at(row):
+            self.job.imported += 1  # added by this import, in a run cut short
+        else:
+            self.job.already += 1
+
+    def _details(self, row: ImportRow) -> dict[str, Any]:
+        values = {
+            "title": row.title,
+            "subtitle": row.subtitle,
+            "authors": list(row.authors),
+            "publisher": row.publisher,
+            "publish_date": row.published,
+            "pages": row.pages,
+            "language": row.language,
+            "description": row.description,
+            "series": [{"name": s.name, "position": s.position} for s in row.series],
+        }
+        return {k: v for k, v in values.items() if v not in ("", None, [])}
+
+    def _readings(self, row: ImportRow) -> dict[str, Any]:
+        """The row's readings, and the status and dates they give the record."""
+        history = [
+            readings.new(
+                number,
+                _OUTCOMES[one.outcome],
+                one.started_on,
+                one.finished_on,
+            )
+            for number, one in enumerate(row.readings, start=1)
+        ]
+        if not history:
+            history = readings.from_status(row.status, None, None)
+        readings.check(history, pages=row.pages)
+        return {"readings": history, **readings.derive(history, row.status)}
+
+    def _shelf(self, row: ImportRow) -> dict[str, Any]:
+        history = self._readings(row)
+        notes = row.notes.strip()
+        if row.review.strip():
+            review = "Review:\n" + row.review.strip()
+            notes = f"{notes}\n\n{review}" if notes else review
+        shelf = records.clean(
+            {
+                "status": history["status"],
+                "rating": row.rating,
+                "owned": True if row.owned is None else row.owned,
+                "location": row.location,
+                "notes": notes,
+                "tags": list(row.tags),
+                "started_on": history["started_on"],
+                "finished_on": history["finished_on"],
+            }
+        )
+        return {**shelf, "readings": history["readings"]}
+
+    def _add(self, row: ImportRow, key: str, book: Book | None) -> UserBook:
+        """Add the row's record (and its edition when new); ValidationError if bad."""
+        details = clean_corrections(self._details(row))
+        shelf = self._shelf(row)
+        if book is not None:
+            candidate = book
+        elif row.isbn13:
+            candidate = Book(
+                key=key, isbn13=key, metadata_status=MetadataStatus.PENDING
+            )
+        else:
+            typed = {k: v for k, v in details.items() if k != "series"}
+            candidate = Book(
+                key=key,
+                metadata_status=MetadataStatus.MANUAL,
+                edited_fields=sorted(typed),
+                **typed,
+            )
+        corrections = (
+            details
+            if row.isbn13
+            else {k: v for k, v in details.items() if k == "series"}
+        )
+        proposed = UserBook(
+            user=self.user, book=candidate, corrections=corrections, **shelf
+        )
+        records.check_size(proposed)
+        with transaction.atomic(), records.refusing_too_large(proposed):
+            stored, created = Book.objects.get_or_create_book(candidate)
+            record = UserBook.objects.add(
+                self.user,
+                stored,
+                corrections=corrections,
+                added_at=self._added_at(row),
+                **shelf,
+            )
+        if stored.isbn13 and (created or stored.metadata_status in _FETCH_AGAIN):
+            self.to_fetch.append(stored.pk)
+        return record
+
+    def _loans(self, row: ImportRow, key: str) -> None:
+        """Record the row's loans, returned ones first; a loan refused is logged."""
+        loans = sorted(row.loans, key=lambda loan: loan.returned_on is None)
+        for loan in loans:
+            try:
+                if loan.direction == BORROWED:
+                    loan_borrow(
+                        user=self.user,
+                        book_key=key,
+                        person=loan.person,
+                        lent_on=loan.lent_on,
+                        due_on=loan.due_on,
+                        note=loan.note,
+                    )
+                else:
+                    loan_lend(
+                        user=self.user,
+                        book_key=key,
+                        person=loan.person,
+                        email=loan.email,
+                        lent_on=loan.lent_on,
+                        due_on=loan.due_on,
+                        note=loan.note,
+                    )
+                if loan.returned_on:
+                    loan_return(
+                        user=self.user, book_key=key, returned_on=loan.returned_on
+                    )
+            except ValidationError as exc:
+                logger.info(
+                    "Import %s: a loan of %s refused: %s", self.job.pk, key, exc
+                )
+
+    def _request_metadata(self) -> None:
+        keys, self.to_fetch = self.to_fetch, []
+        for start in range(0, len(keys), METADATA_BATCH):
+            book_request_metadata(book_keys=keys[start : start + METADATA_BATCH])
+
+
+def imports_remove_all(*, user) -> int:
+    """Delete the user's imports and their files (their account is going)."""
+    jobs = ImportJob.objects.remove_all_for_user(user)
+    for name in {job.stored_name for job in jobs if job.stored_name}:
+        default_storage.delete(name)
+    return len(jobs)
+
+
+# The failed rows ---------------------------------------------------------------
+
+
+def import_failed_rows(*, job: ImportJob, out: IO[bytes]) -> int:
+    """Write the import's failed rows to ``out`` in the file's own format.
+
+    Returns how many rows were written (none when the file is gone).
+    """
+    spans = [Span(e["index"], e["line"], e["end_line"]) for e in job.errors]
+    if not spans:
+        return 0
+    try:
+        with default_storage.open(job.stored_name, "rb") as data:
+            return open_import(data, format=job.format).write_failed(spans, out)
+    except (OSError, ImportFileError):
+        return 0
