@@ -13,8 +13,11 @@ from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 ONE_DAY = 24 * 60 * 60
-# A reader's own files (their cover photos) live under private/<user id>/.
+# A reader's own files (their cover photos) live under private/<user id>/,
+# their large exports under exports/<user id>/ (deleted after a day on AWS).
 PRIVATE_PREFIX = "private/"
+EXPORTS_PREFIX = "exports/"
+OWNED_PREFIXES = (PRIVATE_PREFIX, EXPORTS_PREFIX)
 
 
 @require_safe
@@ -74,9 +77,9 @@ def may_read_media(user, path: str) -> bool:
     Fetched covers are public; a reader's private files are theirs and the
     administrators' only.
     """
-    if not path.startswith(PRIVATE_PREFIX):
+    if not path.startswith(OWNED_PREFIXES):
         return True
-    owner = path[len(PRIVATE_PREFIX) :].split("/", 1)[0]
+    owner = path.split("/", 2)[1]
     return user.is_authenticated and (str(user.pk) == owner or user.is_staff)
 
 
@@ -91,6 +94,6 @@ def media(request, path: str):
     if not may_read_media(request.user, path):
         raise Http404("No such file")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    if path.startswith(PRIVATE_PREFIX):
+    if path.startswith(OWNED_PREFIXES):
         patch_cache_control(response, private=True)
     return response

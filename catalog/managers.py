@@ -220,6 +220,10 @@ class LoanManager(models.Manager):
         """Return every loan of the user's record of book ``key``, newest first."""
         return _backend().loans_for_book(user, key)
 
+    def for_user(self, user) -> "Iterator[Loan]":
+        """Yield every loan of the user's, open and returned, by book then age."""
+        return _backend().loans_for_user(user)
+
     def open_by_due(self, user, direction: str, limit: int) -> list["Loan"]:
         """Return open loans one way, by due date (none due last)."""
         return _backend().open_loans(user, direction, limit)

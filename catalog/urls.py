@@ -57,6 +57,10 @@ urlpatterns = [
     path("locations/", views.locations_page, name="locations"),
     path("books/<str:key>/tags/", views.book_tags, name="book-tags"),
     path("tags/", views.tags_page, name="tags"),
+    path("export/", views.export_page, name="export"),
+    path("export/json/", views.export_json, name="export-json"),
+    path("export/csv/", views.export_csv, name="export-csv"),
+    path("export/zip/", views.export_zip, name="export-zip"),
     path("series/", views.series_list, name="series-list"),
     path("series/<path:key>/", views.series_page, name="series"),
     path(

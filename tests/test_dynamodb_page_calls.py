@@ -36,6 +36,8 @@ PAGES = {
     "/tags/": ["GetItem", "GetItem"],
     "/locations/": ["GetItem", "GetItem"],
     "/profile/": [],
+    # What each download holds; the book count came with the user's item.
+    "/export/": [],
     # The record and its book together (its readings with it), then the
     # copy's loans, then the reader's locations the location field suggests.
     "detail": ["BatchGetItem", "Query", "GetItem"],

@@ -888,3 +888,17 @@ def test_the_app_runs_against_the_stack(
     # ...and so does what Lambda's SQS event source mapping does with the role.
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
         assert allowed(policy, action, outputs["JobsQueueArn"])
+
+
+def test_large_exports_are_deleted_from_the_media_bucket_after_a_day(template):
+    from django.conf import settings
+
+    from booklibrary.views import EXPORTS_PREFIX
+
+    props = template["Resources"]["MediaBucket"]["Properties"]
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    rule = rules["expire-exports"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
+    # Media sit under "media/" in the bucket (the S3 storage's location).
+    assert rule["Prefix"] == "media/" + EXPORTS_PREFIX
+    assert settings.EXPORT_URL_SECONDS < 24 * 60 * 60

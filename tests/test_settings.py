@@ -197,3 +197,16 @@ def test_trusted_proxies_come_from_the_environment_and_are_checked(tmp_path):
     # On AWS the client's address is API Gateway's source IP: no proxy is trusted.
     aws = {**AWS_ENV, "TRUSTED_PROXIES": "0.0.0.0/0"}
     assert _run_settings("booklibrary.settings.aws", aws, show).stdout.strip() == "[]"
+
+
+def test_aws_exports_fit_a_lambda_response_or_go_through_s3():
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.EXPORT_TO_STORAGE, s.EXPORT_INLINE_MAX_BYTES, s.EXPORT_URL_SECONDS)"
+    )
+    result = _run_settings("booklibrary.settings.aws", AWS_ENV, show)
+    on, inline, seconds = result.stdout.split()
+    assert on == "True", result.stderr
+    # A ZIP answered directly goes out in base64, a third larger, headers too.
+    assert int(inline) * 4 / 3 + 64 * 1024 < 6 * 1024 * 1024
+    assert 0 < int(seconds) <= 15 * 60

@@ -104,6 +104,7 @@ SQS_ENDPOINT_URL = env.str("SQS_ENDPOINT_URL", default="")
 # Covers and uploads in a private S3 bucket, served through signed URLs.
 MEDIA_BUCKET = env.str("MEDIA_BUCKET")
 SERVE_MEDIA = False
+EXPORT_TO_STORAGE = True
 STORAGES = {
     "default": {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -102,6 +102,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Exports: built in a temporary file and, above the size a response may have
+# (AWS Lambda answers at most 6 MB, and a ZIP goes out in base64, a third
+# larger), saved to the default storage and reached through a signed URL valid
+# this many seconds. Locally they stream.
+EXPORT_TO_STORAGE = env.bool("EXPORT_TO_STORAGE", default=False)
+EXPORT_INLINE_MAX_BYTES = 4 * 1024 * 1024
+EXPORT_URL_SECONDS = 300
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -607,6 +607,14 @@ class CatalogBackend:
         """Return every loan of the user's record of book ``key``, newest first."""
         raise NotImplementedError
 
+    def loans_for_user(self, user: "User") -> "Iterator[Loan]":
+        """Yield every loan of the user's, open and returned, by book then age.
+
+        For an export: one Query of the user's loans (read in pages as they
+        are yielded), never one per book and never a table scan.
+        """
+        raise NotImplementedError
+
     def open_loans(self, user: "User", direction: str, limit: int) -> list["Loan"]:
         """Return up to ``limit`` open loans one way, by due date (none due last).
 

@@ -50,6 +50,12 @@ class OrmLoans:
             )
         )
 
+    def loans_for_user(self, user: Any) -> Iterator[Loan]:
+        rows = Loan._base_manager.filter(user=user).order_by(
+            "book_key", "created_at", "id"
+        )
+        yield from rows.iterator(chunk_size=500)
+
     def open_loans(self, user: Any, direction: str, limit: int) -> list[Loan]:
         rows = Loan._base_manager.filter(
             user=user, direction=direction, returned_on__isnull=True

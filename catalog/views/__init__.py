@@ -9,6 +9,7 @@ from catalog.views.adding import (
     search,
 )
 from catalog.views.corrections import book_correct
+from catalog.views.export import export_csv, export_json, export_page, export_zip
 from catalog.views.found import add_one, found_books
 from catalog.views.imports import (
     import_arrived,
@@ -74,6 +75,10 @@ __all__ = [
     "books_set_status",
     "books_tag",
     "counters_rebuild",
+    "export_csv",
+    "export_json",
+    "export_page",
+    "export_zip",
     "found_books",
     "home",
     "import_arrived",

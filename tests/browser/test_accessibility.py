@@ -572,6 +572,8 @@ VISITS = [
         lambda s: reverse("catalog:book-remove", args=[s.normal.book_id]),
     ),
     Visit("profile", "reader", lambda s: reverse("accounts:profile")),
+    Visit("export", "reader", lambda s: reverse("catalog:export")),
+    Visit("export, no books yet", "newcomer", lambda s: reverse("catalog:export")),
     Visit("password change", "reader", lambda s: reverse("accounts:password-change")),
     Visit("404, logged in", "reader", lambda s: "/books/9780000000000/", status=404),
     Visit("403", "newcomer", lambda s: reverse("forbidden"), status=403),

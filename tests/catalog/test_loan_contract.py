@@ -1,6 +1,7 @@
 """The loan operations of the catalog contract, on both backends."""
 
 from datetime import date, timedelta
+from itertools import groupby
 
 import pytest
 from django.utils import timezone
@@ -147,6 +148,34 @@ class LoanContract:
         assert {k: loan.person for k, loan in found.items()} == {out.book_id: "Ann"}
         assert Loan.objects.open_for_keys(UserFactory(), keys) == {}
         assert Loan.objects.open_for_keys(reader, []) == {}
+
+    def test_a_reader_s_loans_are_all_theirs_by_book_then_age(self, reader):
+        first, second = UserBookFactory(user=reader), UserBookFactory(user=reader)
+        stranger = UserBookFactory(book=first.book)
+        start = timezone.now()
+        for n in range(3):
+            made = start + timedelta(minutes=n)
+            Loan.objects.add(reader, _loan(first, f"P{n}", created_at=made))
+            if n < 2:
+                Loan.objects.mark_returned(reader, first.book_id, DAY)
+        Loan.objects.add(
+            reader,
+            _loan(second, "Lender", direction=LoanDirection.BORROWED, note="é\n字"),
+        )
+        Loan.objects.add(stranger.user, _loan(stranger, "Stranger's"))
+        found = list(Loan.objects.for_user(reader))
+        by_book: dict[str, list[Loan]] = {}
+        for loan in found:
+            assert loan.user_id == reader.pk
+            by_book.setdefault(loan.book_key, []).append(loan)
+        # Each book's loans together, oldest first, the open one last.
+        runs = [key for key, _ in groupby(x.book_key for x in found)]
+        assert sorted(runs) == sorted(by_book)
+        assert [x.person for x in by_book[first.book_id]] == ["P0", "P1", "P2"]
+        assert [x.returned_on for x in by_book[first.book_id]] == [DAY, DAY, None]
+        (borrowed,) = by_book[second.book_id]
+        assert (borrowed.direction, borrowed.note) == ("borrowed", "é\n字")
+        assert list(Loan.objects.for_user(UserFactory())) == []
 
     def test_all_loans_lists_everyone_s_loans_newest_first(self, reader):
         mine, theirs = UserBookFactory(user=reader), UserBookFactory()

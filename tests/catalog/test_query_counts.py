@@ -43,7 +43,13 @@ def _fill_library(user, size):
 @pytest.mark.parametrize("size", [10, 1000])
 @pytest.mark.parametrize(
     "url",
-    ["/", "/books/", "/books/?sort=title&q=t1", "/books/?status=read&sort=rating"],
+    [
+        "/",
+        "/books/",
+        "/books/?sort=title&q=t1",
+        "/books/?status=read&sort=rating",
+        "/export/",
+    ],
 )
 def test_page_queries_do_not_grow_with_the_library(
     user_client, user, size, url, django_assert_max_num_queries

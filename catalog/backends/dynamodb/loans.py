@@ -7,6 +7,7 @@ Access patterns, none of them a Scan:
   the loan in the way, to name its borrower);
 * the open loan of one record: GetItem; of a page of records: one BatchGetItem;
 * a record's history: one Query, ``begins_with(loan_sk, <book key>#)``;
+* every loan of a user's (the export): one Query of their partition, paged;
 * open loans one way, by due date: one Query of the sparse ``open-by-due`` GSI;
 * the daily reminders: Queries of the sparse ``loans-due`` GSI up to a day,
   then per loan one conditional UpdateItem of ``reminded_on``;
@@ -155,6 +156,26 @@ class DynamoLoans:
             params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         loans.sort(key=lambda loan: (loan.created_at, loan.pk), reverse=True)
         return loans
+
+    def loans_for_user(self, user: Any) -> Iterator[Loan]:
+        """One Query of the user's partition, a page at a time, by book key.
+
+        Within a book the returned loans come by age (their sort key holds the
+        time made), the open one last.
+        """
+        params: dict[str, Any] = {
+            "TableName": loans_table(),
+            "KeyConditionExpression": "user_id = :u",
+            "ExpressionAttributeValues": {":u": {"N": str(user.pk)}},
+        }
+        client = dynamodb.client()
+        while True:
+            answer = client.query(**params)
+            for item in answer["Items"]:
+                yield loan_from_item(item, user)
+            if "LastEvaluatedKey" not in answer:
+                return
+            params["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def open_loans(self, user: Any, direction: str, limit: int) -> list[Loan]:
         answer = dynamodb.client().query(

@@ -4,7 +4,7 @@
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
@@ -68,25 +68,44 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
-def write(
-    records: Iterable[dict[str, Any] | str], out: TextIO, *, exported_at: str
-) -> int:
-    """Write an export: the envelope, then one record a line; return the count.
+def chunks(
+    records: Iterable[dict[str, Any] | str], *, exported_at: str
+) -> Iterator[str]:
+    """Yield an export's text piece by piece: the envelope, then a record a line.
 
     A record given as text is written as it is (the failed-rows file keeps a
     record's own text).
     """
     head = {"format": FORMAT_NAME, "version": VERSION, "exported_at": exported_at}
-    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "records": [\n')
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "records": [\n'
     written = 0
     for record in records:
-        if written:
-            out.write(",\n")
-        out.write(
+        text = (
             record
             if isinstance(record, str)
             else json.dumps(record, ensure_ascii=False, cls=_Encoder)
         )
+        yield (",\n" + text) if written else text
         written += 1
-    out.write("\n]}\n" if written else "]}\n")
-    return written
+    yield "\n]}\n" if written else "]}\n"
+
+
+def write(
+    records: Iterable[dict[str, Any] | str], out: TextIO, *, exported_at: str
+) -> int:
+    """Write an export (see ``chunks``) to ``out``; return the count of records."""
+    counted = _Counted(records)
+    for piece in chunks(counted, exported_at=exported_at):
+        out.write(piece)
+    return counted.count
+
+
+class _Counted:
+    def __init__(self, records: Iterable[dict[str, Any] | str]):
+        self.records = records
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any] | str]:
+        for record in self.records:
+            self.count += 1
+            yield record
