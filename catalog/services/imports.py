@@ -407,6 +407,10 @@ class _Run:
             return row.isbn13
         words = title_key(row.title, row.authors)
         if not words:
+            row.warnings.append(
+                "no ISBN and no letters or digits in the title to know the book "
+                "by: importing this file again adds it again."
+            )
             return new_manual_key()
         if self.by_hand is None:
             self.by_hand = {}

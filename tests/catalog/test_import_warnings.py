@@ -153,3 +153,31 @@ def test_the_page_says_how_many_warnings_are_not_listed(
     assert "Line 3: the same book as line 2" in page
     assert "Line 4: the same book" not in page
     assert "And 2 more." in page
+
+
+def test_values_a_record_cannot_keep_are_warnings(both_modes, user, user_client):
+    job = _import(user, "librarything.tsv")
+    (languages,) = [w for w in job.warnings if "languages" in w["reason"]]
+    assert languages["line"] == 4  # Les Misérables: "French, English"
+    assert languages["reason"] == (
+        "Languages names 2 languages; a book keeps one, the first: French."
+    )
+    shelf = (
+        "title,author_text,remote_id,isbn_13,shelf,shelf_name\n"
+        "Dune,Frank Herbert,https://example.org/1,9780441172719,"
+        "favourites,Favourites\n"
+    )
+    job = _import(user, "bookwyrm.csv", shelf.encode())
+    (warning,) = job.warnings
+    assert warning["reason"].startswith("shelf “Favourites” is not a reading status")
+    calibre = (
+        "title,authors,author_sort,languages\n"
+        'Dune,Frank Herbert,"Herbert, Frank","eng, fra"\n'
+        "???,Nobody,Nobody,\n"
+    )
+    job = _import(user, "calibre.csv", calibre.encode())
+    assert [w["line"] for w in job.warnings] == [2, 3]
+    assert "the first: eng" in job.warnings[0]["reason"]
+    assert "importing this file again adds it again" in job.warnings[1]["reason"]
+    page = _page(user_client, job)
+    assert "Line 3: no ISBN and no letters or digits in the title" in page
