@@ -181,3 +181,25 @@ def test_values_a_record_cannot_keep_are_warnings(both_modes, user, user_client)
     assert "importing this file again adds it again" in job.warnings[1]["reason"]
     page = _page(user_client, job)
     assert "Line 3: no ISBN and no letters or digits in the title" in page
+
+
+def test_the_list_of_imports_counts_the_warnings(both_modes, user, user_client):
+    _import(user, "storygraph.csv")
+    response = user_client.get(reverse("catalog:imports"))
+    page = re.sub(r"\s+", " ", unescape(response.content.decode()))
+    assert "5 imported, 0 failed, 3 warned" in page
+
+
+def test_an_import_stored_before_warnings_reads_as_none(dynamo_mode, user):
+    from booklibrary import dynamodb
+    from catalog.backends.dynamodb.imports import job_pk
+    from catalog.backends.dynamodb.items import users_table
+
+    job = _import(user, "storygraph.csv")
+    dynamodb.client().update_item(
+        TableName=users_table(),
+        Key={"pk": {"S": job_pk(user.pk, job.pk)}},
+        UpdateExpression="REMOVE warned, warnings",
+    )
+    older = ImportJob.objects.get_for_user(user.pk, job.pk)
+    assert (older.warned, older.warnings, older.imported) == (0, [], 5)
