@@ -395,8 +395,7 @@ class _Run:
             return False
         self._warned(
             row.span,
-            f"the same book as line {first}, which was imported instead: "
-            "this row was left out.",
+            f"the same book as line {first} (the first wins): this row was left out.",
         )
         return True
 
