@@ -2,6 +2,7 @@ import copy
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from booklibrary.dynamo_utils import ItemTooLarge
@@ -10,7 +11,8 @@ from catalog import services
 from catalog.admin_forms import STALE_MESSAGE, BookAdminForm, UserBookAdminForm
 from catalog.backends import get_backend
 from catalog.backends.base import LOAN_EDITABLE, StaleEdit
-from catalog.models import Book, Loan, UserBook
+from catalog.imports import FORMATS
+from catalog.models import Book, ImportJob, Loan, UserBook
 
 # What a change of readings, status or dates writes beside them.
 _DERIVED = ("status", "started_on", "finished_on", "readings")
@@ -302,3 +304,121 @@ class LoanAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
     def manager_delete(self, obj: Loan) -> None:
         raise PermissionError("Loans are not deleted from the admin.")
+
+
+class ImportFormatFilter(admin.SimpleListFilter):
+    """The formats an import reads; a SQL filter, or the manager's on DynamoDB."""
+
+    title = "format"
+    parameter_name = "format"
+
+    def lookups(self, request, model_admin):
+        return [(key, fmt.label) for key, fmt in FORMATS.items()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(format=value) if value else queryset
+
+
+def _where(row: dict) -> str:
+    line, end = row.get("line"), row.get("end_line")
+    return f"Line {line}" if line == end else f"Lines {line} to {end}"
+
+
+def _row_lines(rows: list[dict]) -> str:
+    """An import's errors or warnings as its page lists them: line and reason."""
+    if not rows:
+        return "None"
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            ((_where(row), row.get("reason", "")) for row in rows),
+        ),
+    )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    """Imports, read only: a reader starts one on their Import page and the
+    worker (and its sweep) runs it; nothing here writes to one."""
+
+    list_display = (
+        "file_name",
+        "user",
+        "format",
+        "state",
+        "total",
+        "imported",
+        "already",
+        "duplicate",
+        "failed",
+        "warned",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("state", ImportFormatFilter, "created_at")
+    search_fields = ("file_name", "user__username", "id")
+    list_select_related = ("user",)
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    manager_list_filter = ("state", ImportFormatFilter, "created_at")
+    fields = (
+        "user",
+        "file_name",
+        "format",
+        "state",
+        "message",
+        "total",
+        "next_index",
+        "imported",
+        "already",
+        "duplicate",
+        "failed",
+        "warned",
+        "error_lines",
+        "warning_lines",
+        "created_at",
+        "heartbeat_at",
+        "finished_at",
+        "stored_name",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Errors (the first kept)")
+    def error_lines(self, obj: ImportJob) -> str:
+        return _row_lines(obj.errors)
+
+    @admin.display(description="Warnings (the first kept)")
+    def warning_lines(self, obj: ImportJob) -> str:
+        return _row_lines(obj.warnings)
+
+    # In DynamoDB an import's admin id is its owner's id and its import id.
+
+    def manager_objects(self, request) -> list[ImportJob]:
+        users = {user.pk: user for user in User.objects.all_users()}
+        jobs = ImportJob.objects.all_imports()
+        for job in jobs:
+            job.user = users.get(job.user_id) or User(id=job.user_id)
+            job.id = f"{job.user_id}:{job.id}"
+        return jobs
+
+    def manager_get_object(self, object_id: str) -> ImportJob:
+        user_id, _, import_id = object_id.partition(":")
+        job = ImportJob.objects.get_for_user(int(user_id), import_id)
+        job.user = User.objects.get_by_id(user_id)
+        job.id = f"{job.user_id}:{import_id}"
+        return job
+
+    def manager_delete(self, obj: ImportJob) -> None:
+        raise PermissionError("Imports are not deleted from the admin.")

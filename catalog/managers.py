@@ -96,6 +96,11 @@ class UserBookManager(models.Manager):
         """Return the user's records among these book keys, by key."""
         return _backend().userbooks_for_keys(user, list(keys))
 
+    def typed_by_hand(self, user) -> list[tuple[str, str, list[str]]]:
+        """Return (key, title, authors) of the user's books without an ISBN,
+        as they see them (an import finds its rows without an ISBN there)."""
+        return _backend().typed_by_hand(user)
+
     def page_for_user(
         self,
         user,
@@ -281,3 +286,7 @@ class ImportJobManager(models.Manager):
     def stale(self, before: "datetime", limit: int) -> list["ImportJob"]:
         """Return unfinished imports whose heartbeat is older than ``before``."""
         return _backend().stale_imports(before, limit)
+
+    def all_imports(self) -> list["ImportJob"]:
+        """Return every user's imports, newest first, for the admin's listing."""
+        return _backend().all_imports()

@@ -455,7 +455,9 @@ class ImportJob(models.Model):
 
     ``next_index`` is the first row not yet imported; the counts and
     ``errors`` (each ``{"index", "line", "end_line", "reason"}``, the first
-    ``catalog.services.imports.ERRORS_KEPT`` of them) are saved with it after
+    ``catalog.services.imports.ERRORS_KEPT`` of them) and ``warnings`` (the
+    same shape: a row imported with something of it left out or changed,
+    ``warned`` counting them) are saved with it after
     every chunk in one conditional write on ``version``, so a worker stopped
     midway is resumed from there. ``heartbeat_at`` tells the sweep which
     imports no worker is running any more.
@@ -481,6 +483,8 @@ class ImportJob(models.Model):
     duplicate = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    warned = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)

@@ -748,6 +748,17 @@ class CatalogBackend:
         """Return unfinished imports with a heartbeat before ``before``."""
         raise NotImplementedError
 
+    def all_imports(self) -> list["ImportJob"]:
+        """Return every import of every user, newest first (the admin's listing;
+        a Scan on DynamoDB)."""
+        raise NotImplementedError
+
+    def typed_by_hand(self, user: "User") -> list[tuple[str, str, list[str]]]:
+        """Return (key, title, authors) of each of the user's books without an
+        ISBN, as the reader sees them, ordered by key (an import matches rows
+        without an ISBN against them); never a Scan."""
+        raise NotImplementedError
+
 
 def metadata_attempt_fields(
     *,

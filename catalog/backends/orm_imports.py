@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from catalog.models import ImportJob, ImportState
+from catalog.models import MANUAL_KEY_PREFIX, ImportJob, ImportState, UserBook
 
 # The fields an import's progress write sets (the rest never change).
 PROGRESS_FIELDS = (
@@ -16,6 +16,8 @@ PROGRESS_FIELDS = (
     "duplicate",
     "failed",
     "errors",
+    "warned",
+    "warnings",
     "heartbeat_at",
     "finished_at",
 )
@@ -53,6 +55,20 @@ class OrmImports:
         jobs = list(ImportJob.objects.filter(user=user))
         ImportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()
         return jobs
+
+    def all_imports(self) -> list[ImportJob]:
+        return list(ImportJob.objects.order_by("-created_at", "-pk"))
+
+    def typed_by_hand(self, user: Any) -> list[tuple[str, str, list[str]]]:
+        """Return the key, title and authors the reader sees of each book
+        they have without an ISBN (one query on their records' key prefix)."""
+        records = UserBook._base_manager.filter(
+            user=user, book__key__startswith=MANUAL_KEY_PREFIX
+        ).select_related("book")
+        return [
+            (record.book_id, record.shown.title or "", list(record.shown.authors or []))
+            for record in records.order_by("book_id")
+        ]
 
     def stale_imports(self, before: datetime, limit: int) -> list[ImportJob]:
         return list(

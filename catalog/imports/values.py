@@ -193,6 +193,17 @@ def names(value: str, separator: str = ",") -> list[str]:
     return list(seen.values())
 
 
+def first_language(value: str, column: str, warnings: list[str]) -> str:
+    """Return the first language a cell names; a record keeps one (warned)."""
+    languages = names(value)
+    if len(languages) > 1:
+        warnings.append(
+            f"{column} names {len(languages)} languages; a book keeps one, "
+            f"the first: {languages[0]}."
+        )
+    return languages[0] if languages else ""
+
+
 def last_first(name: str) -> str:
     """Turn "Herbert, Frank" into "Frank Herbert"; leave other names alone."""
     last, comma, first = name.partition(",")

@@ -12,6 +12,15 @@ added carries the import's time of day in its added date, so a chunk run
 again after a stop counts it as imported, not as already there. What the file
 says of a book (title, authors, series...) is the reader's own correction:
 fetched details fill what it lacks and never replace it.
+
+A row without an ISBN is the book the reader already has with the same title
+and authors (compared as ``title_key`` compares them), typed by hand or
+imported before; otherwise its key comes from its title and authors, so the
+same file imported again finds it.
+
+A row imported with something of it left out or changed (an ASIN that is not
+an ISBN, a rating rounded, a loan the loan services refuse, a repeat of an
+earlier row...) gets a warning with its line, kept apart from the errors.
 """
 
 import logging
@@ -38,6 +47,7 @@ from catalog.imports import (
     DuplicateFinder,
     ImportFile,
     ImportFileError,
+    ImportLoan,
     ImportRow,
     RowError,
     Span,
@@ -67,6 +77,8 @@ METADATA_BATCH = 25
 # The errors an import keeps (with their lines) for its page and the failed
 # rows' file; the count goes on past them.
 ERRORS_KEPT = 500
+# Likewise the warnings (rows imported with something left out or changed).
+WARNINGS_KEPT = 500
 REASON_MAX_CHARS = 300
 # An import whose heartbeat is older than this is queued again by the sweep.
 STALE_AFTER = timedelta(minutes=5)
@@ -267,6 +279,8 @@ class _Run:
         self.deadline = timezone.now() + timedelta(seconds=limit)
         self.finder = DuplicateFinder()
         self.to_fetch: list[str] = []
+        # The reader's books without an ISBN by title_key, read when first needed.
+        self.by_hand: dict[str, str] | None = None
         # The time of day of every record this import adds (see the module).
         self.stamp = job.created_at.astimezone(UTC).timetz()
 
@@ -313,7 +327,7 @@ class _Run:
         for result in results:
             if isinstance(result, RowError):
                 self._failed(result.span, result.reason)
-            elif self.finder.first_line(result) is not None:
+            elif self._repeated(result):
                 job.duplicate += 1
             else:
                 rows.append(result)
@@ -336,6 +350,7 @@ class _Run:
                 continue
             existing[key] = record
             job.imported += 1
+            self._row_warnings(row)
             self._loans(row, key)
         self._request_metadata()
         job.next_index = results[-1].index + 1
@@ -355,13 +370,53 @@ class _Run:
                 }
             )
 
+    def _warned(self, span: Span, reason: str) -> None:
+        job = self.job
+        job.warned += 1
+        if len(job.warnings) < WARNINGS_KEPT:
+            job.warnings.append(
+                {
+                    "index": span.index,
+                    "line": span.line,
+                    "end_line": span.end_line,
+                    "reason": _error(reason),
+                }
+            )
+
+    def _row_warnings(self, row: ImportRow) -> None:
+        """Keep what reading the row left out or changed (an imported row's)."""
+        for reason in row.warnings:
+            self._warned(row.span, reason)
+
+    def _repeated(self, row: ImportRow) -> bool:
+        """Tell whether an earlier row of the file is the same book (warned)."""
+        first = self.finder.first_line(row)
+        if first is None:
+            return False
+        self._warned(
+            row.span,
+            f"the same book as line {first} (the first wins): this row was left out.",
+        )
+        return True
+
     def _key(self, row: ImportRow) -> str:
-        """The book's key: its ISBN-13, or one its title and authors always give."""
+        """The book's key: its ISBN-13, the key of the reader's book without one
+        that has its title and authors, or one its title and authors always give."""
         if row.isbn13:
             return row.isbn13
         words = title_key(row.title, row.authors)
         if not words:
+            row.warnings.append(
+                "no ISBN and no letters or digits in the title to know the book "
+                "by: importing this file again adds it again."
+            )
             return new_manual_key()
+        if self.by_hand is None:
+            self.by_hand = {}
+            for key, title, authors in UserBook.objects.typed_by_hand(self.user):
+                self.by_hand.setdefault(title_key(title, authors), key)
+        if words in self.by_hand:
+            return self.by_hand[words]
         digest = salted_hmac(
             "catalog.imports.manual_key",
             f"{self.user.pk}|{words}",
@@ -377,6 +432,7 @@ class _Run:
     def _count_existing(self, record: UserBook, row: ImportRow) -> None:
         if record.added_at == self._added_at(row):
             self.job.imported += 1  # added by this import, in a run cut short
+            self._row_warnings(row)
         else:
             self.job.already += 1
 
@@ -471,9 +527,10 @@ class _Run:
         return record
 
     def _loans(self, row: ImportRow, key: str) -> None:
-        """Record the row's loans, returned ones first; a loan refused is logged."""
+        """Record the row's loans, returned ones first; a loan refused is warned."""
         loans = sorted(row.loans, key=lambda loan: loan.returned_on is None)
         for loan in loans:
+            lent = False
             try:
                 if loan.direction == BORROWED:
                     loan_borrow(
@@ -494,19 +551,28 @@ class _Run:
                         due_on=loan.due_on,
                         note=loan.note,
                     )
+                lent = True
                 if loan.returned_on:
                     loan_return(
                         user=self.user, book_key=key, returned_on=loan.returned_on
                     )
             except ValidationError as exc:
-                logger.info(
-                    "Import %s: a loan of %s refused: %s", self.job.pk, key, exc
-                )
+                self._warned(row.span, _loan_refused(loan, lent, exc))
 
     def _request_metadata(self) -> None:
         keys, self.to_fetch = self.to_fetch, []
         for start in range(0, len(keys), METADATA_BATCH):
             book_request_metadata(book_keys=keys[start : start + METADATA_BATCH])
+
+
+def _loan_refused(loan: ImportLoan, lent: bool, exc: ValidationError) -> str:
+    """Say which of the row's loans was not recorded, and why."""
+    who = loan.person or "someone unnamed"
+    loan_name = (
+        f"the loan from {who}" if loan.direction == BORROWED else f"the loan to {who}"
+    )
+    what = f"the return of {loan_name}" if lent else loan_name
+    return f"{what} was not recorded: {_error(exc)}"
 
 
 def imports_remove_all(*, user) -> int:

@@ -20,8 +20,10 @@ from catalog.models import ImportJob
 
 # The reader's imports the page lists.
 LISTED = 20
-# The errors an import's page shows (the failed rows' file has them all).
+# The errors an import's page shows (the failed rows' file has them all),
+# and the warnings.
 ERRORS_SHOWN = 200
+WARNINGS_SHOWN = 200
 
 
 def _format_choices() -> list[tuple[str, str]]:
@@ -132,6 +134,8 @@ def _summary(job: ImportJob) -> str:
         f"{job.duplicate} repeated in the file",
         f"{job.failed} could not be imported",
     ]
+    if job.warned:
+        parts.append(f"{job.warned} {'warning' if job.warned == 1 else 'warnings'}")
     if job.state == "done":
         return "Done: " + ", ".join(parts) + "."
     if job.state == "failed":
@@ -151,6 +155,8 @@ def import_detail(request, import_id: str):
         "summary": _summary(job),
         "errors": job.errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, job.failed - min(len(job.errors), ERRORS_SHOWN)),
+        "warnings": job.warnings[:WARNINGS_SHOWN],
+        "warnings_hidden": max(0, job.warned - min(len(job.warnings), WARNINGS_SHOWN)),
     }
     return render(request, "catalog/import_detail.html", context)
 
@@ -171,6 +177,7 @@ def import_status(request, import_id: str):
             "already": job.already,
             "duplicate": job.duplicate,
             "failed": job.failed,
+            "warned": job.warned,
             "text": _summary(job),
         }
     )

@@ -10,7 +10,7 @@
   var bar = document.getElementById("import-bar");
   var summary = document.getElementById("import-summary");
   var url = box.getAttribute("data-url");
-  var counts = ["imported", "already", "duplicate", "failed"];
+  var counts = ["imported", "already", "duplicate", "failed", "warned"];
   var wait = 1500;
 
   function show(job) {

@@ -146,6 +146,15 @@ def _seed(tmp_path) -> Seed:
     seed.extra["import_done"] = services.import_run(
         user_id=reader.pk, import_id=done.pk
     )
+    # One imported with warnings (an ASIN, ratings rounded).
+    warned = services.import_start(
+        user=reader,
+        uploaded_file=io.BytesIO(FIXTURES.joinpath("storygraph.csv").read_bytes()),
+        file_name="storygraph_export.csv",
+    )
+    seed.extra["import_warned"] = services.import_run(
+        user_id=reader.pk, import_id=warned.pk
+    )
     seed.extra["import_running"] = ImportJob.objects.add(
         ImportJob(
             user_id=reader.pk,
@@ -553,6 +562,11 @@ VISITS = [
         lambda s: reverse("catalog:import", args=[s.extra["import_done"].pk]),
     ),
     Visit(
+        "import, done with warnings",
+        "reader",
+        lambda s: reverse("catalog:import", args=[s.extra["import_warned"].pk]),
+    ),
+    Visit(
         "import, running",
         "reader",
         lambda s: reverse("catalog:import", args=[s.extra["import_running"].pk]),
@@ -596,6 +610,12 @@ VISITS = [
         "admin: user book",
         "reader",
         _admin("catalog_userbook_change", lambda s: s.normal.pk),
+    ),
+    Visit("admin: imports", "reader", _admin("catalog_importjob_changelist")),
+    Visit(
+        "admin: import",
+        "reader",
+        _admin("catalog_importjob_change", lambda s: s.extra["import_done"].pk),
     ),
 ]
 

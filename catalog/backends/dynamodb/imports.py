@@ -22,14 +22,25 @@ from booklibrary.dynamo_utils import (
     cancellation_codes,
     error_code,
     from_attribute,
+    scan_all,
     to_attribute,
     transact_write,
 )
-from catalog.backends.dynamodb.items import users_table
+from catalog.backends.dynamodb.items import userbooks_table, users_table
 from catalog.backends.orm_imports import UNFINISHED
-from catalog.models import ImportJob
+from catalog.models import MANUAL_KEY_PREFIX, Book, ImportJob
+from catalog.shown import ShownBook
 
-_COUNTS = ("total", "next_index", "imported", "already", "duplicate", "failed")
+_COUNTS = (
+    "total",
+    "next_index",
+    "imported",
+    "already",
+    "duplicate",
+    "failed",
+    "warned",
+)
+_LISTS = ("errors", "warnings")
 _TEXT = ("format", "file_name", "stored_name", "state", "message")
 UNFINISHED_PK = "IMPORTS#unfinished"
 
@@ -56,7 +67,6 @@ def job_item(job: ImportJob) -> dict[str, Any]:
         "pk": {"S": job_pk(job.user_id, job.pk)},
         "id": {"S": job.pk},
         "user_id": {"N": str(job.user_id)},
-        "errors": to_attribute(list(job.errors)),
         "version": {"N": str(job.version)},
         "created_at": {"S": job.created_at.isoformat()},
         "heartbeat_at": {"S": job.heartbeat_at.isoformat()},
@@ -65,6 +75,8 @@ def job_item(job: ImportJob) -> dict[str, Any]:
         item[name] = {"S": getattr(job, name)}
     for name in _COUNTS:
         item[name] = {"N": str(getattr(job, name))}
+    for name in _LISTS:
+        item[name] = to_attribute(list(getattr(job, name)))
     if job.finished_at:
         item["finished_at"] = {"S": job.finished_at.isoformat()}
     return item
@@ -73,16 +85,21 @@ def job_item(job: ImportJob) -> dict[str, Any]:
 def job_from_item(item: dict[str, Any]) -> ImportJob:
     """Return the import an item holds."""
     finished = item.get("finished_at", {}).get("S")
+    # An import stored before warnings were kept has none.
+    empty = {"N": "0"}
     return ImportJob(
         id=item["id"]["S"],
         user_id=int(item["user_id"]["N"]),
-        errors=list(from_attribute(item["errors"], plain=True)),
         version=int(item["version"]["N"]),
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
         heartbeat_at=datetime.fromisoformat(item["heartbeat_at"]["S"]),
         finished_at=datetime.fromisoformat(finished) if finished else None,
         **{name: item[name]["S"] for name in _TEXT},
-        **{name: int(item[name]["N"]) for name in _COUNTS},
+        **{name: int(item.get(name, empty)["N"]) for name in _COUNTS},
+        **{
+            name: list(from_attribute(item[name], plain=True)) if name in item else []
+            for name in _LISTS
+        },
     )
 
 
@@ -186,6 +203,55 @@ class DynamoImports:
         batch_delete(client, table, [*keys, _key(list_pk(user.pk))])
         return jobs
 
+    def all_imports(self) -> list[ImportJob]:
+        """Every import: a Scan of the Users table, for the admin's listing only."""
+        items = scan_all(
+            dynamodb.client(),
+            TableName=users_table(),
+            FilterExpression="begins_with(pk, :p)",
+            ExpressionAttributeValues={":p": {"S": "IMPORT#"}},
+        )
+        jobs = [job_from_item(item) for item in items]
+        return sorted(jobs, key=lambda j: (j.created_at, j.pk), reverse=True)
+
+    def typed_by_hand(self, user: Any) -> list[tuple[str, str, list[str]]]:
+        """Return the key, title and authors the reader sees of each book they
+        have without an ISBN.
+
+        A Query of the reader's partition of UserBooks on the key prefix of
+        books typed by hand (``book_key`` begins with ``M``; ISBN keys are
+        digits), projected to the key and the reader's own values: a page per
+        1 MB of those records, then their books in BatchGets of 100. It costs
+        in proportion to the reader's books without an ISBN, never to their
+        whole library, and no Scan.
+        """
+        paginator = dynamodb.client().get_paginator("query")
+        items = [
+            item
+            for page in paginator.paginate(
+                TableName=userbooks_table(),
+                KeyConditionExpression="user_id = :u AND begins_with(book_key, :m)",
+                ExpressionAttributeValues={
+                    ":u": {"N": str(user.pk)},
+                    ":m": {"S": MANUAL_KEY_PREFIX},
+                },
+                ProjectionExpression="book_key, corrections, provisional",
+                ConsistentRead=True,
+            )
+            for item in page.get("Items", [])
+        ]
+        books = self.get_books([item["book_key"]["S"] for item in items])
+        found = []
+        for item in items:
+            key = item["book_key"]["S"]
+            shown = ShownBook(
+                books.get(key) or Book(key=key),
+                _plain(item, "corrections"),
+                _plain(item, "provisional"),
+            )
+            found.append((key, shown.title or "", list(shown.authors or [])))
+        return sorted(found)
+
     def stale_imports(self, before: datetime, limit: int) -> list[ImportJob]:
         client, table = dynamodb.client(), users_table()
         answer = client.get_item(
@@ -201,3 +267,8 @@ class DynamoImports:
         stale = [j for j in jobs if j.state in UNFINISHED and j.heartbeat_at < before]
         stale.sort(key=lambda j: (j.heartbeat_at, j.pk))
         return stale[:limit]
+
+
+def _plain(item: dict[str, Any], name: str) -> dict[str, Any]:
+    value = from_attribute(item[name], plain=True) if name in item else None
+    return value if isinstance(value, dict) else {}

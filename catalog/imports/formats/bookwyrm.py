@@ -18,6 +18,10 @@ def read_row(cells: Cells) -> ImportRow:
     tags = []
     if shelf and shelf.casefold() not in SHELVES:
         tags.append(cells.text("shelf_name") or shelf)  # a reader's own shelf
+        cells.warnings.append(
+            f"shelf “{tags[-1]}” is not a reading status: kept as a tag, the "
+            "book as want to read."
+        )
     started, finished = cells.day("start_date"), cells.day("finish_date")
     stopped = cells.day("stopped_date")
     review = "\n\n".join(

@@ -24,7 +24,9 @@ def read_row(cells: Cells) -> ImportRow:
         added_on=cells.day("timestamp"),
         publisher=cells.text("publisher"),
         published="" if published.startswith(_NO_DATE) else published[:10],
-        language=(values.names(cells.text("languages")) or [""])[0],
+        language=values.first_language(
+            cells.text("languages"), cells.name("languages"), cells.warnings
+        ),
         description=cells.text("comments"),
     )
 

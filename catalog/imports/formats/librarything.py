@@ -51,7 +51,9 @@ def read_row(cells: Cells) -> ImportRow:
         publisher=cells.text("Publication").split(" (")[0].strip(),
         published=cells.text("Date"),
         pages=cells.count("Page Count") or None,
-        language=(values.names(cells.text("Languages")) or [""])[0],
+        language=values.first_language(
+            cells.text("Languages"), cells.name("Languages"), cells.warnings
+        ),
     )
 
 
