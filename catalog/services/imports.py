@@ -397,12 +397,13 @@ class _Run:
     def _readings(self, row: ImportRow) -> dict[str, Any]:
         """The row's readings, and the status and dates they give the record."""
         history = [
-            readings.new(
-                number,
-                _OUTCOMES[one.outcome],
-                one.started_on,
-                one.finished_on,
-            )
+            {
+                **readings.new(
+                    number, _OUTCOMES[one.outcome], one.started_on, one.finished_on
+                ),
+                "progress_page": one.progress_page,
+                "progress_percent": one.progress_percent,
+            }
             for number, one in enumerate(row.readings, start=1)
         ]
         if not history:
@@ -490,6 +491,7 @@ class _Run:
                         book_key=key,
                         person=loan.person,
                         email=loan.email,
+                        remind_person=loan.remind_person,
                         lent_on=loan.lent_on,
                         due_on=loan.due_on,
                         note=loan.note,
