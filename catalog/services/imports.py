@@ -54,6 +54,7 @@ from catalog.models import (
     new_import_id,
     new_manual_key,
 )
+from catalog.services import import_covers
 from catalog.services.corrections import clean_corrections
 from catalog.services.loans import loan_borrow, loan_lend, loan_return
 from catalog.services.metadata import book_request_metadata
@@ -271,12 +272,17 @@ class _Run:
         self.stamp = job.created_at.astimezone(UTC).timetz()
 
     def run(self) -> ImportJob:
-        job, chunk = self.job, []
+        job, chunk, last = self.job, [], []
         for result in self.file.rows(0):
             if result.index < job.next_index:
                 if isinstance(result, ImportRow):
                     self.finder.first_line(result)
+                    if result.index >= job.next_index - CHUNK_ROWS:
+                        last.append(result)
                 continue
+            if last:  # a run stopped after its last chunk, maybe before its photos
+                self._photos(last)
+                last = []
             chunk.append(result)
             if len(chunk) < CHUNK_ROWS:
                 continue
@@ -291,6 +297,8 @@ class _Run:
                 return job
         if chunk and not self._chunk(chunk):
             return job
+        if last:
+            self._photos(last)
         job.state, job.finished_at = ImportState.DONE, timezone.now()
         job.total = max(job.total, job.next_index)
         job.heartbeat_at = job.finished_at
@@ -306,7 +314,22 @@ class _Run:
             saved = self._import_chunk(results)
             if not saved:
                 transaction.set_rollback(True)  # another run has it: its rows
+            else:
+                self._photos(results)
             return saved
+
+    def _photos(self, results: list) -> None:
+        """Restore the cover photos of the records these rows added (export ZIP)."""
+        wanted = [
+            import_covers.Wanted(row, self._key(row), self._added_at(row))
+            for row in results
+            if isinstance(row, ImportRow) and row.cover
+        ]
+        restored = import_covers.restore_covers(
+            user=self.user, opened=self.file, wanted=wanted
+        )
+        for row, reason in restored:
+            self._failed(row.span, reason, warning=True)
 
     def _import_chunk(self, results: list) -> bool:
         job, rows = self.job, []
@@ -342,18 +365,18 @@ class _Run:
         job.heartbeat_at = timezone.now()
         return ImportJob.objects.save_progress(job, version=job.version)
 
-    def _failed(self, span: Span, reason: str) -> None:
+    def _failed(self, span: Span, reason: str, *, warning: bool = False) -> None:
+        """Note a row that failed, or (``warning``) one imported with a problem."""
         job = self.job
-        job.failed += 1
+        job.failed += 0 if warning else 1
         if len(job.errors) < ERRORS_KEPT:
-            job.errors.append(
-                {
-                    "index": span.index,
-                    "line": span.line,
-                    "end_line": span.end_line,
-                    "reason": _error(reason),
-                }
-            )
+            error = {
+                "index": span.index,
+                "line": span.line,
+                "end_line": span.end_line,
+                "reason": _error(reason),
+            }
+            job.errors.append({**error, "warning": True} if warning else error)
 
     def _key(self, row: ImportRow) -> str:
         """The book's key: its ISBN-13, or one its title and authors always give."""
@@ -527,7 +550,11 @@ def import_failed_rows(*, job: ImportJob, out: IO[bytes]) -> int:
 
     Returns how many rows were written (none when the file is gone).
     """
-    spans = [Span(e["index"], e["line"], e["end_line"]) for e in job.errors]
+    spans = [
+        Span(e["index"], e["line"], e["end_line"])
+        for e in job.errors
+        if not e.get("warning")  # imported, with a problem noted
+    ]
     if not spans:
         return 0
     try:

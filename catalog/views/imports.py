@@ -146,11 +146,15 @@ def _summary(job: ImportJob) -> str:
 def import_detail(request, import_id: str):
     """One import: its progress, its counts and the rows that failed."""
     job = _job(request.user, import_id)
+    errors = [e for e in job.errors if not e.get("warning")]
+    # Rows imported with a problem noted (a cover photo left out).
+    warnings = [e for e in job.errors if e.get("warning")]
     context = {
         "job": job,
         "summary": _summary(job),
-        "errors": job.errors[:ERRORS_SHOWN],
-        "errors_hidden": max(0, job.failed - min(len(job.errors), ERRORS_SHOWN)),
+        "errors": errors[:ERRORS_SHOWN],
+        "errors_hidden": max(0, job.failed - min(len(errors), ERRORS_SHOWN)),
+        "warnings": warnings[:ERRORS_SHOWN],
     }
     return render(request, "catalog/import_detail.html", context)
 
