@@ -9,17 +9,28 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from PIL import Image, ImageDraw
 
 from catalog import exporting, services
 from catalog.imports import ImportRow, open_import
 from catalog.imports.formats import native_export
 from catalog.models import new_manual_key
+from catalog.services.metadata import cover_sizes
 from tests.factories import BookFactory, UserBookFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_modes")]
 TODAY = date.today()
 NOTES = "Line one\nВторая строка\n第三行 — ☃\n\n  indented"
-PHOTO = b"\xff\xd8\xff\xe0 a reader's photo \xff\xd9"
+
+
+def stored_photo(colour=(200, 40, 30), size=(60, 90)) -> bytes:
+    """A reader's cover photo as the app stores one: a JPEG from ``cover_sizes``."""
+    image = Image.new("RGB", size, colour)
+    ImageDraw.Draw(image).rectangle((10, 10, 40, 30), fill=(250, 250, 250))
+    return cover_sizes(image)["cover"]
+
+
+PHOTO = stored_photo()
 
 
 def _reading(n, outcome, started=None, finished=None, page=None):
