@@ -153,3 +153,16 @@ def test_a_run_stopped_before_its_photos_restores_them_when_resumed(media, monke
     job = services.import_run(user_id=reader.pk, import_id=job.pk, takeover=True)
     assert (job.state, job.imported, job.errors) == (ImportState.DONE, 2, [])
     assert all(_covers(reader).values())
+
+
+def test_the_failed_records_of_a_zip_download_as_json(client):
+    reader = UserFactory()
+    bad = {**_record("Emma", None), "status": "finished"}
+    job = _import(reader, _zip([_record("Dune", None), bad]))
+    assert (job.imported, job.failed) == (1, 1)
+    client.force_login(reader)
+    response = client.get(reverse("catalog:import-failed", args=[job.pk]))
+    assert response["Content-Disposition"].endswith('.json"')
+    assert response["Content-Type"].startswith("application/json")
+    [record] = json.loads(response.content)["records"]
+    assert record["title"] == "Emma"
