@@ -149,3 +149,13 @@ def test_the_zip_imports_as_the_same_library(reader, library):  # noqa: F811
     job = _import(newcomer, out.getvalue(), "booklibrary.zip")
     assert (job.state, job.imported, job.failed) == (ImportState.DONE, 4, 0)
     assert _by_book(_export(newcomer)) == _by_book(_export(reader))
+
+
+def test_the_goodreads_csv_imports_back_without_its_formula_escapes(reader, library):  # noqa: F811
+    text = "".join(exporting.csv_chunks(reader))
+    assert "'@home" in text and "'-5 stars? +1" in text
+    newcomer = UserFactory()
+    job = _import(newcomer, text.encode(), "goodreads_library_export.csv")
+    assert (job.state, job.imported, job.failed) == (ImportState.DONE, 4, 0)
+    records = {r.shown.title: r for r in exporting.user_records(newcomer)}
+    assert records["@home"].notes == "-5 stars? +1"
