@@ -26,6 +26,7 @@ from catalog import isbn, readings
 from catalog.backends.base import own_cover_files
 from catalog.imports.formats import native_export
 from catalog.imports.rows import ImportLoan, ImportRow, Reading, SeriesEntry
+from catalog.imports.values import formula_escaped
 from catalog.models import Loan, ReadingStatus, UserBook
 from catalog.series import from_stored as stored_series
 
@@ -68,8 +69,6 @@ GOODREADS_SHELVES = {
     ReadingStatus.READ: "read",
     ReadingStatus.DNF: "did-not-finish",
 }
-# What a spreadsheet may read as a formula at the start of a cell (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ZIP_JSON = "library.json"
 COVERS_FOLDER = "covers"
 
@@ -169,6 +168,8 @@ def export_row(record: UserBook, loans: list[Loan], *, index: int = 0) -> Import
                 readings.as_date(one.get("started_on")),
                 readings.as_date(one.get("finished_on")),
                 _OUTCOMES[one["outcome"]],
+                progress_page=one.get("progress_page"),
+                progress_percent=one.get("progress_percent"),
             )
             for one in readings.history(record)
         ],
@@ -181,6 +182,7 @@ def export_row(record: UserBook, loans: list[Loan], *, index: int = 0) -> Import
                 due_on=loan.due_on,
                 returned_on=loan.returned_on,
                 note=loan.note or "",
+                remind_person=bool(loan.remind_person),
             )
             for loan in loans
         ],
@@ -201,8 +203,11 @@ def json_chunks(user: Any, *, at: str | None = None) -> Iterator[str]:
 
 
 def escape_cell(value: str) -> str:
-    """Return a cell a spreadsheet will not run: a leading formula sign is quoted."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """Return a cell a spreadsheet will not run: a leading formula sign is quoted.
+
+    The Goodreads import takes the apostrophe off again (``values``).
+    """
+    return formula_escaped(value)
 
 
 def isbn_cell(value: str | None) -> str:

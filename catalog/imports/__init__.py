@@ -24,6 +24,7 @@ from catalog.imports.rows import (
     ImportRow,
     Reading,
     RowError,
+    RowProblem,
     SeriesEntry,
     Span,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "ImportRow",
     "Reading",
     "RowError",
+    "RowProblem",
     "SeriesEntry",
     "Span",
     "open_import",

@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from catalog.imports.bundle import ExportZip, open_export
 from catalog.imports.rows import ImportFileError
 
 CHUNK_BYTES = 1 << 20
 HEAD_BYTES = 8192
 PIECE_CHARS = 1 << 16
-# Inside the ZIP this app exports (the JSON with the reader's cover photos).
-EXPORT_ZIP_MEMBER = "library.json"
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -63,18 +62,30 @@ class Decoded:
 
     encoding: str
     stream: BinaryIO
+    # The export ZIP the text comes from, for the photos it holds.
+    bundle: ExportZip | None = None
 
 
-def decode(data: BinaryIO) -> Decoded:
-    """Return how to read ``data`` as text, or raise ImportFileError saying why not."""
+def decode(data: BinaryIO, *, in_zip: bool = False) -> Decoded:
+    """Return how to read ``data`` as text, or raise ImportFileError saying why not.
+
+    ``in_zip``: ``data`` is the JSON of an export ZIP, which is never a ZIP.
+    """
     data.seek(0)
     head = data.read(HEAD_BYTES)
     if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE):
         raise ImportFileError(
             "The file is empty. Export your library again and upload the file it gives."
         )
+    if head.startswith(_ZIP_MAGIC) and in_zip:
+        raise ImportFileError(
+            "This ZIP holds another ZIP, not the JSON this app exports. Upload "
+            "the ZIP the Export page gave you."
+        )
     if head.startswith(_ZIP_MAGIC):
-        return decode(_from_zip(data))
+        bundle = _from_zip(data)
+        inner = decode(bundle.json(), in_zip=True)
+        return Decoded(inner.encoding, inner.stream, bundle)
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
             raise ImportFileError(f"This is {what}, not a text file.")
@@ -145,16 +156,18 @@ def _garbled_as_cp1252(data: BinaryIO) -> bool:
     return sequences > 0 or in_runs * 2 > high
 
 
-def _from_zip(data: BinaryIO) -> BinaryIO:
+def _from_zip(data: BinaryIO) -> ExportZip:
+    """Return this app's export ZIP, or raise ImportFileError saying what to do."""
     try:
         archive = zipfile.ZipFile(data)
         names = [n for n in archive.namelist() if not n.endswith("/")]
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise ImportFileError(
             "This is a damaged ZIP archive. Upload the CSV file itself."
         ) from error
-    if EXPORT_ZIP_MEMBER in names:
-        return archive.open(EXPORT_ZIP_MEMBER)
+    bundle = open_export(archive)
+    if bundle is not None:
+        return bundle
     lower = [n.lower() for n in names]
     if "[content_types].xml" in lower or "mimetype" in lower:
         raise ImportFileError(

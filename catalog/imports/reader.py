@@ -59,6 +59,24 @@ class ImportFile:
             return self._list_rows(start)
         return self._table_rows(start)
 
+    @property
+    def has_photos(self) -> bool:
+        """Whether the file is an export ZIP, which may hold cover photos."""
+        return self._decoded.bundle is not None
+
+    def photo(self, name: str) -> bytes:
+        """Return a cover photo a record names, from the export ZIP.
+
+        Raises RowProblem saying why it cannot be had (no ZIP, not in it,
+        damaged, too large...).
+        """
+        if self._decoded.bundle is None:
+            raise RowProblem(
+                f"cover {name[:80]} not restored: the photos come with the ZIP "
+                "export; import the ZIP itself to have them"
+            )
+        return self._decoded.bundle.photo(name)
+
     def count(self) -> int:
         """Return how many rows the file has (a fast pass that reads no values)."""
         return sum(1 for _ in self._spans())

@@ -48,6 +48,8 @@ class Reading:
     started_on: date | None
     finished_on: date | None
     outcome: str
+    progress_page: int | None = None
+    progress_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class ImportLoan:
     returned_on: date | None = None
     email: str = ""
     note: str = ""
+    remind_person: bool = False
 
 
 @dataclass
@@ -104,6 +107,8 @@ class ImportRow:
     language: str = ""
     description: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The reader's own cover photo: its member in this app's export ZIP.
+    cover: str = ""
 
     @property
     def span(self) -> Span:

@@ -20,6 +20,9 @@ _DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})(?:[T ][0-9:.+\-Z
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REPLACEMENT = "\ufffd"
+# What a spreadsheet may read as a formula at the start of a cell (OWASP): our
+# Goodreads-layout export puts an apostrophe before such a cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # UTF-8 once read as Windows-1252 ("rÃ©gional", "Itâ€™s"), as LibraryThing
 # sometimes exports: a lead byte's character, then continuation bytes' ones.
 _CONTINUATION = (
@@ -71,6 +74,25 @@ def _repaired(value: str, column: str, warnings: list[str]) -> str:
     if repaired != value:
         warnings.append(f"{column} had garbled accents, repaired: “{repaired[:80]}”.")
     return repaired
+
+
+def formula_escaped(value: str) -> str:
+    """Return a cell a spreadsheet will not run: an apostrophe before a formula sign.
+
+    A value that already starts with apostrophes before such a sign gets one
+    more, so that ``formula_unescaped`` gives back exactly what was written.
+    """
+    return "'" + value if value.lstrip("'").startswith(FORMULA_STARTS) else value
+
+
+def formula_unescaped(raw: str) -> str:
+    """Undo ``formula_escaped``: one apostrophe before a formula sign goes.
+
+    An apostrophe before anything else is the text's own ("'Salem's Lot").
+    """
+    if raw.startswith("'") and raw.lstrip("'").startswith(FORMULA_STARTS):
+        return raw[1:]
+    return raw
 
 
 def html_breaks(value: str) -> str:

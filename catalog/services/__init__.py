@@ -8,6 +8,7 @@ from catalog.services.corrections import (
     userbook_accept_series,
     userbook_clear_cover_photo,
     userbook_correct,
+    userbook_restore_cover_photo,
     userbook_set_cover_photo,
 )
 from catalog.services.counters import counters_rebuild, counters_rebuild_later
@@ -149,6 +150,7 @@ __all__ = [
     "userbook_reading_delete",
     "userbook_reading_update",
     "userbook_remove",
+    "userbook_restore_cover_photo",
     "userbook_set_cover_photo",
     "userbook_set_progress",
     "userbook_set_tags",

@@ -6,10 +6,12 @@ administrator edits); whatever a reader types or photographs goes to their
 """
 
 import copy
+import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -17,10 +19,12 @@ from PIL import Image
 
 from catalog import records, series
 from catalog.backends.base import StaleEdit
+from catalog.barcodes import images as photo_images
+from catalog.barcodes.base import BarcodeError
 from catalog.merge import three_way
 from catalog.models import UserBook
 from catalog.services.limits import AUTHOR_LIMIT, AUTHORS_MAX, PAGES_RANGE, TEXT_LIMITS
-from catalog.services.metadata import cover_sizes
+from catalog.services.metadata import COVER_SIZES, cover_sizes
 from catalog.shown import CORRECTABLE_FIELDS, COVER_FIELDS, PROVISIONAL_FIELDS
 
 # A correction that loses a race with a concurrent edit is merged again.
@@ -224,8 +228,54 @@ def userbook_set_cover_photo(*, user, book_key: str, image: Image.Image) -> User
     ``UserBook.DoesNotExist`` when the book is not in their library.
     """
     UserBook.objects.get_for_user(user, book_key)
+    return _store_cover(user, book_key, cover_sizes(image))
+
+
+def userbook_restore_cover_photo(*, user, book_key: str, data: bytes) -> UserBook:
+    """Restore a reader's cover photo from this app's export, as an upload is kept.
+
+    The photo is checked and opened as an uploaded one (size, pixels, format)
+    and stored at the same two sizes. A photo that already is what the app
+    stores (a JPEG within the cover size, holding no metadata) keeps its
+    bytes, so exporting the library again gives the same photo. Raises
+    ``ValidationError`` for a file that is not a photo that can be read, and
+    ``UserBook.DoesNotExist`` when the book is not in their library.
+    """
+    try:
+        raw = photo_images.read_upload(data, settings.BARCODE_MAX_UPLOAD_BYTES)
+        image = photo_images.open_rgb(
+            raw,
+            getattr(
+                settings, "BARCODE_MAX_IMAGE_PIXELS", photo_images.DEFAULT_MAX_PIXELS
+            ),
+        )
+    except BarcodeError as exc:
+        raise ValidationError(str(exc)) from None
+    UserBook.objects.get_for_user(user, book_key)
+    sizes = cover_sizes(image)
+    if _stored_as_is(raw, image):
+        sizes["cover"] = raw
+    return _store_cover(user, book_key, sizes)
+
+
+def _stored_as_is(raw: bytes, image: Image.Image) -> bool:
+    """Whether these bytes are a cover as the app stores one (see ``cover_sizes``)."""
+    width, height = COVER_SIZES["cover"]
+    with Image.open(io.BytesIO(raw)) as original:
+        return (
+            original.format == "JPEG"
+            and original.mode == "RGB"
+            and original.size == image.size
+            and original.width <= width
+            and original.height <= height
+            and not {"exif", "icc_profile", "comment", "xmp"} & set(original.info)
+        )
+
+
+def _store_cover(user, book_key: str, sizes: dict[str, bytes]) -> UserBook:
+    """Store a cover's sizes as the reader's own and use them on the record."""
     stored = {}
-    for name, data in cover_sizes(image).items():
+    for name, data in sizes.items():
         suffix = "" if name == "cover" else "-thumb"
         target = _private_cover_name(user, book_key, suffix)
         stored[name] = default_storage.save(target, ContentFile(data))

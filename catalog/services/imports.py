@@ -64,6 +64,7 @@ from catalog.models import (
     new_import_id,
     new_manual_key,
 )
+from catalog.services import import_covers
 from catalog.services.corrections import clean_corrections
 from catalog.services.loans import loan_borrow, loan_lend, loan_return
 from catalog.services.metadata import book_request_metadata
@@ -285,12 +286,17 @@ class _Run:
         self.stamp = job.created_at.astimezone(UTC).timetz()
 
     def run(self) -> ImportJob:
-        job, chunk = self.job, []
+        job, chunk, last = self.job, [], []
         for result in self.file.rows(0):
             if result.index < job.next_index:
                 if isinstance(result, ImportRow):
                     self.finder.first_line(result)
+                    if result.index >= job.next_index - CHUNK_ROWS:
+                        last.append(result)
                 continue
+            if last:  # a run stopped after its last chunk, maybe before its photos
+                self._photos(last)
+                last = []
             chunk.append(result)
             if len(chunk) < CHUNK_ROWS:
                 continue
@@ -305,6 +311,8 @@ class _Run:
                 return job
         if chunk and not self._chunk(chunk):
             return job
+        if last:
+            self._photos(last)
         job.state, job.finished_at = ImportState.DONE, timezone.now()
         job.total = max(job.total, job.next_index)
         job.heartbeat_at = job.finished_at
@@ -320,7 +328,22 @@ class _Run:
             saved = self._import_chunk(results)
             if not saved:
                 transaction.set_rollback(True)  # another run has it: its rows
+            else:
+                self._photos(results)
             return saved
+
+    def _photos(self, results: list) -> None:
+        """Restore the cover photos of the records these rows added (export ZIP)."""
+        wanted = [
+            import_covers.Wanted(row, self._key(row), self._added_at(row))
+            for row in results
+            if isinstance(row, ImportRow) and row.cover
+        ]
+        restored = import_covers.restore_covers(
+            user=self.user, opened=self.file, wanted=wanted
+        )
+        for row, reason in restored:
+            self._warned(row.span, reason)
 
     def _import_chunk(self, results: list) -> bool:
         job, rows = self.job, []
@@ -453,12 +476,13 @@ class _Run:
     def _readings(self, row: ImportRow) -> dict[str, Any]:
         """The row's readings, and the status and dates they give the record."""
         history = [
-            readings.new(
-                number,
-                _OUTCOMES[one.outcome],
-                one.started_on,
-                one.finished_on,
-            )
+            {
+                **readings.new(
+                    number, _OUTCOMES[one.outcome], one.started_on, one.finished_on
+                ),
+                "progress_page": one.progress_page,
+                "progress_percent": one.progress_percent,
+            }
             for number, one in enumerate(row.readings, start=1)
         ]
         if not history:
@@ -547,6 +571,7 @@ class _Run:
                         book_key=key,
                         person=loan.person,
                         email=loan.email,
+                        remind_person=loan.remind_person,
                         lent_on=loan.lent_on,
                         due_on=loan.due_on,
                         note=loan.note,

@@ -196,6 +196,8 @@ def import_failed_rows(request, import_id: str):
         raise Http404("No failed rows to download.")
     suffix = os.path.splitext(job.file_name)[1]
     suffix = suffix.lower() if suffix[1:].isalnum() else ".csv"
+    if job.format == "booklibrary":
+        suffix = ".json"  # the failed records of an export ZIP are its JSON
     kind = _TYPES.get(suffix[1:], "text/csv")
     response = HttpResponse(out.getvalue(), content_type=f"{kind}; charset=utf-8")
     name = f"failed-rows-{job.pk}{suffix}"

@@ -168,6 +168,17 @@ def _seed(tmp_path) -> Seed:
             already=15,
             duplicate=2,
             failed=3,
+            # A row imported without its cover photo: the warnings' list.
+            warned=1,
+            warnings=[
+                {
+                    "index": 7,
+                    "line": 9,
+                    "end_line": 9,
+                    "reason": "imported without its photo: covers/x.jpg is not "
+                    "in the ZIP",
+                }
+            ],
         )
     )
     # Read twice and being read a third time: every reading, and the progress.
@@ -567,7 +578,7 @@ VISITS = [
         lambda s: reverse("catalog:import", args=[s.extra["import_warned"].pk]),
     ),
     Visit(
-        "import, running",
+        "import, running, with a photo left out",
         "reader",
         lambda s: reverse("catalog:import", args=[s.extra["import_running"].pk]),
     ),

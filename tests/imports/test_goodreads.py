@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.imports import ImportRow, Reading, SeriesEntry
-from tests.imports.helpers import by_title, errors, open_fixture, rows_of
+from tests.imports.helpers import by_title, errors, open_fixture, open_text, rows_of
 
 
 @pytest.mark.parametrize(
@@ -161,3 +161,30 @@ def test_columns_are_read_by_name_not_position():
         "read",
     )
     assert row.tags == ["desert"]
+
+
+def _goodreads(*titles: str) -> str:
+    header = (
+        "Book Id,Title,Author,ISBN,ISBN13,My Rating,Exclusive Shelf,Bookshelves,"
+        "Private Notes\n"
+    )
+    rows = "".join(
+        f'{n},"{title}",Ann Author,="",="",0,to-read,to-read,"{title}"\n'
+        for n, title in enumerate(titles, start=1)
+    )
+    return header + rows
+
+
+def test_our_own_formula_escapes_come_off():
+    rows = list(open_text(_goodreads("'-ish", "'@home", "'=1+1", "''=x")).rows())
+    assert [(r.title, r.notes) for r in rows] == [
+        ("-ish", "-ish"),
+        ("@home", "@home"),
+        ("=1+1", "=1+1"),
+        ("'=x", "'=x"),
+    ]
+
+
+def test_a_title_that_starts_with_an_apostrophe_keeps_it():
+    rows = list(open_text(_goodreads("'Salem's Lot", "'Tis the Season", "'")).rows())
+    assert [r.title for r in rows] == ["'Salem's Lot", "'Tis the Season", "'"]

@@ -1,6 +1,7 @@
 """A plain list of ISBNs, and this app's own JSON export."""
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -80,11 +81,15 @@ def test_own_json_export_reads_every_field():
                 "started_on": "2019-07-02",
                 "finished_on": "2019-08-01",
                 "outcome": "read",
+                "progress_page": None,
+                "progress_percent": None,
             },
             {
                 "started_on": "2021-02-20",
                 "finished_on": "2021-03-14",
                 "outcome": "read",
+                "progress_page": None,
+                "progress_percent": None,
             },
         ],
         "loans": [
@@ -96,6 +101,7 @@ def test_own_json_export_reads_every_field():
                 "due_on": "2024-02-02",
                 "returned_on": "2024-01-30",
                 "note": "",
+                "remind_person": False,
             }
         ],
         "added_on": "2019-07-02",
@@ -105,6 +111,43 @@ def test_own_json_export_reads_every_field():
     assert recipes.loans[0].direction == "borrowed"
     anathem = by_title(rows)["Anathem"]
     assert (anathem.rating, anathem.status) == (Decimal("2.0"), "dnf")
+
+
+def _record(**fields) -> str:
+    record = {"isbn13": None, "title": "Dune", "status": "reading", **fields}
+    return (
+        '{"format": "booklibrary", "version": 1, "exported_at": "", "records": [\n'
+        + json.dumps(record)
+        + "\n]}\n"
+    )
+
+
+def test_own_json_reads_reading_progress_and_loan_reminders():
+    reading = {"started_on": "2025-01-01", "finished_on": None, "outcome": "reading"}
+    loan = {"direction": "lent", "person": "Sam", "remind_person": True}
+    [row] = open_text(
+        _record(
+            readings=[{**reading, "progress_percent": 40}],
+            loans=[loan],
+            cover="covers/x.jpg",
+        )
+    ).rows()
+    assert (row.readings[0].progress_page, row.readings[0].progress_percent) == (
+        None,
+        40,
+    )
+    assert row.loans[0].remind_person is True and row.cover == "covers/x.jpg"
+    [row] = open_text(_record(readings=[{**reading, "progress_page": 120}])).rows()
+    assert row.readings[0].progress_page == 120
+    for progress, reason in (
+        ({"progress_page": 1, "progress_percent": 2}, "a page or a percent, not both"),
+        ({"progress_percent": 101}, "a percent from 0 to 100"),
+        ({"progress_page": "12"}, "“progress_page” must be a whole number"),
+    ):
+        [error] = open_text(_record(readings=[{**reading, **progress}])).rows()
+        assert reason in error.reason
+    [error] = open_text(_record(loans=[{**loan, "remind_person": "yes"}])).rows()
+    assert error.reason == "“remind_person” must be true or false"
 
 
 def test_own_json_refuses_bad_values_row_by_row():

@@ -35,6 +35,11 @@ class Cells:
         self.span = span
         self.warnings: list[str] = []
 
+    def without_formula_escapes(self) -> "Cells":
+        """The same cells with the apostrophe of a formula escape taken off."""
+        cells = [values.formula_unescaped(value) for value in self._row]
+        return Cells(self._columns, self._names, cells, self.span)
+
     def has(self, name: str) -> bool:
         return column_key(name) in self._columns
 

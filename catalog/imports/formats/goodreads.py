@@ -35,6 +35,8 @@ def _variant(keys: set[str]) -> str:
 
 
 def read_row(cells: Cells) -> ImportRow:
+    # This app's own Goodreads-layout export escapes formula signs.
+    cells = cells.without_formula_escapes()
     title, series = split_series(cells.text("Title"))
     shelf = cells.text("Exclusive Shelf").casefold()
     status = SHELVES.get(shelf, WANT)

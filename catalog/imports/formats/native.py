@@ -171,6 +171,7 @@ def read_record(item: Item) -> ImportRow:
         readings=[_reading(r) for r in _objects(record, "readings")],
         loans=[_loan(loan) for loan in _objects(record, "loans")],
         added_on=_date(record, "added_on"),
+        cover=_text(record, "cover"),
     )
 
 
@@ -251,7 +252,23 @@ def _reading(value: dict) -> Reading:
         raise RowProblem(
             f"reading outcome “{outcome}” is not one of {', '.join(OUTCOMES)}"
         )
-    return Reading(_date(value, "started_on"), _date(value, "finished_on"), outcome)
+    page = _number(value, "progress_page")
+    percent = _number(value, "progress_percent")
+    if page is not None and percent is not None:
+        raise RowProblem("a reading's progress is a page or a percent, not both")
+    if (page is not None and page < 0) or (
+        percent is not None and not 0 <= percent <= 100
+    ):
+        raise RowProblem(
+            "a reading's progress is a page from 0 or a percent from 0 to 100"
+        )
+    return Reading(
+        _date(value, "started_on"),
+        _date(value, "finished_on"),
+        outcome,
+        progress_page=page,
+        progress_percent=percent,
+    )
 
 
 def _loan(value: dict) -> ImportLoan:
@@ -266,7 +283,15 @@ def _loan(value: dict) -> ImportLoan:
         due_on=_date(value, "due_on"),
         returned_on=_date(value, "returned_on"),
         note=_text(value, "note"),
+        remind_person=_flag(value, "remind_person"),
     )
+
+
+def _flag(record: dict, key: str) -> bool:
+    value = record.get(key, False)
+    if not isinstance(value, bool):
+        raise RowProblem(f"“{key}” must be true or false")
+    return value
 
 
 FORMAT = Format(key="booklibrary", label="Book Library JSON export", kind=JSON)

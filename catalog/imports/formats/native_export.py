@@ -42,6 +42,8 @@ def record_json(row: ImportRow) -> dict[str, Any]:
                 "started_on": day(r.started_on),
                 "finished_on": day(r.finished_on),
                 "outcome": r.outcome,
+                "progress_page": r.progress_page,
+                "progress_percent": r.progress_percent,
             }
             for r in row.readings
         ],
@@ -54,6 +56,7 @@ def record_json(row: ImportRow) -> dict[str, Any]:
                 "due_on": day(loan.due_on),
                 "returned_on": day(loan.returned_on),
                 "note": loan.note,
+                "remind_person": loan.remind_person,
             }
             for loan in row.loans
         ],
