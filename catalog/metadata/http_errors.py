@@ -27,7 +27,11 @@ def http_error(
         if wait is not None:
             message += f"; try again in {math.ceil(wait)} s"
         return ProviderError(
-            message, provider=provider, transient=True, retry_after=wait
+            message,
+            provider=provider,
+            transient=True,
+            retry_after=wait,
+            rate_limited=True,
         )
     if status >= 500 or status == 408:
         return ProviderError(
