@@ -10,8 +10,8 @@ and the quota counts the requests of all of them.
 - A provider with a daily quota (Google Books: ``GOOGLE_BOOKS_DAILY_QUOTA``)
   is asked at most that many times a day, counted per day in the time zone
   where the quota resets (Google's: midnight Pacific time). Requests that
-  only fill in fields a first provider left empty may use half of it; the
-  other half is kept for books no provider before it knows at all.
+  only fill in fields a first provider left empty are sent while less than
+  half of it is used; the rest is kept for books no provider before it knows.
 """
 
 import logging
@@ -50,7 +50,7 @@ def _quota_zone() -> ZoneInfo | type[UTC]:
 
 def quota_day(now: datetime | None = None) -> tuple[str, float]:
     """The quota's current day (``YYYY-MM-DD``) and the seconds until it ends."""
-    now = (now or datetime.now(UTC)).astimezone(_quota_zone())
+    now = (now or datetime.fromtimestamp(time.time(), UTC)).astimezone(_quota_zone())
     tomorrow = datetime.combine(
         now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo
     )
@@ -74,7 +74,8 @@ def cooling_down(provider: str) -> float:
 def cool_down(provider: str, seconds: float | None) -> float:
     """Stop everyone asking the provider for ``seconds``; return the wait set."""
     wait = settings.METADATA_RATE_LIMIT_COOLDOWN_SECONDS if seconds is None else seconds
-    wait = max(wait, 1.0)
+    if wait <= 0:
+        return 0.0  # "Retry-After: 0": asking again at once is allowed
     until = time.time() + wait
     # Never shorten a longer cool-down another job has set.
     if until > time.time() + cooling_down(provider):
@@ -115,7 +116,7 @@ def take(provider: Provider, *, essential: bool, now: datetime | None = None) ->
         if used <= limit:
             return
     raise QuotaUsedUp(
-        f"{provider.label}'s daily quota is used up; the details will be "
+        f"The daily quota of {provider.label} is used up; the details will be "
         "fetched after it resets",
         provider=provider.name,
         retry_after=until_reset,
