@@ -23,6 +23,8 @@ class QueueWorker:
     only: tuple[str, ...] = ("fetch_metadata",)
     ran: list[tuple[str, tuple, dict]] = field(default_factory=list)
     waited: float = 0.0
+    # Called after each job with its arguments (the benchmark counts there).
+    after: Callable[[tuple, dict], None] | None = None
 
     def run(self) -> int:
         """Run every job, those the jobs queue included; return how many ran."""
@@ -45,6 +47,8 @@ class QueueWorker:
                     self.wait(delay)
                 self.ran.append((result.task.name, result.args, result.kwargs))
                 result.task.call(*result.args, **result.kwargs)
+                if self.after is not None:
+                    self.after(tuple(result.args), dict(result.kwargs))
                 count += 1
 
 
