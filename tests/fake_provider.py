@@ -78,6 +78,7 @@ class FakeProviderServer:
         # ``retry_after``, e.g. {5, 6, 7}: three in a row outlast a call's retries.
         self.google_429_at: set[int] = set()
         self.google_calls = 0
+        self.google_daily_limit = False  # Google answers 403 dailyLimitExceeded
         self.google_429s = 0
         self.cover_bytes: bytes | None = None  # one cover for every book, if set
         self._lock = threading.Lock()
@@ -233,6 +234,11 @@ class FakeProviderServer:
         if throttled:
             body = {"error": {"code": 429, "message": "Too many requests"}}
             return 429, "application/json", json.dumps(body).encode()
+        if self.google_daily_limit:
+            reason = {"reason": "dailyLimitExceeded", "domain": "usageLimits"}
+            body = {"error": {"code": 403, "message": "Daily Limit Exceeded"}}
+            body["error"]["errors"] = [reason]
+            return 403, "application/json", json.dumps(body).encode()
         isbn13 = _isbn13(query.get("q", "").removeprefix("isbn:"))
         item = self.google.get(isbn13 or "")
         if item is None:

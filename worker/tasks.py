@@ -45,7 +45,13 @@ def fetch_metadata(
             book_keys=exc.keys, delay=delay, outage=exc.outage
         )
         skipped = sorted({*(skip or []), *exc.answered})
-        enqueue_later(fetch_metadata, delay, exc.keys, attempt + 1, skipped)
+        enqueue_later(
+            fetch_metadata,
+            delay,
+            exc.keys,
+            attempt + 1,
+            *([skipped] if skipped else []),
+        )
         return dict.fromkeys(exc.keys, "retrying")
 
 

@@ -84,6 +84,18 @@ def cool_down(provider: str, seconds: float | None) -> float:
     return wait
 
 
+def use_up(provider: Provider, *, now: datetime | None = None) -> None:
+    """Count the provider's quota as spent for the rest of its day (it said so)."""
+    quota = provider.daily_quota()
+    if quota is None:
+        return
+    day, _ = quota_day(now)
+    key = f"metadata:requests:{provider.name}:{day}"
+    if (_cache().get(key) or 0) < quota:
+        _cache().set(key, quota, COUNTER_SECONDS)
+    logger.warning("%s says its daily quota is used up", provider.label)
+
+
 def take(provider: Provider, *, essential: bool, now: datetime | None = None) -> None:
     """Count one request to ``provider``, or raise if it may not be asked now.
 

@@ -148,14 +148,10 @@ def _ask(
         batch = isbns[start : start + size]
         try:
             essential = any(not found[isbn] for isbn in batch)
+            # Refused here (a cool-down, our count of the quota): not sent.
             allowance.take(provider, essential=essential)
-            answer = provider.lookup(batch)
+            answer = _lookup(provider, batch)
         except ProviderError as error:
-            if error.rate_limited:
-                # Asked too often: nobody asks again before the wait is over.
-                error.retry_after = allowance.cool_down(
-                    provider.name, error.retry_after
-                )
             # The rest would meet the same outage or limit: note it for them
             # rather than wait on it again, batch after batch.
             logger.warning("%s failed for %d ISBNs: %s", provider, len(isbns), error)
@@ -164,6 +160,21 @@ def _ask(
             break
         results.update({isbn: answer[isbn] for isbn in batch if isbn in answer})
     return results
+
+
+def _lookup(provider: Provider, batch: list[str]) -> dict[str, BookMetadata]:
+    """Ask the provider; tell every job when it says we ask too much."""
+    try:
+        return provider.lookup(batch)
+    except QuotaUsedUp:
+        # Its own count says the day's quota is spent: nobody asks today.
+        allowance.use_up(provider)
+        raise
+    except ProviderError as error:
+        if error.rate_limited:
+            # Asked too often: nobody asks again before the wait is over.
+            error.retry_after = allowance.cool_down(provider.name, error.retry_after)
+        raise
 
 
 def _merge(

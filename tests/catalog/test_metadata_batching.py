@@ -213,6 +213,30 @@ def test_the_daily_quota_leaves_the_rest_pending_for_the_next_day(
     assert set(_statuses(isbns).values()) == {MetadataStatus.COMPLETE}
 
 
+def test_google_saying_its_daily_limit_is_reached_stops_every_job_for_the_day(
+    user, provider, queue, django_capture_on_commit_callbacks
+):
+    isbns = _isbns(30)
+    unknown = {isbns[2], isbns[28]}  # one in each job
+    provider.stock(isbns, unknown=unknown, google=unknown)
+    provider.google_daily_limit = True
+    services.userbook_add_many(user=user, isbns=isbns)
+    from django.tasks import task_backends
+
+    task_backends["default"].results.clear()
+    _request(isbns, django_capture_on_commit_callbacks)
+    QueueWorker().run()
+
+    # Told once; the second job does not ask.
+    assert provider.calls(VOLUMES) == 1
+    assert allowance.requests_today("google") == 1000
+    for key in unknown:
+        book = Book.objects.get_by_key(key)
+        assert book.is_pending and book.metadata_attempts == 0
+        assert "daily quota of Google Books is used up" in book.metadata_error
+    assert len([s for s in _statuses(isbns).values() if s == "complete"]) == 28
+
+
 def test_filling_gaps_spends_half_the_quota_keeping_the_rest_for_unknown_books(
     user, provider, queue, clock, settings, django_capture_on_commit_callbacks
 ):
