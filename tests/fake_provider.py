@@ -74,6 +74,14 @@ class FakeProviderServer:
         self.slow_isbns: set[str] = set()  # requests naming these wait ``delay``
         self.delay = 2.0
         self.requests: list[tuple[str, dict[str, str]]] = []
+        # Google Books volumes requests (counted from 1) that answer 429 with
+        # ``retry_after``, e.g. {5, 6, 7}: three in a row outlast a call's retries.
+        self.google_429_at: set[int] = set()
+        self.google_calls = 0
+        self.google_daily_limit = False  # Google answers 403 dailyLimitExceeded
+        self.google_429s = 0
+        self.cover_bytes: bytes | None = None  # one cover for every book, if set
+        self._lock = threading.Lock()
         self._load_fixtures()
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
@@ -140,6 +148,38 @@ class FakeProviderServer:
         self.openlibrary[isbn13] = record
         return record
 
+    def stock(
+        self,
+        isbns: list[str],
+        *,
+        unknown: set[str] = frozenset(),
+        google: set[str] = frozenset(),
+        partial: set[str] = frozenset(),
+    ) -> None:
+        """Complete Open Library records for ``isbns`` but the ``unknown`` ones.
+
+        A complete record has every field the chain wants (so Google Books is
+        not asked for it); a ``partial`` one lacks its description. The ISBNs
+        in ``google`` get a Google Books volume too.
+        """
+        for n, isbn13 in enumerate(isbns):
+            if isbn13 not in unknown:
+                self.add_book(
+                    isbn13=isbn13,
+                    title=f"Stocked book {n}",
+                    authors=(f"Author {n % 97}",),
+                    publishers=[{"name": "Stock Press"}],
+                    publish_date="2001",
+                    number_of_pages=100 + n % 400,
+                    **({} if isbn13 in partial else {"description": "A book."}),
+                )
+            if isbn13 in google:
+                self.google[isbn13] = google_volume(isbn13, title=f"Google book {n}")
+
+    def calls(self, path: str) -> int:
+        """How many requests were made to ``path`` (e.g. "/api/books")."""
+        return sum(1 for asked, _ in self.requests if asked == path)
+
     def _load_fixtures(self) -> None:
         for name in ("hit", "partial", "isbn10_only", "series"):
             for bibkey, record in load_fixture(
@@ -187,6 +227,18 @@ class FakeProviderServer:
         )
 
     def volumes_api(self, query: dict[str, str]) -> tuple[int, str, bytes]:
+        with self._lock:
+            self.google_calls += 1
+            throttled = self.google_calls in self.google_429_at
+            self.google_429s += throttled
+        if throttled:
+            body = {"error": {"code": 429, "message": "Too many requests"}}
+            return 429, "application/json", json.dumps(body).encode()
+        if self.google_daily_limit:
+            reason = {"reason": "dailyLimitExceeded", "domain": "usageLimits"}
+            body = {"error": {"code": 403, "message": "Daily Limit Exceeded"}}
+            body["error"]["errors"] = [reason]
+            return 403, "application/json", json.dumps(body).encode()
         isbn13 = _isbn13(query.get("q", "").removeprefix("isbn:"))
         item = self.google.get(isbn13 or "")
         if item is None:
@@ -198,6 +250,8 @@ class FakeProviderServer:
         if kind == "isbn" and not (record and record.get("cover")):
             # Like covers.openlibrary.org with ?default=false.
             return 404, "text/plain", b"Not Found"
+        if self.cover_bytes is not None:
+            return 200, "image/jpeg", self.cover_bytes
         return 200, "image/jpeg", make_cover_jpeg(seed=ident)
 
     def _all_docs(self) -> list[dict]:
@@ -216,6 +270,32 @@ class FakeProviderServer:
         body = body.replace(OL_COVERS, self.url)
         body = body.replace(GOOGLE_CONTENT, f"{self.url}/books/content")
         return 200, "application/json; charset=utf-8", body.encode()
+
+
+def google_volume(isbn13: str, *, title: str) -> dict:
+    """A volumes ``items[]`` entry with every field the chain wants."""
+    return {
+        "kind": "books#volume",
+        "id": f"G{isbn13[-8:]}",
+        "volumeInfo": {
+            "title": title,
+            "authors": ["A. Google Author"],
+            "publisher": "Volume Press",
+            "publishedDate": "2003-04-05",
+            "description": "Found on Google Books.",
+            "industryIdentifiers": [{"type": "ISBN_13", "identifier": isbn13}],
+            "pageCount": 321,
+            "language": "en",
+            "imageLinks": {"thumbnail": f"{GOOGLE_CONTENT}?id=G{isbn13[-8:]}"},
+        },
+    }
+
+
+def isbn13_for(n: int, prefix: str = "978") -> str:
+    """The ``n``-th made-up ISBN-13 under ``prefix``, with a valid check digit."""
+    body = f"{prefix}{n:09d}"
+    total = sum((3 if i % 2 else 1) * int(digit) for i, digit in enumerate(body))
+    return body + str((10 - total % 10) % 10)
 
 
 def _matches(doc: dict, words: list[str]) -> bool:

@@ -18,10 +18,18 @@ logger = logging.getLogger(__name__)
 
 
 @task
-def fetch_metadata(book_keys: list[str], attempt: int = 1) -> dict[str, str]:
-    """Fetch details (and covers) for these books from the metadata providers."""
+def fetch_metadata(
+    book_keys: list[str], attempt: int = 1, skip: list[str] | None = None
+) -> dict[str, str]:
+    """Fetch details (and covers) for these books from the metadata providers.
+
+    ``skip``: providers that already said they do not know these books; a
+    retry asks only the others (so a Google Books rate limit costs no second
+    Open Library call).
+    """
+    asked = {"skip": skip} if skip else {}
     try:
-        return services.books_refresh_metadata(book_keys=book_keys)
+        return services.books_refresh_metadata(book_keys=book_keys, **asked)
     except services.MetadataUnavailable as exc:
         if attempt >= settings.METADATA_MAX_ATTEMPTS:
             logger.warning(
@@ -36,7 +44,14 @@ def fetch_metadata(book_keys: list[str], attempt: int = 1) -> dict[str, str]:
         services.books_metadata_retrying(
             book_keys=exc.keys, delay=delay, outage=exc.outage
         )
-        enqueue_later(fetch_metadata, delay, exc.keys, attempt + 1)
+        skipped = sorted({*(skip or []), *exc.answered})
+        enqueue_later(
+            fetch_metadata,
+            delay,
+            exc.keys,
+            attempt + 1,
+            *([skipped] if skipped else []),
+        )
         return dict.fromkeys(exc.keys, "retrying")
 
 

@@ -357,6 +357,15 @@ OPENLIBRARY_COVERS_URL = env.str(
 )
 GOOGLE_BOOKS_URL = env.str("GOOGLE_BOOKS_URL", default="https://www.googleapis.com")
 GOOGLE_BOOKS_API_KEY = env.str("GOOGLE_BOOKS_API_KEY", default="")
+# Requests a day Google Books is sent, counted in the shared cache (its keyless
+# quota is about 1,000; set your key's quota; 0 counts nothing). Books left
+# over wait, pending, for the next day (catalog.metadata.allowance).
+GOOGLE_BOOKS_DAILY_QUOTA = env.int("GOOGLE_BOOKS_DAILY_QUOTA", default=1000)
+# How long nobody asks a provider after it said "too many requests" without
+# naming a time in Retry-After.
+METADATA_RATE_LIMIT_COOLDOWN_SECONDS = env.float(
+    "METADATA_RATE_LIMIT_COOLDOWN_SECONDS", default=60.0
+)
 METADATA_CONNECT_TIMEOUT = env.float("METADATA_CONNECT_TIMEOUT", default=5.0)
 METADATA_READ_TIMEOUT = env.float("METADATA_READ_TIMEOUT", default=15.0)
 METADATA_USER_AGENT = f"BookLibrary/{VERSION} ({CONTACT_EMAIL})"

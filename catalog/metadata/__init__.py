@@ -4,7 +4,7 @@ The provider layer only fetches and merges; services decide what to store.
 Base URLs, timeouts and the User-Agent come from settings, read per call.
 """
 
-from catalog.metadata.base import BookMetadata, Provider, ProviderError
+from catalog.metadata.base import BookMetadata, Provider, ProviderError, QuotaUsedUp
 from catalog.metadata.chain import LookupResult, default_providers, lookup
 from catalog.metadata.covers import fetch_cover
 from catalog.metadata.googlebooks import GoogleBooks
@@ -18,6 +18,7 @@ __all__ = [
     "OpenLibrary",
     "Provider",
     "ProviderError",
+    "QuotaUsedUp",
     "SearchHit",
     "default_providers",
     "fetch_cover",

@@ -49,7 +49,11 @@ class BookMetadata:
 
 
 class ProviderError(Exception):
-    """A provider could not answer; ``transient`` says if trying later may help."""
+    """A provider could not answer; ``transient`` says if trying later may help.
+
+    ``rate_limited``: the provider said we ask too often (HTTP 429, or Google's
+    403 with a rate-limit reason), so nobody should ask it for a while.
+    """
 
     def __init__(
         self,
@@ -58,12 +62,14 @@ class ProviderError(Exception):
         provider: str,
         transient: bool,
         retry_after: float | None = None,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.transient = transient
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
     def __reduce__(self) -> tuple:
         # Keyword-only arguments defeat Exception's default pickling, which
@@ -74,6 +80,7 @@ class ProviderError(Exception):
             provider=self.provider,
             transient=self.transient,
             retry_after=self.retry_after,
+            rate_limited=self.rate_limited,
         )
         return rebuild, ()
 
@@ -82,6 +89,29 @@ class ProviderError(Exception):
             f"ProviderError({self.message!r}, provider={self.provider!r}, "
             f"transient={self.transient}, retry_after={self.retry_after})"
         )
+
+
+class QuotaUsedUp(ProviderError):
+    """The provider's daily quota is spent: ask again after it resets.
+
+    Not asked at all: the books concerned wait for the next day (the sweep
+    queues them again then) rather than fail. ``retry_after``: seconds until
+    the quota resets.
+    """
+
+    def __init__(self, message: str, *, provider: str, retry_after: float) -> None:
+        super().__init__(
+            message, provider=provider, transient=True, retry_after=retry_after
+        )
+
+    def __reduce__(self) -> tuple:
+        rebuild = functools.partial(
+            QuotaUsedUp,
+            self.message,
+            provider=self.provider,
+            retry_after=self.retry_after,
+        )
+        return rebuild, ()
 
 
 class Provider:
@@ -107,6 +137,10 @@ class Provider:
         when the provider could not be asked (outage, rate limit, bad answer).
         """
         raise NotImplementedError
+
+    def daily_quota(self) -> int | None:
+        """The most requests a day the provider takes from us; None: no quota."""
+        return None
 
     def cover_fallback(self, isbn13: str) -> str:
         """Return a cover address worth trying when no provider gave one, or ""."""

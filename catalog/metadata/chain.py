@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from catalog.isbn import to_isbn13
-from catalog.metadata.base import MERGED_FIELDS, BookMetadata, Provider, ProviderError
+from catalog.metadata import allowance
+from catalog.metadata.base import (
+    MERGED_FIELDS,
+    BookMetadata,
+    Provider,
+    ProviderError,
+    QuotaUsedUp,
+)
 from catalog.metadata.googlebooks import GoogleBooks
 from catalog.metadata.openlibrary import OpenLibrary
 
@@ -43,6 +50,25 @@ class LookupResult:
         return self.metadata is None and any(error.transient for error in self.errors)
 
     @property
+    def deferred(self) -> bool:
+        """Nothing was found, and only a spent daily quota kept a provider unasked.
+
+        Such a book waits for the quota's next day rather than retry or fail.
+        """
+        transient = [error for error in self.errors if error.transient]
+        return (
+            self.metadata is None
+            and bool(transient)
+            and all(isinstance(error, QuotaUsedUp) for error in transient)
+        )
+
+    @property
+    def answered(self) -> list[str]:
+        """The providers asked that answered (found it or said they do not know)."""
+        failed = {error.provider for error in self.errors}
+        return [name for name in self.labels if name not in failed]
+
+    @property
     def not_found(self) -> bool:
         """Every provider answered and none knows this ISBN."""
         return self.metadata is None and not self.failed
@@ -66,20 +92,32 @@ def default_providers() -> list[Provider]:
 
 
 def lookup(
-    isbns: Sequence[str], *, providers: Sequence[Provider] | None = None
+    isbns: Sequence[str],
+    *,
+    providers: Sequence[Provider] | None = None,
+    skip: Sequence[str] = (),
 ) -> dict[str, LookupResult]:
     """Look the ISBNs up along the chain; one LookupResult per ISBN given.
 
-    Raises ``InvalidISBN`` for an ISBN that is not valid (a caller's bug).
+    ``skip``: names of providers not to ask (they already said they do not
+    know these ISBNs). Raises ``InvalidISBN`` for an ISBN that is not valid
+    (a caller's bug).
     """
     chain = default_providers() if providers is None else list(providers)
+    chain = [provider for provider in chain if provider.name not in skip]
     canonical = {raw: to_isbn13(raw) for raw in isbns}
     wanted = list(dict.fromkeys(canonical.values()))
     found: dict[str, list[tuple[Provider, BookMetadata]]] = {i: [] for i in wanted}
     errors: dict[str, list[ProviderError]] = {i: [] for i in wanted}
     for provider in chain:
-        todo = [isbn for isbn in wanted if _needs_more(found[isbn])]
-        for isbn, metadata in _ask(provider, todo, errors).items():
+        # The ISBNs nobody knows yet first: should the provider's quota or
+        # rate limit stop the asking, the books it can least do without
+        # were asked for.
+        todo = sorted(
+            (isbn for isbn in wanted if _needs_more(found[isbn])),
+            key=lambda isbn: bool(found[isbn]),
+        )
+        for isbn, metadata in _ask(provider, todo, found, errors).items():
             found[isbn].append((provider, metadata))
     labels = {provider.name: provider.label for provider in chain}
     merged = {isbn: _merge(isbn, found[isbn], errors[isbn], labels) for isbn in wanted}
@@ -94,15 +132,25 @@ def _needs_more(entries: list[tuple[Provider, BookMetadata]]) -> bool:
 
 
 def _ask(
-    provider: Provider, isbns: list[str], errors: dict[str, list[ProviderError]]
+    provider: Provider,
+    isbns: list[str],
+    found: dict[str, list[tuple[Provider, BookMetadata]]],
+    errors: dict[str, list[ProviderError]],
 ) -> dict[str, BookMetadata]:
-    """One provider's answers, batch by batch; failures are noted per ISBN."""
+    """One provider's answers, batch by batch; failures are noted per ISBN.
+
+    Each request first takes its place in the provider's allowance (its
+    cool-down after a rate limit, its daily quota; see ``allowance``).
+    """
     results: dict[str, BookMetadata] = {}
     size = max(1, provider.batch_size)
     for start in range(0, len(isbns), size):
         batch = isbns[start : start + size]
         try:
-            answer = provider.lookup(batch)
+            essential = any(not found[isbn] for isbn in batch)
+            # Refused here (a cool-down, our count of the quota): not sent.
+            allowance.take(provider, essential=essential)
+            answer = _lookup(provider, batch)
         except ProviderError as error:
             # The rest would meet the same outage or limit: note it for them
             # rather than wait on it again, batch after batch.
@@ -112,6 +160,21 @@ def _ask(
             break
         results.update({isbn: answer[isbn] for isbn in batch if isbn in answer})
     return results
+
+
+def _lookup(provider: Provider, batch: list[str]) -> dict[str, BookMetadata]:
+    """Ask the provider; tell every job when it says we ask too much."""
+    try:
+        return provider.lookup(batch)
+    except QuotaUsedUp:
+        # Its own count says the day's quota is spent: nobody asks today.
+        allowance.use_up(provider)
+        raise
+    except ProviderError as error:
+        if error.rate_limited:
+            # Asked too often: nobody asks again before the wait is over.
+            error.retry_after = allowance.cool_down(provider.name, error.retry_after)
+        raise
 
 
 def _merge(

@@ -33,6 +33,10 @@ class GoogleBooks(Provider):
                 found[isbn13] = parse_volume(isbn13=isbn13, item=item)
         return found
 
+    def daily_quota(self) -> int | None:
+        """``GOOGLE_BOOKS_DAILY_QUOTA`` (read per call); 0 counts nothing."""
+        return settings.GOOGLE_BOOKS_DAILY_QUOTA or None
+
     def _find(self, isbn13: str) -> dict[str, Any] | None:
         params = {"q": f"isbn:{isbn13}"}
         # Read per call: the key may be set or rotated without a restart.

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import requests
 
-from catalog.metadata.base import ProviderError
+from catalog.metadata.allowance import quota_day
+from catalog.metadata.base import ProviderError, QuotaUsedUp
 
 # Google reports quota trouble as 403 with one of these reasons.
-RATE_LIMIT_REASONS = frozenset(
-    {"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}
-)
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+DAILY_LIMIT_REASONS = frozenset({"dailyLimitExceeded", "quotaExceeded"})
 
 
 def http_error(
@@ -21,13 +21,25 @@ def http_error(
     """The ProviderError for an HTTP error answer (``body``: its first bytes)."""
     status = response.status_code
     reasons, detail = _api_error(response, body)
+    if status in (403, 429) and reasons & DAILY_LIMIT_REASONS:
+        # Asking again today is no use: wait for the quota's next day.
+        return QuotaUsedUp(
+            f"The daily quota of {label} is used up; the details will be "
+            "fetched after it resets",
+            provider=provider,
+            retry_after=quota_day()[1],
+        )
     if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS):
         wait = parse_retry_after(response.headers.get("Retry-After"))
         message = f"{label} is rate-limiting us"
         if wait is not None:
             message += f"; try again in {math.ceil(wait)} s"
         return ProviderError(
-            message, provider=provider, transient=True, retry_after=wait
+            message,
+            provider=provider,
+            transient=True,
+            retry_after=wait,
+            rate_limited=True,
         )
     if status >= 500 or status == 408:
         return ProviderError(

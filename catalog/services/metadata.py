@@ -40,7 +40,9 @@ class MetadataUnavailable(Exception):
     """Providers could not be reached for ``keys``; try again after ``retry_after``.
 
     ``outage`` names the providers that failed, in words a reader can take in
-    ("Open Library is not answering").
+    ("Open Library is not answering"). ``answered`` names the providers that
+    did answer for every one of these books (none knows them): the retry need
+    not ask them again.
     """
 
     def __init__(
@@ -50,11 +52,13 @@ class MetadataUnavailable(Exception):
         keys: list[str],
         retry_after: float | None,
         outage: str = "",
+        answered: list[str] | None = None,
     ):
         super().__init__(message)
         self.keys = keys
         self.retry_after = retry_after
         self.outage = outage
+        self.answered = answered or []
 
 
 def outage_sentence(labels: list[str]) -> str:
@@ -188,9 +192,14 @@ def books_metadata_retrying(
             )
 
 
-def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
+def books_refresh_metadata(
+    *, book_keys: list[str], skip: list[str] | tuple[str, ...] = ()
+) -> dict[str, str]:
     """Fetch and store details for these books; return each book's new status.
 
+    ``skip``: providers not to ask (they said they do not know these books).
+    A book only a provider's spent daily quota left without details stays
+    pending until the quota resets, when the sweep queues it again ("pending").
     Raises ``MetadataUnavailable`` (for the books concerned) when providers
     failed in a way worth retrying; the other books are stored regardless.
     """
@@ -199,10 +208,14 @@ def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
         for key, book in Book.objects.get_many(book_keys).items()
         if book.isbn13
     }
-    results = metadata.lookup([book.isbn13 for book in books.values()])
+    results = metadata.lookup([book.isbn13 for book in books.values()], skip=skip)
     statuses, unavailable = {}, []
     for key, book in books.items():
         result = results.get(book.isbn13) or LookupResult(metadata=None)
+        if result.deferred:
+            _defer(key, result)
+            statuses[key] = MetadataStatus.PENDING
+            continue
         if result.failed:
             unavailable.append((key, result))
             continue
@@ -213,13 +226,32 @@ def books_refresh_metadata(*, book_keys: list[str]) -> dict[str, str]:
         errors = [e for _, result in unavailable for e in result.errors]
         waits = [e.retry_after for e in errors if e.retry_after]
         labels = [label for _, result in unavailable for label in result.failing_labels]
+        answered = set.intersection(*(set(r.answered) for _, r in unavailable))
         raise MetadataUnavailable(
             "; ".join(dict.fromkeys(str(e) for e in errors)),
             keys=[key for key, _ in unavailable],
             retry_after=max(waits) if waits else None,
             outage=outage_sentence(list(dict.fromkeys(labels))),
+            answered=sorted(answered),
         )
     return statuses
+
+
+def _defer(key: str, result: LookupResult) -> None:
+    """Leave a book pending, with the reason, until the provider's quota resets.
+
+    Its tries start again from nothing: waiting for a quota is not a failure,
+    and the sweep queues it again once its check time (the reset) has come.
+    """
+    wait = max((e.retry_after or 0.0) for e in result.errors if e.transient)
+    reason = "; ".join(dict.fromkeys(str(e) for e in result.errors if e.transient))
+    Book.objects.mark_metadata_attempt(
+        key,
+        status=MetadataStatus.PENDING,
+        error=reason[:500],
+        attempts=0,
+        check_at=timezone.now() + timedelta(seconds=wait) + _sweep_wait(0),
+    )
 
 
 def books_mark_metadata_failed(*, book_keys: list[str], reason: str) -> None:

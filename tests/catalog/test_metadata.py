@@ -200,7 +200,7 @@ def test_google_api_key_is_sent_only_when_set(mocked, settings):
     assert query_of(mocked.calls[1])["key"] == "AIza-test-key"
 
 
-def test_google_quota_403_is_transient(mocked):
+def test_google_daily_limit_403_waits_for_the_next_day(mocked):
     body = {
         "error": {
             "code": 403,
@@ -210,10 +210,29 @@ def test_google_quota_403_is_transient(mocked):
     }
     mocked.get(GOOGLE, json=body, status=403)
 
+    with pytest.raises(metadata.QuotaUsedUp) as caught:
+        metadata.GoogleBooks(sleep=lambda _: None).lookup([MR_FOX])
+
+    assert caught.value.transient and not caught.value.rate_limited
+    assert 0 < caught.value.retry_after <= 25 * 3600
+    assert "The daily quota of Google Books is used up" in str(caught.value)
+    assert len(mocked.calls) == 1  # not asked again today
+
+
+def test_google_rate_limit_403_is_transient(mocked):
+    body = {
+        "error": {
+            "code": 403,
+            "message": "Rate Limit Exceeded",
+            "errors": [{"reason": "rateLimitExceeded", "domain": "usageLimits"}],
+        }
+    }
+    mocked.get(GOOGLE, json=body, status=403)
+
     with pytest.raises(metadata.ProviderError) as caught:
         metadata.GoogleBooks(sleep=lambda _: None).lookup([MR_FOX])
 
-    assert caught.value.transient
+    assert caught.value.transient and caught.value.rate_limited
     assert "Google Books is rate-limiting us" in str(caught.value)
 
 
