@@ -258,6 +258,78 @@ def test_a_run_another_holds_does_nothing(both_modes, user, monkeypatch):
     assert len(_library(user)) == 5
 
 
+def test_new_editions_are_stored_asking_for_details_and_queued_25_a_job(
+    both_modes, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from catalog.services import metadata as metadata_service
+
+    queued = []
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    bookkeeping = []
+    manager = type(Book.objects)
+    monkeypatch.setattr(
+        manager, "mark_metadata_attempt", lambda *a, **kw: bookkeeping.append(a)
+    )
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _import(user, "gr.csv", _goodreads_rows(60))
+    assert (job.imported, job.failed) == (60, 0)
+    # No write per book after its creation: the jobs, 25 books each, follow
+    # the chunk's commit.
+    assert bookkeeping == []
+    assert [len(keys) for keys in queued] == [25, 25, 10]
+    keys = [key for batch in queued for key in batch]
+    assert sorted(keys) == sorted(_library(user))
+    book = Book.objects.get_by_key(keys[0])
+    assert book.metadata_status == MetadataStatus.PENDING
+    assert book.metadata_requested_at >= started
+    assert book.metadata_check_at > book.metadata_requested_at
+    assert book.metadata_attempts == 0
+
+    # The jobs were lost: the sweep queues every book again once its check is due.
+    monkeypatch.undo()
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    queued.clear()
+    assert metadata_service.books_sweep_metadata().requeued == []
+    later = book.metadata_check_at + timedelta(seconds=1)
+    result = metadata_service.books_sweep_metadata(now=later)
+    assert sorted(result.requeued) == sorted(keys)
+    assert sorted(k for batch in queued for k in batch) == sorted(keys)
+
+
+def test_a_chunk_the_bulk_path_refuses_is_imported_row_by_row(
+    both_modes, user, monkeypatch
+):
+    from booklibrary.dynamo_utils import ItemTooLarge
+
+    manager = type(UserBook.objects)
+    tried = []
+
+    def refuse(self, user, additions):
+        tried.append(len(additions))
+        raise ItemTooLarge("One of them is too large.")
+
+    single = manager.add
+
+    def refuse_dune(self, user, book, **fields):
+        if book.pk == DUNE:
+            raise ItemTooLarge("Too large.")
+        return single(self, user, book, **fields)
+
+    monkeypatch.setattr(manager, "add_many", refuse)
+    monkeypatch.setattr(manager, "add", refuse_dune)
+    job = _import(user, "goodreads_23.csv")
+    assert tried == [5]
+    # The row refused alone is that row's error; the others are imported.
+    assert (job.imported, job.already, job.failed) == (4, 0, 2)
+    assert [e["line"] for e in job.errors] == [2, 8]
+    assert "too large to store" in job.errors[0]["reason"]
+    assert DUNE not in _library(user) and len(_library(user)) == 4
+    monkeypatch.undo()
+    again = _import(user, "goodreads_23.csv")
+    assert (again.imported, again.already, again.failed) == (1, 4, 1)
+
+
 def test_the_failed_rows_come_back_in_the_files_own_format(both_modes, user):
     job = _import(user, "goodreads_resaved.csv")
     assert job.failed == 2
