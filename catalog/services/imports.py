@@ -7,7 +7,13 @@ with the counts and errors, so a worker stopped midway is resumed from there
 by the next run (``imports_sweep`` queues again an import nobody is running).
 
 A row's write is idempotent: the reader's record is looked up first, and a
-book already in the library is left exactly as it is. A record this import
+book already in the library is left exactly as it is. A chunk's rows are
+checked one by one (a row refused is that row's error), then the new records
+and editions are added together (``UserBook.objects.add_many``: bulk inserts,
+or DynamoDB transactions of conditional puts); should that refuse the chunk,
+its rows are added one by one. New editions are stored already pending with
+their sweep check time, and their fetch jobs (25 books each) are queued after
+the chunk's commit: no second write per book. A record this import
 added carries the import's time of day in its added date, so a chunk run
 again after a stop counts it as imported, not as already there. What the file
 says of a book (title, authors, series...) is the reader's own correction:
@@ -318,7 +324,8 @@ class _Run:
     def _chunk(self, results: list) -> bool:
         """Import these rows, then save the progress; False if another run has it.
 
-        On the ORM the chunk is one transaction (each row a savepoint in it).
+        On the ORM the chunk is one transaction (its bulk inserts, or each row
+        added alone, a savepoint in it).
         """
         with transaction.atomic():
             saved = self._import_chunk(results)
