@@ -210,6 +210,43 @@ def test_a_worker_killed_midway_is_resumed_by_the_sweep(both_modes, user, monkey
     assert services.imports_sweep(now=later) == []
 
 
+def test_a_worker_killed_while_adding_a_chunk_imports_no_row_twice(
+    both_modes, user, monkeypatch
+):
+    data = _goodreads_rows(60)
+    job = services.import_start(
+        user=user, uploaded_file=_upload("gr.csv", data), file_name="gr.csv"
+    )
+    manager = type(UserBook.objects)
+    real = manager.add_many
+
+    def dying(self, user, additions):
+        real(self, user, additions[:25])  # stored, then the worker dies
+        raise _Killed
+
+    monkeypatch.setattr(manager, "add_many", dying)
+    with pytest.raises(_Killed):
+        services.import_run(user_id=user.pk, import_id=job.pk)
+    monkeypatch.setattr(manager, "add_many", real)
+    # The first 25 rolled back with the chunk on the ORM; kept on DynamoDB.
+    assert len(_library(user)) == (0 if both_modes == "orm" else 25)
+    later = timezone.now() + import_service.STALE_AFTER + timedelta(seconds=1)
+    assert services.imports_sweep(now=later) == [job.pk]
+    done = ImportJob.objects.get_for_user(user.pk, job.pk)
+    assert (done.state, done.imported, done.already, done.failed) == (
+        "done",
+        60,
+        0,
+        0,
+    )
+    assert len(_library(user)) == 60
+    assert UserBook.objects.status_counts(user)["all"] == 60
+    assert UserBook.objects.tag_counts(user).tags == [
+        ("favorites", "favorites", 60),
+        ("sci-fi", "sci-fi", 60),
+    ]
+
+
 def test_a_run_out_of_time_queues_the_rest(both_modes, user, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 3)
     queued = []
