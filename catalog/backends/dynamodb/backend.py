@@ -32,7 +32,7 @@ operator's command) writes it down, conditional on the item's version.
 
 from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 from django.utils import timezone
@@ -92,6 +92,17 @@ _TRANSACTION_BYTES = 3_500_000
 LOCATION_READ, LOCATION_QUERIES = 1000, 5
 # The series list reads at most this many records' series (5 calls).
 SERIES_READ, SERIES_QUERIES = 1000, 5
+
+
+class _Entry(NamedTuple):
+    """One book of ``add_userbooks``, ready to write: its actions and their size."""
+
+    book: Book
+    fields: dict[str, Any]
+    record: UserBook
+    actions: list[dict[str, Any]]
+    size: int
+    adding: bool
 
 
 def _counter_update(user_id: int, deltas: dict[str, int]) -> dict[str, Any]:
@@ -185,21 +196,8 @@ class DynamoCatalogBackend(
         item = codec.userbook_to_item(record)
         check_item_size(item, what="This record")
         actions = [
-            {
-                "Put": {
-                    "TableName": _userbooks_table(),
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(book_key)",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": _books_table(),
-                    "Key": codec.book_key(book.pk),
-                    "ConditionExpression": "attribute_exists(#k)",
-                    "ExpressionAttributeNames": {"#k": "key"},
-                }
-            },
+            self._record_put(item),
+            self._book_check(book.pk),
             _counter_update(user.pk, {record.status: 1}),
         ]
         actions = tallies.with_tally(actions, user.pk, tallies.moves(after=[record]))
@@ -251,32 +249,32 @@ class DynamoCatalogBackend(
                 size += item_size(book_item)
             else:
                 actions.append(self._book_check(book.pk))
-            entries.append((book, fields, record, actions, size, adding))
+            entries.append(_Entry(book, fields, record, actions, size, adding))
         results: list[Added] = []
         for group in self._transactions(entries):
             results += self._add_group(user, group)
         return results
 
     @staticmethod
-    def _transactions(entries: list) -> list[list]:
+    def _transactions(entries: list["_Entry"]) -> list[list["_Entry"]]:
         """Split the additions so that each transaction fits DynamoDB's limits."""
-        groups: list[list] = [[]]
+        groups: list[list[_Entry]] = [[]]
         size = 0
         # Two actions a pair, two for the counters.
         most = (MAX_TRANSACT_ITEMS - 2) // 2
         for entry in entries:
             if groups[-1] and (
-                len(groups[-1]) >= most or size + entry[4] > _TRANSACTION_BYTES
+                len(groups[-1]) >= most or size + entry.size > _TRANSACTION_BYTES
             ):
                 groups.append([])
                 size = 0
             groups[-1].append(entry)
-            size += entry[4]
+            size += entry.size
         return [group for group in groups if group]
 
-    def _add_group(self, user: Any, group: list) -> list[Added]:
-        records = [entry[2] for entry in group]
-        actions = [action for entry in group for action in entry[3]]
+    def _add_group(self, user: Any, group: list["_Entry"]) -> list[Added]:
+        records = [entry.record for entry in group]
+        actions = [action for entry in group for action in entry.actions]
         statuses = Counter(record.status for record in records)
         actions.append(_counter_update(user.pk, dict(statuses)))
         actions = tallies.with_tally(actions, user.pk, tallies.moves(after=records))
@@ -286,12 +284,12 @@ class DynamoCatalogBackend(
             codes = cancellation_codes(exc)
             if not {"ConditionalCheckFailed", "TransactionConflict"} & set(codes):
                 raise
-            return [add_one(self, user, entry[0], entry[1]) for entry in group]
+            return [add_one(self, user, e.book, e.fields) for e in group]
         done = []
-        for book, _, record, _, _, adding in group:
-            book._state.adding = False
-            record._state.adding = False
-            done.append(Added(record, added=True, book_created=adding))
+        for entry in group:
+            entry.book._state.adding = False
+            entry.record._state.adding = False
+            done.append(Added(entry.record, added=True, book_created=entry.adding))
         return done
 
     @staticmethod
