@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from catalog.backends.base import DEFAULT_SORT, Page
+from catalog.backends.base import DEFAULT_SORT, Added, Page
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,6 +87,15 @@ class UserBookManager(models.Manager):
     def add(self, user, book: "Book", **fields: Any) -> "UserBook":
         """Add the book to the user's library or raise ``AlreadyInLibrary``."""
         return _backend().add_userbook(user, book, **fields)
+
+    def add_many(
+        self, user, additions: "list[tuple[Book, dict[str, Any]]]"
+    ) -> list[Added]:
+        """Add many books at once, their new editions too (see the backend).
+
+        Raises ``ValueError`` (nothing written) when one would be refused.
+        """
+        return _backend().add_userbooks(user, list(additions))
 
     def get_for_user(self, user, key: str) -> "UserBook":
         """Return the user's record of book ``key`` or raise ``DoesNotExist``."""

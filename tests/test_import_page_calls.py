@@ -99,13 +99,13 @@ def test_on_dynamodb_a_chunk_of_new_books_costs_a_bounded_number_of_calls(
     made = Counter(calls)
     print(f"\nOne chunk of {rows} new books: {dict(made)}, {len(calls)} calls")
     # Reads in batches of 100 keys: the chunk's records (with their books),
-    # the chunk's books; and each batch of 25 new books asked for details.
-    batches = rows // import_service.METADATA_BATCH
-    assert made["BatchGetItem"] <= 6 + batches
-    # Per new book: its edition (a conditional put), its record (a transaction
-    # with the counters) and its metadata bookkeeping (an update); then one
-    # progress write per chunk, the claim and the final write.
-    assert made["PutItem"] + made["TransactWriteItems"] <= 2 * rows + 3
-    assert made["UpdateItem"] <= rows
+    # the chunk's books. New editions are stored asking for their details:
+    # no metadata write per book.
+    assert made["BatchGetItem"] <= 6
+    # The chunk's books and records in transactions of 49 (each with its
+    # counters), the import's creation, claim, progress and final writes.
+    transactions = -(-rows // 49)
+    assert made["TransactWriteItems"] <= transactions + 2
+    assert made["PutItem"] + made["UpdateItem"] <= 3
     assert "Query" not in made
-    assert len(calls) <= 3 * rows + batches + 12
+    assert len(calls) <= transactions + 12

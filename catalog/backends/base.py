@@ -156,6 +156,21 @@ class Restoring:
 
 
 @dataclass
+class Added:
+    """What ``add_userbooks`` did for one book.
+
+    ``record`` is the record added, or the one the library held already when
+    ``added`` is False; ``book_created`` tells whether the edition was stored
+    by this call (a new edition is stored as given, an existing one is used as
+    it is).
+    """
+
+    record: "UserBook"
+    added: bool
+    book_created: bool
+
+
+@dataclass
 class Page:
     """One page of a user's books and the cursors to the pages beside it.
 
@@ -405,6 +420,22 @@ class CatalogBackend:
 
     def add_userbook(self, user: "User", book: "Book", **fields: Any) -> "UserBook":
         """Add ``book`` to the user's library or raise ``AlreadyInLibrary``."""
+        raise NotImplementedError
+
+    def add_userbooks(
+        self, user: "User", additions: "list[tuple[Book, dict[str, Any]]]"
+    ) -> list[Added]:
+        """Add many books to the user's library at once; return one ``Added`` each.
+
+        ``additions`` are (book, fields) pairs as ``add_userbook`` takes them,
+        one per book key. A book not stored yet (``book._state.adding``) is
+        stored as given, unless one with its key was stored meanwhile: that one
+        is used, never overwritten. A record the user has already is left as
+        it is. Records are stored as ``add_userbook`` stores them (sort,
+        search, series and tag keys, counters). When one pair would be refused
+        (``ValueError``, such as ``ItemTooLarge``) nothing is written and the
+        error is raised: the caller adds them one by one to learn which.
+        """
         raise NotImplementedError
 
     def get_userbook(self, user: "User", key: str) -> "UserBook":
@@ -758,6 +789,18 @@ class CatalogBackend:
         ISBN, as the reader sees them, ordered by key (an import matches rows
         without an ISBN against them); never a Scan."""
         raise NotImplementedError
+
+
+def add_one(
+    backend: CatalogBackend, user: "User", book: "Book", fields: dict[str, Any]
+) -> Added:
+    """Add one book the way ``add_userbooks`` does, with the single-book calls."""
+    stored, created = backend.get_or_create_book(book)
+    try:
+        record = backend.add_userbook(user, stored, **fields)
+    except AlreadyInLibrary as exc:
+        return Added(exc.existing, added=False, book_created=created)
+    return Added(record, added=True, book_created=created)
 
 
 def metadata_attempt_fields(

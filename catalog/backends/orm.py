@@ -15,6 +15,7 @@ from catalog import readings
 from catalog.backends.base import (
     DEFAULT_SORT,
     SORTS,
+    Added,
     AlreadyInLibrary,
     BookInUse,
     CatalogBackend,
@@ -23,6 +24,7 @@ from catalog.backends.base import (
     SeriesCounts,
     StaleEdit,
     TagCounts,
+    add_one,
     count_series,
     count_tags,
     fold,
@@ -142,6 +144,34 @@ class OrmCatalogBackend(OrmImports, OrmLoans, OrmRemovals, OrmTagJobs, CatalogBa
         except IntegrityError:
             raise AlreadyInLibrary(self.get_userbook(user, book.pk)) from None
         return record
+
+    def add_userbooks(
+        self, user, additions: list[tuple[Book, dict[str, Any]]]
+    ) -> list[Added]:
+        """Two bulk INSERTs (new books, then records) in a savepoint.
+
+        Should a key be stored meanwhile (a record added, a book created by
+        another reader), the savepoint is undone and each pair is added alone.
+        """
+        new = [book._state.adding for book, _ in additions]
+        records = []
+        for book, fields in additions:
+            fields = with_location_key(with_tag_keys(fields))
+            own = listing_fields(
+                book, fields.get("corrections"), fields.get("provisional")
+            )
+            records.append(UserBook(user=user, book=book, **fields, **own))
+        try:
+            with transaction.atomic():
+                books = zip(additions, new, strict=True)
+                Book._base_manager.bulk_create([b for (b, _), a in books if a])
+                UserBook._base_manager.bulk_create(records)
+        except IntegrityError:
+            return [add_one(self, user, book, fields) for book, fields in additions]
+        return [
+            Added(record, added=True, book_created=adding)
+            for record, adding in zip(records, new, strict=True)
+        ]
 
     def _records(self, user):
         return UserBook._base_manager.filter(user=user).select_related("book")

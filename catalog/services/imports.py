@@ -7,7 +7,13 @@ with the counts and errors, so a worker stopped midway is resumed from there
 by the next run (``imports_sweep`` queues again an import nobody is running).
 
 A row's write is idempotent: the reader's record is looked up first, and a
-book already in the library is left exactly as it is. A record this import
+book already in the library is left exactly as it is. A chunk's rows are
+checked one by one (a row refused is that row's error), then the new records
+and editions are added together (``UserBook.objects.add_many``: bulk inserts,
+or DynamoDB transactions of conditional puts); should that refuse the chunk,
+its rows are added one by one. New editions are stored already pending with
+their sweep check time, and their fetch jobs (25 books each) are queued after
+the chunk's commit: no second write per book. A record this import
 added carries the import's time of day in its added date, so a chunk run
 again after a stop counts it as imported, not as already there. What the file
 says of a book (title, authors, series...) is the reader's own correction:
@@ -25,19 +31,20 @@ earlier row...) gets a warning with its line, kept apart from the errors.
 
 import logging
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
 from catalog import readings, records
-from catalog.backends.base import AlreadyInLibrary
+from catalog.backends.base import Added, AlreadyInLibrary
 from catalog.imports import (
     BORROWED,
     DNF,
@@ -67,7 +74,11 @@ from catalog.models import (
 from catalog.services import import_covers
 from catalog.services.corrections import clean_corrections
 from catalog.services.loans import loan_borrow, loan_lend, loan_return
-from catalog.services.metadata import book_request_metadata
+from catalog.services.metadata import (
+    book_request_metadata,
+    books_queue_fetch,
+    new_book_pending,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -271,6 +282,17 @@ def _stop(job: ImportJob, message: str) -> ImportJob:
     return job
 
 
+@dataclass
+class _Addition:
+    """A row checked and ready to add: its book (new or stored) and record fields."""
+
+    row: ImportRow
+    key: str
+    book: Book
+    fields: dict[str, Any]
+    proposed: UserBook  # the record as it would be stored, for size messages
+
+
 class _Run:
     """One run of an import: from its ``next_index`` until done or out of time."""
 
@@ -280,6 +302,8 @@ class _Run:
         self.deadline = timezone.now() + timedelta(seconds=limit)
         self.finder = DuplicateFinder()
         self.to_fetch: list[str] = []
+        self.to_queue: list[str] = []
+        self.pending: dict[str, Any] = {}
         # The reader's books without an ISBN by title_key, read when first needed.
         self.by_hand: dict[str, str] | None = None
         # The time of day of every record this import adds (see the module).
@@ -305,6 +329,7 @@ class _Run:
             chunk = []
             if timezone.now() >= self.deadline:
                 # Handed on: the next run takes it at once.
+                self._request_metadata(last=True)
                 job.state = ImportState.QUEUED
                 if ImportJob.objects.save_progress(job, version=job.version):
                     _enqueue(job)
@@ -313,6 +338,7 @@ class _Run:
             return job
         if last:
             self._photos(last)
+        self._request_metadata(last=True)
         job.state, job.finished_at = ImportState.DONE, timezone.now()
         job.total = max(job.total, job.next_index)
         job.heartbeat_at = job.finished_at
@@ -322,7 +348,8 @@ class _Run:
     def _chunk(self, results: list) -> bool:
         """Import these rows, then save the progress; False if another run has it.
 
-        On the ORM the chunk is one transaction (each row a savepoint in it).
+        On the ORM the chunk is one transaction (its bulk inserts, or each row
+        added alone, a savepoint in it).
         """
         with transaction.atomic():
             saved = self._import_chunk(results)
@@ -347,6 +374,7 @@ class _Run:
 
     def _import_chunk(self, results: list) -> bool:
         job, rows = self.job, []
+        first_error, first_warning = len(job.errors), len(job.warnings)
         for result in results:
             if isinstance(result, RowError):
                 self._failed(result.span, result.reason)
@@ -358,27 +386,92 @@ class _Run:
         wanted = list(dict.fromkeys(keys.values()))
         existing = UserBook.objects.for_keys(self.user, wanted)
         books = Book.objects.get_many([k for k in wanted if k not in existing])
+        self.pending = new_book_pending()
+        additions: list[_Addition] = []
+        planned: set[str] = set()
+        again = []  # rows of a key another row of the chunk adds
         for row in rows:
+            key = keys[id(row)]
+            if key in existing:
+                self._count_existing(existing[key], row)
+            elif key in planned:
+                again.append(row)
+            else:
+                try:
+                    additions.append(self._prepare(row, key, books.get(key)))
+                except ValidationError as exc:
+                    self._failed(row.span, _error(exc))
+                else:
+                    planned.add(key)
+        self._add_all(additions, existing)
+        for row in again:
             key = keys[id(row)]
             if key in existing:
                 self._count_existing(existing[key], row)
                 continue
             try:
-                record = self._add(row, key, books.get(key))
+                self._add_one(self._prepare(row, key, books.get(key)), existing)
             except ValidationError as exc:
                 self._failed(row.span, _error(exc))
-                continue
-            except AlreadyInLibrary as exc:
-                self._count_existing(exc.existing, row)
-                continue
-            existing[key] = record
-            job.imported += 1
-            self._row_warnings(row)
-            self._loans(row, key)
+        # Errors and warnings in the order of the file, whichever path found them.
+        job.errors[first_error:] = sorted(
+            job.errors[first_error:], key=lambda error: error["index"]
+        )
+        job.warnings[first_warning:] = sorted(
+            job.warnings[first_warning:], key=lambda warning: warning["index"]
+        )
         self._request_metadata()
         job.next_index = results[-1].index + 1
         job.heartbeat_at = timezone.now()
         return ImportJob.objects.save_progress(job, version=job.version)
+
+    def _add_all(self, additions: list["_Addition"], existing: dict) -> None:
+        """Add the chunk's new records together; one by one if any is refused."""
+        if not additions:
+            return
+        try:
+            done = UserBook.objects.add_many(
+                self.user, [(a.book, a.fields) for a in additions]
+            )
+        except (ValueError, DatabaseError):
+            # Nothing was added: each row on its own, to find the one refused.
+            for addition in additions:
+                try:
+                    self._add_one(addition, existing)
+                except ValidationError as exc:
+                    self._failed(addition.row.span, _error(exc))
+            return
+        for addition, added in zip(additions, done, strict=True):
+            self._added(addition, added, existing)
+
+    def _add_one(self, addition: "_Addition", existing: dict) -> None:
+        """Add one row's record alone; ValidationError if refused."""
+        with transaction.atomic(), records.refusing_too_large(addition.proposed):
+            stored, created = Book.objects.get_or_create_book(addition.book)
+            try:
+                record = UserBook.objects.add(self.user, stored, **addition.fields)
+            except AlreadyInLibrary as exc:
+                added = Added(exc.existing, added=False, book_created=created)
+            else:
+                added = Added(record, added=True, book_created=created)
+        self._added(addition, added, existing)
+
+    def _added(self, addition: "_Addition", added: Added, existing: dict) -> None:
+        """Count what adding a row did, record its loans, note what to fetch."""
+        existing[addition.key] = added.record
+        if not added.added:
+            self._count_existing(added.record, addition.row)
+        else:
+            self.job.imported += 1
+            self._row_warnings(addition.row)
+            self._loans(addition.row, addition.key)
+        book = added.record.book
+        if not book.isbn13:
+            return
+        if added.book_created:
+            self.to_queue.append(book.pk)  # stored pending: only its job is due
+        elif book.metadata_status in _FETCH_AGAIN:
+            self.to_fetch.append(book.pk)
 
     def _failed(self, span: Span, reason: str) -> None:
         job = self.job
@@ -510,16 +603,15 @@ class _Run:
         )
         return {**shelf, "readings": history["readings"]}
 
-    def _add(self, row: ImportRow, key: str, book: Book | None) -> UserBook:
-        """Add the row's record (and its edition when new); ValidationError if bad."""
+    def _prepare(self, row: ImportRow, key: str, book: Book | None) -> "_Addition":
+        """Check the row's record (and its edition when new); ValidationError if bad."""
         details = clean_corrections(self._details(row))
         shelf = self._shelf(row)
         if book is not None:
             candidate = book
         elif row.isbn13:
-            candidate = Book(
-                key=key, isbn13=key, metadata_status=MetadataStatus.PENDING
-            )
+            # Stored already asking for its details (see ``new_book_pending``).
+            candidate = Book(key=key, isbn13=key, **self.pending)
         else:
             typed = {k: v for k, v in details.items() if k != "series"}
             candidate = Book(
@@ -537,18 +629,8 @@ class _Run:
             user=self.user, book=candidate, corrections=corrections, **shelf
         )
         records.check_size(proposed)
-        with transaction.atomic(), records.refusing_too_large(proposed):
-            stored, created = Book.objects.get_or_create_book(candidate)
-            record = UserBook.objects.add(
-                self.user,
-                stored,
-                corrections=corrections,
-                added_at=self._added_at(row),
-                **shelf,
-            )
-        if stored.isbn13 and (created or stored.metadata_status in _FETCH_AGAIN):
-            self.to_fetch.append(stored.pk)
-        return record
+        fields = {"corrections": corrections, "added_at": self._added_at(row), **shelf}
+        return _Addition(row, key, candidate, fields, proposed)
 
     def _loans(self, row: ImportRow, key: str) -> None:
         """Record the row's loans, returned ones first; a loan refused is warned."""
@@ -584,7 +666,22 @@ class _Run:
             except ValidationError as exc:
                 self._warned(row.span, _loan_refused(loan, lent, exc))
 
-    def _request_metadata(self) -> None:
+    def _request_metadata(self, *, last: bool = False) -> None:
+        """Queue the fetch of the chunk's new editions, and ask again for failed ones.
+
+        New editions are stored pending with their sweep check time: their
+        jobs are queued after the chunk's commit, 25 books a job, with no
+        further write. Fewer than 25 left over wait for the next chunk, so
+        every job but the run's ``last`` is a full Open Library batch; a run
+        stopped before queuing them leaves them to the sweep. A stored
+        edition whose fetch failed is marked pending again first
+        (``book_request_metadata``).
+        """
+        whole = len(self.to_queue)
+        if not last:
+            whole -= whole % METADATA_BATCH
+        new, self.to_queue = self.to_queue[:whole], self.to_queue[whole:]
+        books_queue_fetch(book_keys=new)
         keys, self.to_fetch = self.to_fetch, []
         for start in range(0, len(keys), METADATA_BATCH):
             book_request_metadata(book_keys=keys[start : start + METADATA_BATCH])

@@ -100,6 +100,35 @@ def book_request_metadata(*, book_keys: list[str]) -> None:
         transaction.on_commit(lambda: _enqueue_fetch(keys))
 
 
+def new_book_pending(now: datetime | None = None) -> dict[str, object]:
+    """The bookkeeping a new edition is stored with to have its details fetched.
+
+    What ``book_request_metadata`` would write, given at creation instead: the
+    book is pending with its sweep check time from the start, so a fetch job
+    that is lost is queued again by ``books_sweep_metadata``. Queue its job
+    with ``books_queue_fetch`` once it is stored.
+    """
+    now = now or timezone.now()
+    return {
+        "metadata_status": MetadataStatus.PENDING,
+        "metadata_error": "",
+        "metadata_attempts": 0,
+        "metadata_check_at": now + _sweep_wait(0),
+        "metadata_requested_at": now,
+    }
+
+
+def books_queue_fetch(*, book_keys: list[str]) -> None:
+    """Queue the fetch of books stored pending (``new_book_pending``), after the commit.
+
+    One job per ``SWEEP_JOB_SIZE`` books (an Open Library batch); nothing is
+    written, and a queue that fails leaves the books to the sweep.
+    """
+    for chunk in itertools.batched(book_keys, SWEEP_JOB_SIZE):
+        keys = list(chunk)
+        transaction.on_commit(lambda keys=keys: _enqueue_fetch(keys))
+
+
 def _enqueue_fetch(keys: list[str]) -> bool:
     """Queue the fetch job for these books; log (never raise) when the queue fails."""
     from worker.tasks import fetch_metadata

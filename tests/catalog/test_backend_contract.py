@@ -782,6 +782,153 @@ class CatalogContract:
         assert listed.readings == readings
         assert UserBook.objects.status_counts(reader)["reading"] == 1
 
+    # Adding many at once (an import's chunk) --------------------------------
+
+    def _additions(self, reader, count=3):
+        """New editions pending their details, each with the fields an import gives."""
+        additions = []
+        for n in range(count):
+            isbn = isbn13_for(500 + n)
+            book = Book(
+                key=isbn,
+                isbn13=isbn,
+                metadata_status=MetadataStatus.PENDING,
+                metadata_check_at=timezone.now() + timedelta(minutes=10),
+            )
+            fields = {
+                "status": ("read", "want", "reading")[n % 3],
+                "rating": Decimal("4.5") if n % 2 else None,
+                "tags": ["Sci Fi", f"Shelf {n % 2}"],
+                "location": "Attic" if n % 2 else "",
+                "notes": f"Note {n}",
+                "corrections": {
+                    "title": f"The Bulk Title {n}",
+                    "authors": [f"Ann Author{n}"],
+                    "series": [{"name": "Bulk Saga", "position": str(n + 1)}],
+                },
+                "added_at": timezone.now() - timedelta(days=n),
+            }
+            additions.append((book, fields))
+        return additions
+
+    def test_add_many_stores_what_add_stores_one_by_one(self, reader):
+        stored = BookFactory(title="Stored Already")
+        additions = self._additions(reader)
+        additions.append(
+            (
+                stored,
+                {"status": "want", "tags": ["Sci Fi"], "added_at": timezone.now()},
+            )
+        )
+        done = UserBook.objects.add_many(reader, additions)
+        assert [(a.added, a.book_created) for a in done] == [
+            (True, True),
+            (True, True),
+            (True, True),
+            (True, False),
+        ]
+        assert [a.record.book_id for a in done] == [b.pk for b, _ in additions]
+        # The same additions one by one, for another reader: the same records.
+        other = UserFactory()
+        for book, fields in additions:
+            UserBook.objects.add(other, Book.objects.get_by_key(book.pk), **fields)
+        names = [
+            "status",
+            "rating",
+            "tags",
+            "tag_keys",
+            "location",
+            "location_key",
+            "notes",
+            "corrections",
+            "added_at",
+            "sort_title",
+            "sort_author",
+            "sort_series",
+            "series_keys",
+            "series_names",
+            "search_text",
+            "version",
+        ]
+        for book, _ in additions:
+            mine = UserBook.objects.get_for_user(reader, book.pk)
+            theirs = UserBook.objects.get_for_user(other, book.pk)
+            assert [getattr(mine, n) for n in names] == [
+                getattr(theirs, n) for n in names
+            ]
+        new = Book.objects.get_by_key(additions[0][0].pk)
+        assert new.metadata_status == MetadataStatus.PENDING
+        assert new.metadata_check_at == additions[0][0].metadata_check_at
+        assert Book.objects.pending_metadata_due(
+            timezone.now() + timedelta(minutes=11), 10
+        )
+        # Listed, searched and counted like records added one by one.
+        assert UserBook.objects.status_counts(reader) == UserBook.objects.status_counts(
+            other
+        )
+        assert UserBook.objects.status_counts(reader)["all"] == 4
+        assert UserBook.objects.tag_counts(reader).tags == [
+            ("Sci Fi", "sci fi", 4),
+            ("Shelf 0", "shelf 0", 2),
+            ("Shelf 1", "shelf 1", 1),
+        ]
+        assert UserBook.objects.location_counts(reader).locations == [
+            ("Attic", "attic", 1)
+        ]
+        assert UserBook.objects.series_counts(reader).series == [
+            ("Bulk Saga", "bulk saga", 3)
+        ]
+        found = UserBook.objects.page_for_user(reader, query="author2")
+        assert [r.book_id for r in found.items] == [additions[2][0].pk]
+        walked, _ = _walk(reader, sort="series", series="Bulk Saga")
+        assert len(walked) == 3
+
+    def test_add_many_never_overwrites_a_record_or_a_book_stored_meanwhile(
+        self, reader
+    ):
+        additions = self._additions(reader)
+        mine_first = additions[0][0]
+        # The reader added the first book meanwhile; another reader stored
+        # the second edition with its details.
+        UserBook.objects.add(
+            reader,
+            Book.objects.get_or_create_book(
+                Book(key=mine_first.pk, isbn13=mine_first.pk, title="Mine")
+            )[0],
+            status="reading",
+            notes="Kept",
+        )
+        theirs = additions[1][0]
+        Book.objects.get_or_create_book(
+            Book(
+                key=theirs.pk,
+                isbn13=theirs.pk,
+                title="Fetched",
+                metadata_status=MetadataStatus.COMPLETE,
+            )
+        )
+        done = UserBook.objects.add_many(reader, additions)
+        assert [(a.added, a.book_created) for a in done] == [
+            (False, False),
+            (True, False),
+            (True, True),
+        ]
+        assert (done[0].record.status, done[0].record.notes) == ("reading", "Kept")
+        kept = UserBook.objects.get_for_user(reader, mine_first.pk)
+        assert (kept.status, kept.notes, kept.version) == ("reading", "Kept", 1)
+        fetched = Book.objects.get_by_key(theirs.pk)
+        assert (fetched.title, fetched.metadata_status) == ("Fetched", "complete")
+        assert UserBook.objects.status_counts(reader)["all"] == 3
+        assert UserBook.objects.tag_counts(reader).tags == [
+            ("Sci Fi", "sci fi", 2),
+            ("Shelf 0", "shelf 0", 1),
+            ("Shelf 1", "shelf 1", 1),
+        ]
+
+    def test_add_many_of_nothing_adds_nothing(self, reader):
+        assert UserBook.objects.add_many(reader, []) == []
+        assert UserBook.objects.status_counts(reader)["all"] == 0
+
 
 class TestOrmBackend(CatalogContract):
     backend = "catalog.backends.orm.OrmCatalogBackend"
@@ -802,6 +949,43 @@ class TestDynamoBackend(CatalogContract):
         aws_tables.meta.events.register("before-call.dynamodb.Scan", refuse_scan)
         yield
         assert scans == []
+
+    def test_add_many_writes_transactions_of_49_with_counters_moved_once_each(
+        self, reader, aws_tables
+    ):
+        from catalog.backends.dynamodb import tallies
+
+        additions = []
+        for n in range(120):
+            isbn = isbn13_for(7000 + n)
+            book = Book(key=isbn, isbn13=isbn, metadata_status=MetadataStatus.MANUAL)
+            additions.append((book, {"status": "read", "tags": ["Bulk"]}))
+        calls = []
+
+        def record(params, **kwargs):
+            calls.append(len(params["TransactItems"]))
+
+        aws_tables.meta.events.register(
+            "before-parameter-build.dynamodb.TransactWriteItems", record
+        )
+        done = UserBook.objects.add_many(reader, additions)
+        # 49 books and records each, the status counters and the tags.
+        assert calls == [100, 100, 46]
+        assert all(a.added and a.book_created for a in done)
+        assert UserBook.objects.status_counts(reader)["read"] == 120
+        assert tallies.read(reader.pk).tags == {"Bulk": 120}
+
+    def test_add_many_writes_nothing_when_one_item_is_too_large(self, reader):
+        from booklibrary.dynamo_utils import ItemTooLarge
+
+        additions = self._additions(reader)
+        additions[2][1]["notes"] = "x" * 420_000
+        with pytest.raises(ItemTooLarge):
+            UserBook.objects.add_many(reader, additions)
+        keys = [book.pk for book, _ in additions]
+        assert Book.objects.get_many(keys) == {}
+        assert UserBook.objects.for_keys(reader, keys) == {}
+        assert UserBook.objects.status_counts(reader)["all"] == 0
 
 
 class AdminListingContract:

@@ -210,6 +210,43 @@ def test_a_worker_killed_midway_is_resumed_by_the_sweep(both_modes, user, monkey
     assert services.imports_sweep(now=later) == []
 
 
+def test_a_worker_killed_while_adding_a_chunk_imports_no_row_twice(
+    both_modes, user, monkeypatch
+):
+    data = _goodreads_rows(60)
+    job = services.import_start(
+        user=user, uploaded_file=_upload("gr.csv", data), file_name="gr.csv"
+    )
+    manager = type(UserBook.objects)
+    real = manager.add_many
+
+    def dying(self, user, additions):
+        real(self, user, additions[:25])  # stored, then the worker dies
+        raise _Killed
+
+    monkeypatch.setattr(manager, "add_many", dying)
+    with pytest.raises(_Killed):
+        services.import_run(user_id=user.pk, import_id=job.pk)
+    monkeypatch.setattr(manager, "add_many", real)
+    # The first 25 rolled back with the chunk on the ORM; kept on DynamoDB.
+    assert len(_library(user)) == (0 if both_modes == "orm" else 25)
+    later = timezone.now() + import_service.STALE_AFTER + timedelta(seconds=1)
+    assert services.imports_sweep(now=later) == [job.pk]
+    done = ImportJob.objects.get_for_user(user.pk, job.pk)
+    assert (done.state, done.imported, done.already, done.failed) == (
+        "done",
+        60,
+        0,
+        0,
+    )
+    assert len(_library(user)) == 60
+    assert UserBook.objects.status_counts(user)["all"] == 60
+    assert UserBook.objects.tag_counts(user).tags == [
+        ("favorites", "favorites", 60),
+        ("sci-fi", "sci-fi", 60),
+    ]
+
+
 def test_a_run_out_of_time_queues_the_rest(both_modes, user, monkeypatch):
     monkeypatch.setattr(import_service, "CHUNK_ROWS", 3)
     queued = []
@@ -256,6 +293,117 @@ def test_a_run_another_holds_does_nothing(both_modes, user, monkeypatch):
     assert not ImportJob.objects.save_progress(stale, version=stale.version)
     assert services.import_run(user_id=user.pk, import_id=job.pk).imported == 5
     assert len(_library(user)) == 5
+
+
+def test_new_editions_are_stored_asking_for_details_and_queued_25_a_job(
+    both_modes, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from catalog.services import metadata as metadata_service
+
+    queued = []
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    bookkeeping = []
+    manager = type(Book.objects)
+    monkeypatch.setattr(
+        manager, "mark_metadata_attempt", lambda *a, **kw: bookkeeping.append(a)
+    )
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _import(user, "gr.csv", _goodreads_rows(60))
+    assert (job.imported, job.failed) == (60, 0)
+    # No write per book after its creation: the jobs, 25 books each, follow
+    # the chunk's commit.
+    assert bookkeeping == []
+    assert [len(keys) for keys in queued] == [25, 25, 10]
+    keys = [key for batch in queued for key in batch]
+    assert sorted(keys) == sorted(_library(user))
+    book = Book.objects.get_by_key(keys[0])
+    assert book.metadata_status == MetadataStatus.PENDING
+    assert book.metadata_requested_at >= started
+    assert book.metadata_check_at > book.metadata_requested_at
+    assert book.metadata_attempts == 0
+
+    # The jobs were lost: the sweep queues every book again once its check is due.
+    monkeypatch.undo()
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    queued.clear()
+    assert metadata_service.books_sweep_metadata().requeued == []
+    later = book.metadata_check_at + timedelta(seconds=1)
+    result = metadata_service.books_sweep_metadata(now=later)
+    assert sorted(result.requeued) == sorted(keys)
+    assert sorted(k for batch in queued for k in batch) == sorted(keys)
+
+
+def test_jobs_are_whole_open_library_batches_across_chunks(
+    both_modes, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Chunks of 40 new editions make jobs of 25 (the rest waits), then the end."""
+    from catalog.services import metadata as metadata_service
+
+    monkeypatch.setattr(import_service, "CHUNK_ROWS", 40)
+    queued = []
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _import(user, "gr.csv", _goodreads_rows(130))
+    assert (job.imported, job.failed) == (130, 0)
+    assert [len(keys) for keys in queued] == [25, 25, 25, 25, 25, 5]
+    keys = [key for batch in queued for key in batch]
+    assert len(set(keys)) == 130
+    assert set(UserBook.objects.for_keys(user, keys)) == set(keys)
+
+
+def test_a_run_handed_on_queues_what_it_kept_back(
+    both_modes, user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from catalog.services import metadata as metadata_service
+
+    monkeypatch.setattr(import_service, "CHUNK_ROWS", 40)
+    queued, runs = [], []
+    monkeypatch.setattr(metadata_service, "_enqueue_fetch", queued.append)
+    monkeypatch.setattr(import_service, "_enqueue", lambda job, **kw: runs.append(job))
+    job = services.import_start(
+        user=user,
+        uploaded_file=_upload("gr.csv", _goodreads_rows(60)),
+        file_name="gr.csv",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        # Out of time after its first chunk: the run hands the rest on.
+        job = services.import_run(user_id=user.pk, import_id=job.pk, seconds=0)
+    assert (job.state, job.next_index, len(runs)) == (ImportState.QUEUED, 40, 1)
+    assert [len(keys) for keys in queued] == [25, 15]
+
+
+def test_a_chunk_the_bulk_path_refuses_is_imported_row_by_row(
+    both_modes, user, monkeypatch
+):
+    from booklibrary.dynamo_utils import ItemTooLarge
+
+    manager = type(UserBook.objects)
+    tried = []
+
+    def refuse(self, user, additions):
+        tried.append(len(additions))
+        raise ItemTooLarge("One of them is too large.")
+
+    single = manager.add
+
+    def refuse_dune(self, user, book, **fields):
+        if book.pk == DUNE:
+            raise ItemTooLarge("Too large.")
+        return single(self, user, book, **fields)
+
+    monkeypatch.setattr(manager, "add_many", refuse)
+    monkeypatch.setattr(manager, "add", refuse_dune)
+    job = _import(user, "goodreads_23.csv")
+    assert tried == [5]
+    # The row refused alone is that row's error; the others are imported.
+    assert (job.imported, job.already, job.failed) == (4, 0, 2)
+    assert [e["line"] for e in job.errors] == [2, 8]
+    assert "too large to store" in job.errors[0]["reason"]
+    assert DUNE not in _library(user) and len(_library(user)) == 4
+    monkeypatch.undo()
+    again = _import(user, "goodreads_23.csv")
+    assert (again.imported, again.already, again.failed) == (1, 4, 1)
 
 
 def test_the_failed_rows_come_back_in_the_files_own_format(both_modes, user):

@@ -30,23 +30,27 @@ attribute and reads as if migrated; ``store_readings`` (a Scan, for an
 operator's command) writes it down, conditional on the item's version.
 """
 
+from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from booklibrary import dynamodb
 from booklibrary.dynamo_utils import (
+    MAX_TRANSACT_ITEMS,
     batch_get,
     cancellation_codes,
     check_item_size,
     error_code,
     from_attribute,
+    item_size,
 )
 from catalog.backends.base import (
     DEFAULT_SORT,
     SORTS,
+    Added,
     AlreadyInLibrary,
     CatalogBackend,
     LocationCounts,
@@ -54,6 +58,7 @@ from catalog.backends.base import (
     SeriesCounts,
     StaleEdit,
     TagCounts,
+    add_one,
     count_series,
     count_tags,
     listing_fields,
@@ -81,10 +86,23 @@ from catalog.search import search_words
 
 # An edit that loses a race with a concurrent one is retried this many times.
 _WRITE_ATTEMPTS = 3
+# A transaction of many additions stays under DynamoDB's 4 MB a request.
+_TRANSACTION_BYTES = 3_500_000
 # The locations page reads at most this many records' locations (5 calls).
 LOCATION_READ, LOCATION_QUERIES = 1000, 5
 # The series list reads at most this many records' series (5 calls).
 SERIES_READ, SERIES_QUERIES = 1000, 5
+
+
+class _Entry(NamedTuple):
+    """One book of ``add_userbooks``, ready to write: its actions and their size."""
+
+    book: Book
+    fields: dict[str, Any]
+    record: UserBook
+    actions: list[dict[str, Any]]
+    size: int
+    adding: bool
 
 
 def _counter_update(user_id: int, deltas: dict[str, int]) -> dict[str, Any]:
@@ -178,21 +196,8 @@ class DynamoCatalogBackend(
         item = codec.userbook_to_item(record)
         check_item_size(item, what="This record")
         actions = [
-            {
-                "Put": {
-                    "TableName": _userbooks_table(),
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(book_key)",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": _books_table(),
-                    "Key": codec.book_key(book.pk),
-                    "ConditionExpression": "attribute_exists(#k)",
-                    "ExpressionAttributeNames": {"#k": "key"},
-                }
-            },
+            self._record_put(item),
+            self._book_check(book.pk),
             _counter_update(user.pk, {record.status: 1}),
         ]
         actions = tallies.with_tally(actions, user.pk, tallies.moves(after=[record]))
@@ -207,6 +212,117 @@ class DynamoCatalogBackend(
             raise
         record._state.adding = False
         return record
+
+    def add_userbooks(
+        self, user: Any, additions: list[tuple[Book, dict[str, Any]]]
+    ) -> list[Added]:
+        """Transactions of up to 49 additions, each with its counters moved once.
+
+        Every item is built and its size checked before the first write. Each
+        pair is two conditional actions, as in ``add_userbook``: the record's
+        Put if absent, and the new book's Put if absent (or a check that the
+        stored book exists); the status counters and the ``TALLY#`` item take
+        one ADD per transaction. A transaction cancelled on a condition (a key
+        stored meanwhile) is added again pair by pair.
+        """
+        _forget_counts(user)
+        now = timezone.now()
+        entries = []
+        for book, fields in additions:
+            fields = with_location_key(with_tag_keys(fields))
+            fields.setdefault("added_at", now)
+            own = listing_fields(
+                book, fields.get("corrections"), fields.get("provisional")
+            )
+            record = UserBook(user=user, book=book, **fields, **own)
+            record.updated_at = now
+            _check_rating(record.rating)
+            item = codec.userbook_to_item(record)
+            check_item_size(item, what="This record")
+            actions, size = [self._record_put(item)], item_size(item)
+            adding = book._state.adding
+            if adding:
+                book.updated_at = now
+                book_item = codec.book_to_item(book)
+                check_item_size(book_item, what=f"The book {book.pk}")
+                actions.append(self._book_put(book_item))
+                size += item_size(book_item)
+            else:
+                actions.append(self._book_check(book.pk))
+            entries.append(_Entry(book, fields, record, actions, size, adding))
+        results: list[Added] = []
+        for group in self._transactions(entries):
+            results += self._add_group(user, group)
+        return results
+
+    @staticmethod
+    def _transactions(entries: list["_Entry"]) -> list[list["_Entry"]]:
+        """Split the additions so that each transaction fits DynamoDB's limits."""
+        groups: list[list[_Entry]] = [[]]
+        size = 0
+        # Two actions a pair, two for the counters.
+        most = (MAX_TRANSACT_ITEMS - 2) // 2
+        for entry in entries:
+            if groups[-1] and (
+                len(groups[-1]) >= most or size + entry.size > _TRANSACTION_BYTES
+            ):
+                groups.append([])
+                size = 0
+            groups[-1].append(entry)
+            size += entry.size
+        return [group for group in groups if group]
+
+    def _add_group(self, user: Any, group: list["_Entry"]) -> list[Added]:
+        records = [entry.record for entry in group]
+        actions = [action for entry in group for action in entry.actions]
+        statuses = Counter(record.status for record in records)
+        actions.append(_counter_update(user.pk, dict(statuses)))
+        actions = tallies.with_tally(actions, user.pk, tallies.moves(after=records))
+        try:
+            tallies.transact(user.pk, actions)
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if not {"ConditionalCheckFailed", "TransactionConflict"} & set(codes):
+                raise
+            return [add_one(self, user, e.book, e.fields) for e in group]
+        done = []
+        for entry in group:
+            entry.book._state.adding = False
+            entry.record._state.adding = False
+            done.append(Added(entry.record, added=True, book_created=entry.adding))
+        return done
+
+    @staticmethod
+    def _record_put(item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": _userbooks_table(),
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(book_key)",
+            }
+        }
+
+    @staticmethod
+    def _book_put(item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": _books_table(),
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": "key"},
+            }
+        }
+
+    @staticmethod
+    def _book_check(key: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": _books_table(),
+                "Key": codec.book_key(key),
+                "ConditionExpression": "attribute_exists(#k)",
+                "ExpressionAttributeNames": {"#k": "key"},
+            }
+        }
 
     def _read_records(
         self, user: Any, keys: list[str], *, consistent: bool = False
