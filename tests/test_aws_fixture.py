@@ -72,3 +72,21 @@ def test_every_test_starts_with_the_empty_tables_and_nothing_else(aws_tables, tu
     sqs.create_queue(QueueName=f"stray-{turn}")
     assert client.scan(TableName=users, Select="COUNT")["Count"] == 1
     assert _index_names(client.describe_table(TableName=users)["Table"]) == set()
+
+
+@pytest.mark.django_db
+def test_dynamo_mode_fails_any_sql_on_a_local_only_table(dynamo_mode):
+    from catalog.models import Book
+
+    with pytest.raises(AssertionError, match="SQL on a local-only table"):
+        Book.objects.count()
+
+
+def test_dynamo_mode_fails_a_key_dynamodb_would_refuse(dynamo_mode):
+    users = dynamodb.table_name(dynamodb.USERS)
+    for key in ("", "x" * 2049):
+        with pytest.raises(AssertionError, match="DynamoDB refuses this GetItem key"):
+            dynamo_mode.get_item(TableName=users, Key={"pk": {"S": key}})
+    assert "Item" not in dynamo_mode.get_item(
+        TableName=users, Key={"pk": {"S": "x" * 2048}}
+    )
