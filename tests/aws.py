@@ -10,9 +10,65 @@ DYNAMO_MODE = {
 }
 
 
+# Per process, built once: a boto3 session whose service models are loaded,
+# and the empty tables as moto holds them right after CreateTable (keyed by
+# where they live and their names).
+_session = None
+_empty_tables: dict[tuple, tuple[str, dict]] = {}
+
+
+def _shared_session():
+    """The boto3 session the mocks share (a new one loads its models again)."""
+    global _session
+    if _session is None:
+        import boto3
+
+        _session = boto3.session.Session()
+    return _session
+
+
+def _empty_tables_in_place() -> None:
+    """Put fresh empty tables in moto's just-reset DynamoDB backend.
+
+    The first time (per region and table names) the tables are created through
+    the API and a pristine copy of moto's Table objects is kept; afterwards
+    each test gets a deep copy of that: the same tables, indexes and TTL
+    setting, no CreateTable calls, and nothing from an earlier test.
+    """
+    import copy
+    import os
+
+    from django.conf import settings
+    from moto.dynamodb.models import dynamodb_backends
+
+    from booklibrary import dynamodb
+
+    names = tuple(dynamodb.table_name(kind) for kind in dynamodb.table_schemas())
+    key = (os.environ.get("MOTO_ACCOUNT_ID"), settings.AWS_REGION, names)
+    if key not in _empty_tables:
+        dynamodb.create_tables()
+        ((account, backend),) = [
+            (account, backend)
+            for account, _, backend in dynamodb_backends.iter_backends()
+            if set(names) <= set(backend.tables)
+        ]
+        tables = {name: backend.tables[name] for name in names}
+        _empty_tables[key] = (account, copy.deepcopy(tables))
+        return
+    account, tables = _empty_tables[key]
+    backend = dynamodb_backends[account][settings.AWS_REGION]
+    assert not backend.tables, "moto's DynamoDB backend was not reset"
+    backend.tables.update(copy.deepcopy(tables))
+
+
 @pytest.fixture
 def aws_tables(monkeypatch, settings):
-    """The three DynamoDB tables, created in moto (no AWS account involved)."""
+    """The DynamoDB tables, empty, in moto (no AWS account involved).
+
+    A fresh ``mock_aws()`` per test: moto resets every service on start, so
+    nothing (items, tables, buckets, queues) is left from an earlier test.
+    """
+    import boto3
     from moto import mock_aws
 
     from booklibrary import dynamodb
@@ -28,8 +84,12 @@ def aws_tables(monkeypatch, settings):
     settings.BOOKLIBRARY_ENV = "test"
     settings.DYNAMODB_ENDPOINT_URL = ""
     with mock_aws():
+        # mock_aws() empties boto3's default session for its duration (and
+        # puts the previous one back when it stops); the shared one spares
+        # each client the loading of its service model.
+        boto3.DEFAULT_SESSION = _shared_session()
         dynamodb.client.cache_clear()
-        dynamodb.create_tables()
+        _empty_tables_in_place()
         yield dynamodb.client()
     dynamodb.client.cache_clear()
 
