@@ -426,6 +426,14 @@ def test_loans_in_the_file_become_loans(both_modes, user):
     assert all(loan.user_id == user.pk for loan in loans)
 
 
+def test_librarything_read_but_unowned_is_not_owned(both_modes, user):
+    _import(user, "librarything.tsv")
+    library = _library(user)
+    middlemarch = library["9780141439549"]
+    assert (middlemarch.status, middlemarch.owned) == ("read", False)
+    assert library["9780547928227"].owned is True  # "Your library"
+
+
 def test_every_reading_in_the_file_is_kept(both_modes, user):
     job = _import(user, "storygraph.csv")
     assert (job.imported, job.failed) == (5, 0)

@@ -114,7 +114,7 @@ def test_librarything_status_from_collections():
     assert rows["Les Misérables"].status == "want"
     assert rows["Les Misérables"].language == "French"
     assert rows["Middlemarch"].status == "read"
-    assert rows["Middlemarch"].owned is None
+    assert rows["Middlemarch"].owned is False  # "Read but unowned"
     assert (rows["Foundation"].status, rows["Foundation"].owned) == ("want", False)
 
 

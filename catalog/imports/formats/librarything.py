@@ -21,6 +21,9 @@ COLLECTIONS = (
     "read but unowned",
 )
 
+# Collections that say the reader does not own the book.
+UNOWNED = {"wishlist", "read but unowned"}
+
 
 def _text(cells: Cells, name: str) -> str:
     return cells.text(name).replace("[Return]", "\n").strip()
@@ -31,7 +34,7 @@ def read_row(cells: Cells) -> ImportRow:
     keys = {c.casefold() for c in collections}
     started, finished = cells.day("Date Started"), cells.day("Date Read")
     status = _status(keys, started, finished)
-    owned = True if "your library" in keys else False if "wishlist" in keys else None
+    owned = _owned(keys)
     tags = values.tag_list(cells.text("Tags"))
     tags += [c for c in collections if c.casefold() not in COLLECTIONS]
     notes = [_text(cells, "Private Comment"), _text(cells, "Comment")]
@@ -74,6 +77,15 @@ def _authors(cells: Cells) -> list[str]:
         if name.strip() and role in ("", "author"):
             authors.append(values.last_first(name))
     return values.names("|".join(authors), "|")
+
+
+def _owned(collections: set[str]) -> bool | None:
+    """Owned in "Your library"; not in "Read but unowned" or "Wishlist"."""
+    if "your library" in collections:
+        return True
+    if collections & UNOWNED:
+        return False
+    return None
 
 
 def _status(collections: set[str], started, finished) -> str:
