@@ -136,15 +136,29 @@ def _lost_zero(value: str, column: str, warnings: list[str], error) -> str:
 
 
 def first_isbn13(cells: Iterable[tuple[str, str]], warnings: list[str]) -> str | None:
-    """Return the ISBN-13 of the first (column, value) holding one; all must read."""
+    """Return the ISBN-13 of the first (column, value) holding a valid one.
+
+    A bad ISBN (a failed check digit, a spreadsheet's 9.78045E+12) is that
+    row's error only when no other cell gives a valid one; otherwise the
+    valid one is used and the bad one named in a warning.
+    """
     found: list[tuple[str, str]] = []
+    problems: list[RowProblem] = []
     for column, raw in cells:
-        value = isbn13(raw, column, warnings)
+        try:
+            value = isbn13(raw, column, warnings)
+        except RowProblem as problem:
+            problems.append(problem)
+            continue
         if value:
             found.append((column, value))
     if not found:
+        if problems:
+            raise problems[0]
         return None
     first_column, first = found[0]
+    for problem in problems:
+        warnings.append(f"{problem}; the book was imported by {first_column} {first}.")
     for column, other in found[1:]:
         if other != first:
             warnings.append(

@@ -61,10 +61,10 @@ def read_row(cells: Cells) -> ImportRow:
 
 
 def _isbn(cells: Cells) -> str | None:
-    found = cells.isbn13("ISBN")
-    if found or not cells.has("ISBNs"):
-        return found
-    pairs = [(cells.name("ISBNs"), part) for part in cells.raw("ISBNs").split(",")]
+    # "ISBN" is "[0547928227]", "ISBNs" "054792822X, 9780547928227": any valid one.
+    pairs = [(cells.name("ISBN"), cells.raw("ISBN"))] if cells.has("ISBN") else []
+    if cells.has("ISBNs"):
+        pairs += [(cells.name("ISBNs"), part) for part in cells.raw("ISBNs").split(",")]
     return values.first_isbn13(pairs, cells.warnings)
 
 
