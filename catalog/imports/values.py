@@ -5,6 +5,7 @@ cannot be read; a value is never guessed. Lossless clean-ups that still
 change what the file says (an ASIN dropped, a rating rounded) add a warning.
 """
 
+import html
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +18,11 @@ _SPREADSHEET_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]*)?[eE][+-]?[0-9]+")
 _ASIN = re.compile(r"B[0-9A-Z]{9}")
 _DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})(?:[T ][0-9:.+\-Z ]*)?")
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>|<li\b[^<>]*>", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"</?(?:p|div|blockquote|h[1-6]|ul|ol)\b[^<>]*>", re.IGNORECASE)
+# A tag starts with a letter ("<3" and "a < b" are text), or is a comment.
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
+_BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REPLACEMENT = "\ufffd"
 # What a spreadsheet may read as a formula at the start of a cell (OWASP): our
@@ -95,9 +100,19 @@ def formula_unescaped(raw: str) -> str:
     return raw
 
 
-def html_breaks(value: str) -> str:
-    """Turn <br/> line breaks into line breaks."""
-    return _BREAK.sub("\n", value)
+def html_text(value: str) -> str:
+    """Return the plain text of a review written in HTML.
+
+    Paragraphs (``<p>``, ``<div>``...) are set apart by a blank line, ``<br>``
+    and list items start a line, other tags are dropped and entities
+    (``&amp;``) read; text without tags or entities is left as it is.
+    """
+    if "<" not in value and "&" not in value:
+        return value
+    value = _BREAK.sub("\n", value)
+    value = _PARAGRAPH.sub("\n\n", value)
+    value = html.unescape(_TAG.sub("", value))
+    return _BLANK_LINES.sub("\n\n", value).strip()
 
 
 def isbn13(raw: str, column: str, warnings: list[str]) -> str | None:

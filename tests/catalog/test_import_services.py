@@ -433,6 +433,13 @@ def test_loans_in_the_file_become_loans(both_modes, user):
     assert all(loan.user_id == user.pk for loan in loans)
 
 
+def test_a_bookwyrm_review_in_html_is_kept_as_plain_text(both_modes, user):
+    _import(user, "bookwyrm.csv")
+    left = _library(user)["9780441478125"]
+    assert "Review:\nA winter journey\n\nCold, slow, wonderful." in left.notes
+    assert "<p>" not in left.notes
+
+
 def test_librarything_read_but_unowned_is_not_owned(both_modes, user):
     _import(user, "librarything.tsv")
     library = _library(user)

@@ -125,3 +125,23 @@ def test_text_that_only_looks_garbled_is_left_alone(raw):
     warnings: list[str] = []
     assert values.text(raw, "Title", warnings) == raw
     assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("Still the best.<br/>Kemmer!", "Still the best.\nKemmer!"),
+        ("<p>Cold, slow, wonderful.</p>", "Cold, slow, wonderful."),
+        ("<p>One.</p><p>Two<br>lines.</p>", "One.\n\nTwo\nlines."),
+        ("<p>Tea &amp; <em>cake</em> &lt;3</p>", "Tea & cake <3"),
+        ("<ul><li>a</li><li>b</li></ul>", "a\nb"),
+        ("I <3 it, and 2 < 3 > 1", "I <3 it, and 2 < 3 > 1"),
+        (
+            "No markup at all.\n\nTwo paragraphs.",
+            "No markup at all.\n\nTwo paragraphs.",
+        ),
+        ("<p></p>", ""),
+    ],
+)
+def test_html_text_keeps_paragraphs_and_drops_tags(raw, plain):
+    assert values.html_text(raw) == plain

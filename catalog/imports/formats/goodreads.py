@@ -67,7 +67,7 @@ def read_row(cells: Cells) -> ImportRow:
         tags=tags,
         series=series,
         notes=cells.text("Private Notes"),
-        review=values.html_breaks(cells.text("My Review")).strip(),
+        review=values.html_text(cells.text("My Review")),
         added_on=cells.day("Date Added"),
         publisher=cells.text("Publisher"),
         published=cells.text("Year Published")

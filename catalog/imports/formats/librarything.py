@@ -48,7 +48,7 @@ def read_row(cells: Cells) -> ImportRow:
         owned=owned,
         tags=values.tag_list(",".join(tags)),
         notes="\n\n".join(n for n in notes if n),
-        review=_text(cells, "Review"),
+        review=values.html_text(_text(cells, "Review")),
         loans=_loans(cells),
         added_on=cells.day("Entry Date"),
         publisher=cells.text("Publication").split(" (")[0].strip(),
