@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from catalog import isbn, tags
 from catalog.imports.rows import RowProblem
+from catalog.languages import language_name
 
 _SPREADSHEET_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]*)?[eE][+-]?[0-9]+")
@@ -245,14 +246,17 @@ def names(value: str, separator: str = ",") -> list[str]:
 
 
 def first_language(value: str, column: str, warnings: list[str]) -> str:
-    """Return the first language a cell names; a record keeps one (warned)."""
+    """Return the first language a cell names; a record keeps one (warned).
+
+    An ISO 639 code ("eng", "fre", "en") is read as its name ("English").
+    """
     languages = names(value)
     if len(languages) > 1:
         warnings.append(
             f"{column} names {len(languages)} languages; a book keeps one, "
             f"the first: {languages[0]}."
         )
-    return languages[0] if languages else ""
+    return language_name(languages[0]) if languages else ""
 
 
 def last_first(name: str) -> str:

@@ -1,6 +1,7 @@
 """Importing a file: the service and the job, on both backends."""
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog import services
@@ -438,6 +440,18 @@ def test_a_bookwyrm_review_in_html_is_kept_as_plain_text(both_modes, user):
     left = _library(user)["9780441478125"]
     assert "Review:\nA winter journey\n\nCold, slow, wonderful." in left.notes
     assert "<p>" not in left.notes
+
+
+def test_a_calibre_language_code_is_stored_and_shown_as_its_name(
+    both_modes, user, user_client
+):
+    _import(user, "calibre.csv")
+    omens = UserBook.objects.get_for_user(user, "9780060853983")
+    assert omens.corrections["language"] == "English"  # "eng" in the file
+    page = user_client.get(
+        reverse("catalog:book-detail", kwargs={"key": omens.book_id})
+    ).content.decode()
+    assert re.search(r"Language</dt>\s*<dd[^>]*>\s*English\s*</dd>", page)
 
 
 def test_librarything_read_but_unowned_is_not_owned(both_modes, user):

@@ -189,6 +189,7 @@ def test_calibre_authors_tags_identifiers_and_series():
     assert omens.rating == Decimal("4.5")
     assert omens.status == "want"
     assert omens.published == "2006-11-28"
+    assert omens.language == "English"  # Calibre writes "eng"
     assert rows["Dune"].isbn13 == "9780441172719"
     assert rows["Dune"].series == [SeriesEntry("Dune", "1")]
     assert rows["Dune"].published == ""  # Calibre's "no date"

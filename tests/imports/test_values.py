@@ -145,3 +145,23 @@ def test_text_that_only_looks_garbled_is_left_alone(raw):
 )
 def test_html_text_keeps_paragraphs_and_drops_tags(raw, plain):
     assert values.html_text(raw) == plain
+
+
+@pytest.mark.parametrize(
+    ("cell", "language"),
+    [
+        ("eng", "English"),
+        ("en", "English"),
+        ("EN-gb", "English"),
+        ("fre", "French"),
+        ("fra, eng", "French"),
+        ("ger", "German"),
+        ("deu", "German"),
+        ("pt_BR", "Portuguese"),
+        ("English", "English"),
+        ("Klingon", "Klingon"),
+        ("", ""),
+    ],
+)
+def test_language_codes_read_as_names(cell, language):
+    assert values.first_language(cell, "languages", []) == language
