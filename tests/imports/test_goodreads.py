@@ -204,3 +204,27 @@ def test_our_own_formula_escapes_come_off():
 def test_a_title_that_starts_with_an_apostrophe_keeps_it():
     rows = list(open_text(_goodreads("'Salem's Lot", "'Tis the Season", "'")).rows())
     assert [r.title for r in rows] == ["'Salem's Lot", "'Tis the Season", "'"]
+
+
+@pytest.mark.parametrize("shelf", ["wishlist", "wish-list", "Wish List"])
+def test_a_wishlist_shelf_is_not_owned_and_no_tag(shelf):
+    text = (
+        "Book Id,Title,Author,ISBN13,Exclusive Shelf,Bookshelves,My Rating,"
+        "Owned Copies\n"
+        f'1,Dune,Frank Herbert,,to-read,"desert, {shelf}, to-read",0,0\n'
+        f"2,Emma,Jane Austen,,{shelf},{shelf},0,0\n"
+        f'3,Kim,Rudyard Kipling,,to-read,"{shelf}, to-read",0,1\n'
+        "4,Ivanhoe,Walter Scott,,to-read,to-read,0,0\n"
+    )
+    dune, emma, kim, ivanhoe = open_text(text).rows()
+    assert (dune.owned, dune.tags, dune.status) == (False, ["desert"], "want")
+    assert (emma.owned, emma.tags, emma.status, emma.warnings) == (
+        False,
+        [],
+        "want",
+        [],
+    )
+    # Copies say it is owned: the shelf is only a tag.
+    assert (kim.owned, kim.tags) == (True, [shelf])
+    # Goodreads writes 0 copies for most books: that alone is no answer.
+    assert ivanhoe.owned is None
