@@ -25,6 +25,7 @@ from django.utils import timezone
 from catalog import isbn, readings
 from catalog.backends.base import own_cover_files
 from catalog.imports.formats import native_export
+from catalog.imports.formats.goodreads import is_wishlist
 from catalog.imports.rows import ImportLoan, ImportRow, Reading, SeriesEntry
 from catalog.imports.values import formula_escaped
 from catalog.models import Loan, ReadingStatus, UserBook
@@ -69,6 +70,9 @@ GOODREADS_SHELVES = {
     ReadingStatus.READ: "read",
     ReadingStatus.DNF: "did-not-finish",
 }
+# A book the reader does not own: Goodreads writes 0 copies for most books, so
+# the shelf says it (the Goodreads import reads it back as not owned).
+WISHLIST_SHELF = "wishlist"
 ZIP_JSON = "library.json"
 COVERS_FOLDER = "covers"
 
@@ -260,6 +264,9 @@ def goodreads_cells(row: ImportRow) -> list[str]:
     ]
     read_count = sum(1 for r in row.readings if r.outcome == ReadingStatus.READ)
     shelf = GOODREADS_SHELVES[row.status]
+    shelves = [*row.tags]
+    if row.owned is False and not any(is_wishlist(t) for t in shelves):
+        shelves.append(WISHLIST_SHELF)
     first, *others = row.authors or [""]
     text = {
         "Book Id": "",
@@ -275,7 +282,7 @@ def goodreads_cells(row: ImportRow) -> list[str]:
         "Original Publication Year": "",
         "Date Read": _slashes(max((r.finished_on for r in finished), default=None)),
         "Date Added": _slashes(row.added_on),
-        "Bookshelves": ", ".join([*row.tags, shelf]),
+        "Bookshelves": ", ".join([*shelves, shelf]),
         "Bookshelves with positions": "",
         "Exclusive Shelf": shelf,
         "My Review": row.review.replace("\r\n", "\n").replace("\n", "<br/>"),

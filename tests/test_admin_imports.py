@@ -69,7 +69,7 @@ def test_an_import_is_shown_with_its_errors_and_warnings(admin_client, both_mode
     url = reverse("admin:catalog_importjob_change", args=[_admin_id(job, both_modes)])
     page = _text(admin_client.get(url))
     assert "goodreads_resaved.csv" in page and "cat" in page
-    assert "Line 4: ISBN written by a spreadsheet" in page
+    assert "Line 6: ISBN written by a spreadsheet" in page
     assert "Line 5: unreadable date" in page
     assert '<input type="submit"' not in page  # nothing to save
     shown = _text(

@@ -85,7 +85,7 @@ def test_an_upload_that_arrived_is_imported_after_a_post(client, direct, s3_medi
     assert job.stored_name == key.removeprefix("media/")
     assert (job.file_name, job.format) == ("goodreads_23.csv", "goodreads")
     done = services.import_run(user_id=direct.pk, import_id=job.pk)
-    assert (done.state, done.imported) == ("done", 5)
+    assert (done.state, done.imported) == ("done", 6)
     assert UserBook.objects.get_for_user(direct, "9780441172719").status == "read"
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import BinaryIO
 
-from catalog.imports import decoding, formats, records
+from catalog.imports import decoding, fitting, formats, records
 from catalog.imports.formats import (
     JSON,
     LINES,
@@ -104,7 +104,8 @@ class ImportFile:
     def _table_row(self, record: records.Record, span: Span) -> Result:
         try:
             values = self._cells(record)
-            return self.format.read_row(Cells(self._index, self.columns, values, span))
+            row = self.format.read_row(Cells(self._index, self.columns, values, span))
+            return fitting.fit(row)
         except RowProblem as problem:
             return RowError(span.index, span.line, span.end_line, str(problem))
 
@@ -163,7 +164,7 @@ class ImportFile:
                 continue
             span = Span(index, number, number)
             try:
-                yield isbnlist.read_line(text, span)
+                yield fitting.fit(isbnlist.read_line(text, span))
             except RowProblem as problem:
                 yield RowError(index, number, number, str(problem))
 
@@ -175,7 +176,7 @@ class ImportFile:
                 yield RowError(item.index, item.line, item.end_line, item.problem)
                 continue
             try:
-                yield native.read_record(item)
+                yield fitting.fit(native.read_record(item))
             except RowProblem as problem:
                 yield RowError(item.index, item.line, item.end_line, str(problem))
 

@@ -5,6 +5,7 @@ cannot be read; a value is never guessed. Lossless clean-ups that still
 change what the file says (an ASIN dropped, a rating rounded) add a warning.
 """
 
+import html
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -12,12 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from catalog import isbn, tags
 from catalog.imports.rows import RowProblem
+from catalog.languages import language_name
 
 _SPREADSHEET_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]*)?[eE][+-]?[0-9]+")
 _ASIN = re.compile(r"B[0-9A-Z]{9}")
 _DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})(?:[T ][0-9:.+\-Z ]*)?")
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>|<li\b[^<>]*>", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"</?(?:p|div|blockquote|h[1-6]|ul|ol)\b[^<>]*>", re.IGNORECASE)
+# A tag starts with a letter ("<3" and "a < b" are text), or is a comment.
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
+_BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REPLACEMENT = "\ufffd"
 # What a spreadsheet may read as a formula at the start of a cell (OWASP): our
@@ -95,9 +101,19 @@ def formula_unescaped(raw: str) -> str:
     return raw
 
 
-def html_breaks(value: str) -> str:
-    """Turn <br/> line breaks into line breaks."""
-    return _BREAK.sub("\n", value)
+def html_text(value: str) -> str:
+    """Return the plain text of a review written in HTML.
+
+    Paragraphs (``<p>``, ``<div>``...) are set apart by a blank line, ``<br>``
+    and list items start a line, other tags are dropped and entities
+    (``&amp;``) read; text without tags or entities is left as it is.
+    """
+    if "<" not in value and "&" not in value:
+        return value
+    value = _BREAK.sub("\n", value)
+    value = _PARAGRAPH.sub("\n\n", value)
+    value = html.unescape(_TAG.sub("", value))
+    return _BLANK_LINES.sub("\n\n", value).strip()
 
 
 def isbn13(raw: str, column: str, warnings: list[str]) -> str | None:
@@ -136,15 +152,29 @@ def _lost_zero(value: str, column: str, warnings: list[str], error) -> str:
 
 
 def first_isbn13(cells: Iterable[tuple[str, str]], warnings: list[str]) -> str | None:
-    """Return the ISBN-13 of the first (column, value) holding one; all must read."""
+    """Return the ISBN-13 of the first (column, value) holding a valid one.
+
+    A bad ISBN (a failed check digit, a spreadsheet's 9.78045E+12) is that
+    row's error only when no other cell gives a valid one; otherwise the
+    valid one is used and the bad one named in a warning.
+    """
     found: list[tuple[str, str]] = []
+    problems: list[RowProblem] = []
     for column, raw in cells:
-        value = isbn13(raw, column, warnings)
+        try:
+            value = isbn13(raw, column, warnings)
+        except RowProblem as problem:
+            problems.append(problem)
+            continue
         if value:
             found.append((column, value))
     if not found:
+        if problems:
+            raise problems[0]
         return None
     first_column, first = found[0]
+    for problem in problems:
+        warnings.append(f"{problem}; the book was imported by {first_column} {first}.")
     for column, other in found[1:]:
         if other != first:
             warnings.append(
@@ -216,14 +246,17 @@ def names(value: str, separator: str = ",") -> list[str]:
 
 
 def first_language(value: str, column: str, warnings: list[str]) -> str:
-    """Return the first language a cell names; a record keeps one (warned)."""
+    """Return the first language a cell names; a record keeps one (warned).
+
+    An ISO 639 code ("eng", "fre", "en") is read as its name ("English").
+    """
     languages = names(value)
     if len(languages) > 1:
         warnings.append(
             f"{column} names {len(languages)} languages; a book keeps one, "
             f"the first: {languages[0]}."
         )
-    return languages[0] if languages else ""
+    return language_name(languages[0]) if languages else ""
 
 
 def last_first(name: str) -> str:

@@ -53,13 +53,14 @@ def test_upload_a_goodreads_export_watch_it_finish_and_fetch_the_failed_rows(
     assert job.state == "queued" and job.next_index == 0
     services.import_run(user_id=reader.pk, import_id=job.pk)
     expect(page.locator("#import-summary")).to_contain_text(
-        "Done: 1 imported", timeout=20_000
+        "Done: 2 imported", timeout=20_000
     )
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#count-failed")).to_have_text("2")
     errors = page.locator("#import-errors li")
     expect(errors).to_have_count(2)
-    expect(errors.first).to_contain_text("Line 4: ISBN written by a spreadsheet")
+    expect(errors.first).to_contain_text("Line 5: unreadable date")
+    expect(errors.last).to_contain_text("Line 6: ISBN written by a spreadsheet")
     assert UserBook.objects.get_for_user(reader, "9780441172719").status == "read"
 
     with page.expect_download() as download:
@@ -72,4 +73,4 @@ def test_upload_a_goodreads_export_watch_it_finish_and_fetch_the_failed_rows(
 
     # The reader can leave and come back: the import is listed with its result.
     page.goto("/import/")
-    expect(page.locator("#import-list")).to_contain_text("1 imported, 2 failed")
+    expect(page.locator("#import-list")).to_contain_text("2 imported, 2 failed")

@@ -321,6 +321,9 @@ def test_the_goodreads_csv_has_the_current_header_and_reads_back(reader, library
     assert (wish["ISBN"], wish["ISBN13"], wish["Owned Copies"]) == ('=""', '=""', "0")
     assert wish["Private Notes"] == "'-5 stars? +1"
     assert wish["Exclusive Shelf"] == "to-read" and wish["My Rating"] == "0"
+    # Not owned: Goodreads writes 0 copies for most books, so a shelf says it.
+    assert wish["Bookshelves"] == "wishlist, to-read"
+    assert cells["Anathem"]["Bookshelves"] == "wishlist, currently-reading"
     assert cells["Ulysses"]["Exclusive Shelf"] == "did-not-finish"
     assert cells["Anathem"]["Exclusive Shelf"] == "currently-reading"
 
@@ -339,7 +342,8 @@ def test_the_goodreads_csv_has_the_current_header_and_reads_back(reader, library
     dune_row = back[library["dune"].book_id]
     assert dune_row.series[0].name == "Dune Chronicles"
     assert dune_row.series[0].position == "1.5"
-    assert dune_row.owned is True and back["@home"].owned is None
+    # Not owned: the wishlist shelf says it (0 copies alone would read as owned).
+    assert dune_row.owned is True and back["@home"].owned is False
     # The escapes come off again: the title and notes are as the reader wrote them.
     assert back["@home"].notes == "-5 stars? +1"
     assert [r.outcome for r in dune_row.readings] == ["read", "read"]

@@ -159,3 +159,9 @@ def test_the_goodreads_csv_imports_back_without_its_formula_escapes(reader, libr
     assert (job.state, job.imported, job.failed) == (ImportState.DONE, 4, 0)
     records = {r.shown.title: r for r in exporting.user_records(newcomer)}
     assert records["@home"].notes == "-5 stars? +1"
+    # Not owned stays not owned (the wishlist shelf), and is no tag.
+    before = {r.shown.title: r.owned for r in exporting.user_records(reader)}
+    assert {title: r.owned for title, r in records.items()} == before
+    assert list(before.values()).count(False) == 2
+    assert (records["@home"].owned, records["@home"].tags) == (False, [])
+    assert (records["Anathem"].owned, records["Anathem"].status) == (False, "reading")

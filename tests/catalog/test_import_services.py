@@ -1,6 +1,7 @@
 """Importing a file: the service and the job, on both backends."""
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog import services
@@ -52,15 +54,22 @@ def _library(user) -> dict[str, UserBook]:
 def test_a_goodreads_export_is_imported_row_by_row(both_modes, user):
     job = _import(user, "goodreads_23.csv")
     assert job.state == ImportState.DONE
-    assert (job.total, job.next_index) == (6, 6)
-    assert (job.imported, job.already, job.duplicate, job.failed) == (5, 0, 0, 1)
+    assert (job.total, job.next_index) == (7, 7)
+    assert (job.imported, job.already, job.duplicate, job.failed) == (6, 0, 0, 1)
     (error,) = job.errors
-    assert error["line"] == 8 and "check digit" in error["reason"]
+    assert error["line"] == 9 and "check digit" in error["reason"]
     stored = ImportJob.objects.get_for_user(user.pk, job.pk)
-    assert (stored.state, stored.imported, stored.errors) == ("done", 5, job.errors)
+    assert (stored.state, stored.imported, stored.errors) == ("done", 6, job.errors)
 
     library = _library(user)
-    assert len(library) == 5
+    assert len(library) == 6
+    # Hyperion's ISBN13 fails its check digit: its valid ISBN-10 is used, warned.
+    assert library["9780553283686"].status == "read"
+    (warning,) = [w for w in job.warnings if w["line"] == 8]
+    assert warning["reason"] == (
+        "ISBN 9780553283687 fails its check digit in ISBN13; the book was "
+        "imported by ISBN 9780553283686."
+    )
     dune = library[DUNE]
     assert (dune.status, dune.rating, dune.owned) == ("read", Decimal("5.0"), True)
     assert dune.finished_on == date(2021, 3, 14)
@@ -127,7 +136,7 @@ def test_importing_the_same_file_again_adds_and_changes_nothing(both_modes, user
     )
     before = {k: (r.version, r.notes, r.rating) for k, r in _library(user).items()}
     again = _import(user, "goodreads_23.csv")
-    assert (again.imported, again.already, again.failed) == (0, 5, 1)
+    assert (again.imported, again.already, again.failed) == (0, 6, 1)
     after = {k: (r.version, r.notes, r.rating) for k, r in _library(user).items()}
     assert after == before
     assert after[DUNE][1:] == ("Mine", Decimal("3.5"))
@@ -147,7 +156,7 @@ def test_rows_of_one_book_count_once_the_first_wins(both_modes, user):
 def test_a_book_already_in_the_library_is_never_overwritten(both_modes, user):
     services.userbook_add(user=user, isbn=GEB, status=ReadingStatus.READ)
     job = _import(user, "goodreads_23.csv")
-    assert (job.imported, job.already) == (4, 1)
+    assert (job.imported, job.already) == (5, 1)
     record = UserBook.objects.get_for_user(user, GEB)
     assert (record.status, record.corrections, record.version) == ("read", {}, 1)
 
@@ -279,7 +288,7 @@ def test_a_message_delivered_twice_leaves_the_running_import_alone(
     assert _library(user) == {}
     # The sweep's run takes it over (the first run, if alive, then stops).
     done = services.import_run(user_id=user.pk, import_id=job.pk, takeover=True)
-    assert (done.state, done.imported) == ("done", 5)
+    assert (done.state, done.imported) == ("done", 6)
 
 
 def test_a_run_another_holds_does_nothing(both_modes, user, monkeypatch):
@@ -291,8 +300,8 @@ def test_a_run_another_holds_does_nothing(both_modes, user, monkeypatch):
     services.import_run(user_id=user.pk, import_id=job.pk)
     # A second copy of the message, read before the first finished:
     assert not ImportJob.objects.save_progress(stale, version=stale.version)
-    assert services.import_run(user_id=user.pk, import_id=job.pk).imported == 5
-    assert len(_library(user)) == 5
+    assert services.import_run(user_id=user.pk, import_id=job.pk).imported == 6
+    assert len(_library(user)) == 6
 
 
 def test_new_editions_are_stored_asking_for_details_and_queued_25_a_job(
@@ -395,15 +404,15 @@ def test_a_chunk_the_bulk_path_refuses_is_imported_row_by_row(
     monkeypatch.setattr(manager, "add_many", refuse)
     monkeypatch.setattr(manager, "add", refuse_dune)
     job = _import(user, "goodreads_23.csv")
-    assert tried == [5]
+    assert tried == [6]
     # The row refused alone is that row's error; the others are imported.
-    assert (job.imported, job.already, job.failed) == (4, 0, 2)
-    assert [e["line"] for e in job.errors] == [2, 8]
+    assert (job.imported, job.already, job.failed) == (5, 0, 2)
+    assert [e["line"] for e in job.errors] == [2, 9]
     assert "too large to store" in job.errors[0]["reason"]
-    assert DUNE not in _library(user) and len(_library(user)) == 4
+    assert DUNE not in _library(user) and len(_library(user)) == 5
     monkeypatch.undo()
     again = _import(user, "goodreads_23.csv")
-    assert (again.imported, again.already, again.failed) == (1, 4, 1)
+    assert (again.imported, again.already, again.failed) == (1, 5, 1)
 
 
 def test_the_failed_rows_come_back_in_the_files_own_format(both_modes, user):
@@ -424,6 +433,33 @@ def test_loans_in_the_file_become_loans(both_modes, user):
     ]
     assert loans
     assert all(loan.user_id == user.pk for loan in loans)
+
+
+def test_a_bookwyrm_review_in_html_is_kept_as_plain_text(both_modes, user):
+    _import(user, "bookwyrm.csv")
+    left = _library(user)["9780441478125"]
+    assert "Review:\nA winter journey\n\nCold, slow, wonderful." in left.notes
+    assert "<p>" not in left.notes
+
+
+def test_a_calibre_language_code_is_stored_and_shown_as_its_name(
+    both_modes, user, user_client
+):
+    _import(user, "calibre.csv")
+    omens = UserBook.objects.get_for_user(user, "9780060853983")
+    assert omens.corrections["language"] == "English"  # "eng" in the file
+    page = user_client.get(
+        reverse("catalog:book-detail", kwargs={"key": omens.book_id})
+    ).content.decode()
+    assert re.search(r"Language</dt>\s*<dd[^>]*>\s*English\s*</dd>", page)
+
+
+def test_librarything_read_but_unowned_is_not_owned(both_modes, user):
+    _import(user, "librarything.tsv")
+    library = _library(user)
+    middlemarch = library["9780141439549"]
+    assert (middlemarch.status, middlemarch.owned) == ("read", False)
+    assert library["9780547928227"].owned is True  # "Your library"
 
 
 def test_every_reading_in_the_file_is_kept(both_modes, user):

@@ -38,16 +38,16 @@ def test_an_upload_is_imported_and_its_page_shows_the_results(
     assert response["Location"] == reverse("catalog:import", args=[job.pk])
     page = _text(user_client.get(response["Location"]))
     assert "is being imported" in page
-    assert "Done: 1 imported, 0 already in your library" in page
+    assert "Done: 2 imported, 0 already in your library" in page
     assert 'aria-valuenow="100"' in page
-    assert "Line 4: ISBN written by a spreadsheet" in page
     assert "Line 5: unreadable date" in page
+    assert "Line 6: ISBN written by a spreadsheet" in page
     assert reverse("catalog:import-failed", args=[job.pk]) in page
     assert "import_progress.js" not in page  # finished: nothing to poll
 
     status = user_client.get(reverse("catalog:import-status", args=[job.pk])).json()
     assert status["state"] == "done" and status["finished"] is True
-    assert (status["imported"], status["failed"], status["percent"]) == (1, 2, 100)
+    assert (status["imported"], status["failed"], status["percent"]) == (2, 2, 100)
 
     failed = user_client.get(reverse("catalog:import-failed", args=[job.pk]))
     assert failed.status_code == 200
@@ -57,7 +57,7 @@ def test_an_upload_is_imported_and_its_page_shows_the_results(
     assert again.format.key == "goodreads" and again.count() == 2
 
     listed = _text(user_client.get(reverse("catalog:imports")))
-    assert "goodreads_resaved.csv" in listed and "1 imported, 2 failed" in listed
+    assert "goodreads_resaved.csv" in listed and "2 imported, 2 failed" in listed
 
 
 def test_a_running_import_shows_its_progress_and_polls(user_client, user):

@@ -203,3 +203,31 @@ def test_an_import_stored_before_warnings_reads_as_none(dynamo_mode, user):
     )
     older = ImportJob.objects.get_for_user(user.pk, job.pk)
     assert (older.warned, older.warnings, older.imported) == (0, [], 5)
+
+
+def test_values_a_record_refuses_are_cleaned_and_the_row_imported(
+    both_modes, user, user_client
+):
+    long_series = "S" * 120
+    text = (
+        "Book Id,Title,Author,ISBN13,Exclusive Shelf,Bookshelves,My Rating,"
+        "Date Read,My Review\n"
+        '1,"Dune (' + long_series + ', #1)",Frank Herbert,9780441172719,read,'
+        "\"=cmd|' /C calc'!A0, sci-fi, |\",4,1850/01/01,"
+        "<p>Spice &amp; sand.</p>\n"
+    )
+    job = _import(user, "g.csv", text.encode())
+    assert (job.imported, job.failed) == (1, 0), job.errors
+    record = UserBook.objects.get_for_user(user, "9780441172719")
+    assert record.tags == ["=cmd/' /C calc'!A0", "sci-fi"]
+    assert (record.status, record.finished_on) == ("read", None)
+    assert record.corrections["series"] == [{"name": "S" * 100, "position": "1"}]
+    assert record.notes == "Review:\nSpice & sand."
+    reasons = [w["reason"] for w in job.warnings]
+    assert [w["line"] for w in job.warnings] == [2, 2, 2, 2]
+    assert reasons[0] == (
+        "tag “=cmd|' /C calc'!A0” holds “|”, which a book cannot keep: imported "
+        "as “=cmd/' /C calc'!A0”."
+    )
+    assert not any("save again" in reason for reason in reasons)
+    assert "Line 2: tag “|” holds nothing but “|”" in _page(user_client, job)

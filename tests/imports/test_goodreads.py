@@ -120,12 +120,21 @@ def test_book_details_from_the_file():
     assert (dune.publisher, dune.published, dune.pages) == ("Ace Books", "1990", 604)
 
 
-def test_a_bad_check_digit_is_that_rows_error_with_its_line():
+def test_a_bad_isbn13_with_a_valid_isbn10_is_imported_by_the_valid_one():
+    hyperion = by_title(rows_of("goodreads_23.csv"))["Hyperion"]
+    assert (hyperion.line, hyperion.isbn13) == (8, "9780553283686")
+    assert hyperion.warnings == [
+        "ISBN 9780553283687 fails its check digit in ISBN13; the book was "
+        "imported by ISBN 9780553283686."
+    ]
+
+
+def test_both_isbns_bad_is_that_rows_error_with_its_line():
     rows = rows_of("goodreads_23.csv")
     [error] = errors(rows)
-    assert error.line == 8
-    assert error.reason == "ISBN 9780553283687 fails its check digit in ISBN13"
-    assert len(rows) == 6
+    assert error.line == 9
+    assert error.reason == "ISBN 9780553288217 fails its check digit in ISBN13"
+    assert len(rows) == 7
 
 
 def test_spreadsheet_resave_with_bom_crlf_and_no_formulas():
@@ -138,10 +147,17 @@ def test_spreadsheet_resave_with_bom_crlf_and_no_formulas():
     assert dune.isbn13 == "9780441172719"
     assert dune.review == "Line one.\nLine two."
     assert any("leading zero" in w for w in dune.warnings)
+    # The ISBN13 a spreadsheet mangled is never guessed: the ISBN column saves it.
+    hail_mary = rows[1]
+    assert hail_mary.isbn13 == "9780593135204"
+    assert (
+        "ISBN written by a spreadsheet as 9.78059E+12 in ISBN13; type it in full; "
+        "the book was imported by ISBN 9780593135204." in hail_mary.warnings
+    )
     reasons = [e.reason for e in errors(rows)]
     assert reasons == [
-        "ISBN written by a spreadsheet as 9.78059E+12 in ISBN13; type it in full",
         "unreadable date “31/02/2020” in Date Read; write it as YYYY-MM-DD",
+        "ISBN written by a spreadsheet as 9.78077E+12 in ISBN13; type it in full",
     ]
 
 
@@ -188,3 +204,27 @@ def test_our_own_formula_escapes_come_off():
 def test_a_title_that_starts_with_an_apostrophe_keeps_it():
     rows = list(open_text(_goodreads("'Salem's Lot", "'Tis the Season", "'")).rows())
     assert [r.title for r in rows] == ["'Salem's Lot", "'Tis the Season", "'"]
+
+
+@pytest.mark.parametrize("shelf", ["wishlist", "wish-list", "Wish List"])
+def test_a_wishlist_shelf_is_not_owned_and_no_tag(shelf):
+    text = (
+        "Book Id,Title,Author,ISBN13,Exclusive Shelf,Bookshelves,My Rating,"
+        "Owned Copies\n"
+        f'1,Dune,Frank Herbert,,to-read,"desert, {shelf}, to-read",0,0\n'
+        f"2,Emma,Jane Austen,,{shelf},{shelf},0,0\n"
+        f'3,Kim,Rudyard Kipling,,to-read,"{shelf}, to-read",0,1\n'
+        "4,Ivanhoe,Walter Scott,,to-read,to-read,0,0\n"
+    )
+    dune, emma, kim, ivanhoe = open_text(text).rows()
+    assert (dune.owned, dune.tags, dune.status) == (False, ["desert"], "want")
+    assert (emma.owned, emma.tags, emma.status, emma.warnings) == (
+        False,
+        [],
+        "want",
+        [],
+    )
+    # Copies say it is owned: the shelf is only a tag.
+    assert (kim.owned, kim.tags) == (True, [shelf])
+    # Goodreads writes 0 copies for most books: that alone is no answer.
+    assert ivanhoe.owned is None

@@ -5,8 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.imports import ImportLoan, Reading, SeriesEntry
-from tests.imports.helpers import by_title, errors, open_fixture, rows_of
+from catalog.imports import ImportLoan, ImportRow, Reading, RowError, SeriesEntry
+from tests.imports.helpers import (
+    by_title,
+    errors,
+    fixture_bytes,
+    open_fixture,
+    open_text,
+    rows_of,
+)
 
 
 def test_storygraph_every_reading_kept_oldest_first_bare_date_is_a_finish():
@@ -114,7 +121,7 @@ def test_librarything_status_from_collections():
     assert rows["Les Misérables"].status == "want"
     assert rows["Les Misérables"].language == "French"
     assert rows["Middlemarch"].status == "read"
-    assert rows["Middlemarch"].owned is None
+    assert rows["Middlemarch"].owned is False  # "Read but unowned"
     assert (rows["Foundation"].status, rows["Foundation"].owned) == ("want", False)
 
 
@@ -159,7 +166,7 @@ def test_bookwyrm_ratings_shelves_and_custom_shelf():
     left = rows["The Left Hand of Darkness"]
     assert left.rating == Decimal("4.5")
     assert left.readings == [Reading(date(2023, 1, 2), date(2023, 1, 20), "read")]
-    assert left.review.startswith("A winter journey\n\n")
+    assert left.review == "A winter journey\n\nCold, slow, wonderful."
     anathem = rows["Anathem"]
     assert anathem.status == "dnf"
     assert anathem.readings == [Reading(date(2024, 5, 1), date(2024, 6, 1), "dnf")]
@@ -182,8 +189,73 @@ def test_calibre_authors_tags_identifiers_and_series():
     assert omens.rating == Decimal("4.5")
     assert omens.status == "want"
     assert omens.published == "2006-11-28"
+    assert omens.language == "English"  # Calibre writes "eng"
     assert rows["Dune"].isbn13 == "9780441172719"
     assert rows["Dune"].series == [SeriesEntry("Dune", "1")]
     assert rows["Dune"].published == ""  # Calibre's "no date"
+    assert rows["Dune"].description == "The desert planet.\n\nSpice & sandworms."
     assert rows["Dune Messiah"].series == [SeriesEntry("Dune", "2.5")]
     assert rows["Dune Messiah"].isbn13 is None
+
+
+def _one_row(name: str, changes: dict[str, str], separator: str = ","):
+    """Read a row of the fixture's format: a title and the cells given."""
+    header = fixture_bytes(name).decode().splitlines()[0]
+    columns = header.split(separator)
+    cells = [""] * len(columns)
+    cells[columns.index("Title" if separator == "\t" else "title")] = "Hyperion"
+    for column, value in changes.items():
+        cells[columns.index(column)] = value
+    [row] = list(open_text(f"{header}\n{separator.join(cells)}\n").rows())
+    return row
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "good", "separator"),
+    [
+        ("bookwyrm.csv", ("isbn_13", "9780553283687"), ("isbn_10", "0553283685"), ","),
+        (
+            "libib.csv",
+            ("ean_isbn13", "9780553283687"),
+            ("upc_isbn10", "0553283685"),
+            ",",
+        ),
+        ("libib.csv", ("ean_isbn13", "9.78055E+12"), ("upc_isbn10", "0553283685"), ","),
+        (
+            "librarything.tsv",
+            ("ISBN", "[0553283686]"),
+            ("ISBNs", "0553283685, 9780553283686"),
+            "\t",
+        ),
+    ],
+)
+def test_a_bad_isbn_beside_a_valid_one_is_warned_and_the_valid_one_used(
+    name, bad, good, separator
+):
+    row = _one_row(name, dict([bad, good]), separator)
+    assert isinstance(row, ImportRow)
+    assert row.isbn13 == "9780553283686"
+    [warning] = [w for w in row.warnings if bad[0] in w]
+    assert "imported by" in warning and "9780553283686" in warning
+
+
+@pytest.mark.parametrize(
+    ("name", "cells", "reason"),
+    [
+        (
+            "bookwyrm.csv",
+            {"isbn_13": "9780553283687", "isbn_10": "0553283686"},
+            "ISBN 9780553283687 fails its check digit in isbn_13",
+        ),
+        (
+            "libib.csv",
+            {"ean_isbn13": "9.78055E+12"},
+            "ISBN written by a spreadsheet as 9.78055E+12 in ean_isbn13; type it "
+            "in full",
+        ),
+    ],
+)
+def test_only_bad_isbns_are_that_rows_error(name, cells, reason):
+    row = _one_row(name, cells)
+    assert isinstance(row, RowError)
+    assert row.reason == reason

@@ -125,3 +125,43 @@ def test_text_that_only_looks_garbled_is_left_alone(raw):
     warnings: list[str] = []
     assert values.text(raw, "Title", warnings) == raw
     assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("Still the best.<br/>Kemmer!", "Still the best.\nKemmer!"),
+        ("<p>Cold, slow, wonderful.</p>", "Cold, slow, wonderful."),
+        ("<p>One.</p><p>Two<br>lines.</p>", "One.\n\nTwo\nlines."),
+        ("<p>Tea &amp; <em>cake</em> &lt;3</p>", "Tea & cake <3"),
+        ("<ul><li>a</li><li>b</li></ul>", "a\nb"),
+        ("I <3 it, and 2 < 3 > 1", "I <3 it, and 2 < 3 > 1"),
+        (
+            "No markup at all.\n\nTwo paragraphs.",
+            "No markup at all.\n\nTwo paragraphs.",
+        ),
+        ("<p></p>", ""),
+    ],
+)
+def test_html_text_keeps_paragraphs_and_drops_tags(raw, plain):
+    assert values.html_text(raw) == plain
+
+
+@pytest.mark.parametrize(
+    ("cell", "language"),
+    [
+        ("eng", "English"),
+        ("en", "English"),
+        ("EN-gb", "English"),
+        ("fre", "French"),
+        ("fra, eng", "French"),
+        ("ger", "German"),
+        ("deu", "German"),
+        ("pt_BR", "Portuguese"),
+        ("English", "English"),
+        ("Klingon", "Klingon"),
+        ("", ""),
+    ],
+)
+def test_language_codes_read_as_names(cell, language):
+    assert values.first_language(cell, "languages", []) == language

@@ -26,7 +26,10 @@ def read_row(cells: Cells) -> ImportRow:
     stopped = cells.day("stopped_date")
     review = "\n\n".join(
         part
-        for part in (cells.text("review_name"), cells.text("review_content"))
+        for part in (
+            cells.text("review_name"),
+            values.html_text(cells.text("review_content")),  # BookWyrm's HTML
+        )
         if part
     )
     return cells.row(

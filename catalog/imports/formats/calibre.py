@@ -27,7 +27,7 @@ def read_row(cells: Cells) -> ImportRow:
         language=values.first_language(
             cells.text("languages"), cells.name("languages"), cells.warnings
         ),
-        description=cells.text("comments"),
+        description=values.html_text(cells.text("comments")),  # Calibre's HTML
     )
 
 

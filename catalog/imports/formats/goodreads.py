@@ -22,6 +22,8 @@ SHELVES = {
     "dnf": DNF,
     "abandoned": DNF,
 }
+# Shelves that say the reader wants the book but does not own it.
+WISHLIST = {"wishlist", "wish-list", "wish list"}
 # "Dune (Dune Chronicles, #1)": Goodreads writes the series into the title.
 _SERIES = re.compile(r"\s*\(([^()]+?),?\s+#([0-9][0-9.\-–]*)\)\s*$")
 
@@ -34,18 +36,30 @@ def _variant(keys: set[str]) -> str:
     return "23 columns"
 
 
+def is_wishlist(shelf: str) -> bool:
+    """True for a shelf named "wishlist", "wish-list" or "wish list"."""
+    return " ".join(shelf.split()).casefold() in WISHLIST
+
+
 def read_row(cells: Cells) -> ImportRow:
     # This app's own Goodreads-layout export escapes formula signs.
     cells = cells.without_formula_escapes()
     title, series = split_series(cells.text("Title"))
     shelf = cells.text("Exclusive Shelf").casefold()
     status = SHELVES.get(shelf, WANT)
+    copies = cells.count("Owned Copies")
+    shelves = values.tag_list(cells.text("Bookshelves"))
+    # Goodreads writes 0 copies for most books: only a wishlist shelf says a
+    # book is not owned. It is no tag, unless copies say the book is owned.
+    wished = not copies and (is_wishlist(shelf) or any(map(is_wishlist, shelves)))
     tags = [
         t
-        for t in values.tag_list(cells.text("Bookshelves"))
-        if t.casefold() not in SHELVES and t.casefold() != shelf
+        for t in shelves
+        if t.casefold() not in SHELVES
+        and t.casefold() != shelf
+        and not (wished and is_wishlist(t))
     ]
-    if shelf and shelf not in SHELVES:
+    if shelf and shelf not in SHELVES and not (wished and is_wishlist(shelf)):
         tags.insert(0, cells.text("Exclusive Shelf"))
         cells.warnings.append(
             f"shelf “{cells.text('Exclusive Shelf')}” is not a reading status: "
@@ -55,7 +69,6 @@ def read_row(cells: Cells) -> ImportRow:
     authors += [
         a for a in values.names(cells.text("Additional Authors")) if a not in authors
     ]
-    copies = cells.count("Owned Copies")
     return cells.row(
         isbn13=cells.isbn13("ISBN13", "ISBN"),
         title=title,
@@ -63,11 +76,11 @@ def read_row(cells: Cells) -> ImportRow:
         status=status,
         rating=cells.rating("My Rating"),
         readings=_readings(cells, status),
-        owned=True if copies else None,
+        owned=True if copies else False if wished else None,
         tags=tags,
         series=series,
         notes=cells.text("Private Notes"),
-        review=values.html_breaks(cells.text("My Review")).strip(),
+        review=values.html_text(cells.text("My Review")),
         added_on=cells.day("Date Added"),
         publisher=cells.text("Publisher"),
         published=cells.text("Year Published")

@@ -21,6 +21,9 @@ COLLECTIONS = (
     "read but unowned",
 )
 
+# Collections that say the reader does not own the book.
+UNOWNED = {"wishlist", "read but unowned"}
+
 
 def _text(cells: Cells, name: str) -> str:
     return cells.text(name).replace("[Return]", "\n").strip()
@@ -31,7 +34,7 @@ def read_row(cells: Cells) -> ImportRow:
     keys = {c.casefold() for c in collections}
     started, finished = cells.day("Date Started"), cells.day("Date Read")
     status = _status(keys, started, finished)
-    owned = True if "your library" in keys else False if "wishlist" in keys else None
+    owned = _owned(keys)
     tags = values.tag_list(cells.text("Tags"))
     tags += [c for c in collections if c.casefold() not in COLLECTIONS]
     notes = [_text(cells, "Private Comment"), _text(cells, "Comment")]
@@ -45,7 +48,7 @@ def read_row(cells: Cells) -> ImportRow:
         owned=owned,
         tags=values.tag_list(",".join(tags)),
         notes="\n\n".join(n for n in notes if n),
-        review=_text(cells, "Review"),
+        review=values.html_text(_text(cells, "Review")),
         loans=_loans(cells),
         added_on=cells.day("Entry Date"),
         publisher=cells.text("Publication").split(" (")[0].strip(),
@@ -58,10 +61,10 @@ def read_row(cells: Cells) -> ImportRow:
 
 
 def _isbn(cells: Cells) -> str | None:
-    found = cells.isbn13("ISBN")
-    if found or not cells.has("ISBNs"):
-        return found
-    pairs = [(cells.name("ISBNs"), part) for part in cells.raw("ISBNs").split(",")]
+    # "ISBN" is "[0547928227]", "ISBNs" "054792822X, 9780547928227": any valid one.
+    pairs = [(cells.name("ISBN"), cells.raw("ISBN"))] if cells.has("ISBN") else []
+    if cells.has("ISBNs"):
+        pairs += [(cells.name("ISBNs"), part) for part in cells.raw("ISBNs").split(",")]
     return values.first_isbn13(pairs, cells.warnings)
 
 
@@ -74,6 +77,15 @@ def _authors(cells: Cells) -> list[str]:
         if name.strip() and role in ("", "author"):
             authors.append(values.last_first(name))
     return values.names("|".join(authors), "|")
+
+
+def _owned(collections: set[str]) -> bool | None:
+    """Owned in "Your library"; not in "Read but unowned" or "Wishlist"."""
+    if "your library" in collections:
+        return True
+    if collections & UNOWNED:
+        return False
+    return None
 
 
 def _status(collections: set[str], started, finished) -> str:

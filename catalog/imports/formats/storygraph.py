@@ -42,7 +42,7 @@ def read_row(cells: Cells) -> ImportRow:
         readings=_readings(cells, status),
         owned=True if owned in ("yes", "true") else None,
         tags=values.tag_list(cells.text("Tags")),
-        review=cells.text("Review"),
+        review=values.html_text(cells.text("Review")),
         added_on=cells.day("Date Added"),
     )
 
