@@ -75,6 +75,9 @@ def imports_page(request):
                 )
                 return redirect("catalog:import", import_id=job.pk)
         status = 400
+        # The page comes back with the focus on the field to fix, not on <body>.
+        first = next((name for name in form.errors if name in form.fields), "file")
+        form.fields[first].widget.attrs["autofocus"] = True
     context = {
         "form": form,
         "imports": ImportJob.objects.for_user(request.user, LISTED),
