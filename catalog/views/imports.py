@@ -35,8 +35,9 @@ def _format_choices() -> list[tuple[str, str]]:
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="File to import",
-        help_text="A CSV or text export from another app, or this app's own JSON "
-        "export; up to 50 MB.",
+        help_text="A CSV or text export from another app, or this app’s own "
+        "export: the ZIP (with your cover photos) as it is, or its JSON; up to "
+        "50 MB.",
     )
     format = forms.ChoiceField(label="Format", required=False, choices=_format_choices)
 
