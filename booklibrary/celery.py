@@ -1,7 +1,10 @@
 """The Celery application for local mode: `celery -A booklibrary worker` and `beat`.
 
 Jobs are at-least-once (``CELERY_TASK_ACKS_LATE``, ``..._REJECT_ON_WORKER_LOST``,
-prefetch 1, time limits: see the settings). Beat runs the metadata sweep
+prefetch 1, time limits: see the settings). Every worker consumes two queues
+in turn (``CELERY_TASK_QUEUES``): the default one and "background", where the
+bulk details lookups go (``worker.jobs.BACKGROUND_TASKS``), so an import never
+waits behind them. Beat runs the metadata sweep
 (with the tag jobs' sweep), the cleanup of expired removals, the imports'
 sweep and the daily loan reminders
 (``CELERY_BEAT_SCHEDULE``). The worker touches

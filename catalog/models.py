@@ -456,7 +456,7 @@ class ImportJob(models.Model):
     ``next_index`` is the first row not yet imported; the counts and
     ``errors`` (each ``{"index", "line", "end_line", "reason"}``, the first
     ``catalog.services.imports.ERRORS_KEPT`` of them) and ``warnings`` (the
-    same shape: a row imported with something of it left out or changed,
+    same shape: a row with something of it left out or changed,
     ``warned`` counting them) are saved with it after
     every chunk in one conditional write on ``version``, so a worker stopped
     midway is resumed from there. ``heartbeat_at`` tells the sweep which

@@ -15,6 +15,13 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
+# Bulk work nobody watches (the details lookups an import queues by the
+# hundred) goes to its own queue, so that the jobs a person waits for (an
+# import, a tag change) never queue behind it: a worker consumes both queues
+# in turn, and the AWS worker runs the rest of a batch before these.
+BACKGROUND_QUEUE = "background"
+BACKGROUND_TASKS = frozenset({"worker.tasks.fetch_metadata"})
+
 
 class BadJobMessage(ValueError):
     """The message is not a job this code can run (malformed or unknown task)."""
@@ -28,6 +35,13 @@ def encode(task: Task, args: tuple | list, kwargs: dict) -> dict[str, Any]:
         "kwargs": dict(kwargs),
         "enqueued_at": datetime.now(UTC).isoformat(),
     }
+
+
+def queue_for(task: Task) -> str:
+    """Return the queue a run of ``task`` goes to: "background" or its own."""
+    if task.module_path in BACKGROUND_TASKS:
+        return BACKGROUND_QUEUE
+    return task.queue_name
 
 
 def resolve(message: Any) -> tuple[Task, list, dict]:

@@ -9,7 +9,10 @@ per batch as ``handle(event, context)``. Django is already set up by then
 The answer is a partial batch response: only the records listed in
 ``batchItemFailures`` return to the queue, so one failing or malformed message
 neither blocks nor redelivers the others, and after the queue's
-``maxReceiveCount`` receives it moves to the dead-letter queue. Lambda reads
+``maxReceiveCount`` receives it moves to the dead-letter queue. Within a batch
+the background jobs (``worker.jobs.BACKGROUND_TASKS``, the details lookups)
+run last, so an import that shares a batch with them does not wait for them.
+Lambda reads
 that answer only when the event source mapping has ``FunctionResponseTypes:
 ["ReportBatchItemFailures"]``, which Zappa 0.63 does not set (see the README).
 """
@@ -31,18 +34,33 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]
     try:
         _setup_django()
         records = list(event["Records"])
+        in_turn = sorted(
+            range(len(records)), key=lambda i: _background_last(records[i])
+        )
     except (TypeError, KeyError) as exc:
         raise RuntimeError(f"Not an SQS batch event: {exc!r}") from exc
+    failed = {i for i in in_turn if not run_record(records[i])}
     failures = [
         {"itemIdentifier": record.get("messageId", "")}
-        for record in records
-        if not run_record(record)
+        for i, record in enumerate(records)
+        if i in failed
     ]
     if failures:
         logger.warning(
             "%d of %d jobs failed in this batch", len(failures), len(records)
         )
     return {"batchItemFailures": failures}
+
+
+def _background_last(record: Any) -> int:
+    """Sort key: 1 for a background job, 0 for any other (malformed ones too)."""
+    from worker import jobs
+
+    try:
+        task, _, _ = jobs.resolve(json.loads(record["body"]))
+    except (KeyError, TypeError, ValueError):
+        return 0
+    return int(jobs.queue_for(task) == jobs.BACKGROUND_QUEUE)
 
 
 def run_record(record: dict[str, Any]) -> bool:

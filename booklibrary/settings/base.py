@@ -266,7 +266,14 @@ FILESYSTEM_BROKER_TRANSPORT = "worker.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One job per pool slot at a time (acks late): a busy worker holds no queue
+# of details jobs in its hands while an import waits.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Two queues, both consumed by every worker (each in turn): Celery's default
+# for the jobs a person waits for (imports, tag changes, beat's sweeps) and
+# "background" for bulk details lookups (worker.jobs.BACKGROUND_TASKS).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "background": {}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

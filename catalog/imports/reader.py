@@ -110,17 +110,17 @@ class ImportFile:
             return RowError(span.index, span.line, span.end_line, str(problem))
 
     def _cells(self, record: records.Record) -> list[str]:
-        lines = _lines(record.line, record.end_line)
+        # The reason follows the row's line numbers ("Lines 4 to 5: ..."):
+        # it does not name them again.
         if record.too_large:
-            verb = "holds" if record.line == record.end_line else "hold"
             raise RowProblem(
-                f"row too large: {lines} {verb} over {records.MAX_ROW_CHARS:,} "
-                "characters; shorten its longest field"
+                f"row too large: over {records.MAX_ROW_CHARS:,} characters; "
+                "shorten its longest field"
             )
         if record.cut:
             raise RowProblem(
-                f"row cut short inside a quoted field ({lines}): the file ends "
-                "before the field closes, as if it was truncated"
+                "row cut short inside a quoted field: the file ends before the "
+                "field closes, as if it was truncated"
             )
         try:
             values = records.cells(record, self.delimiter, self.quoting)
@@ -222,10 +222,6 @@ class ImportFile:
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield first
     yield from rest
-
-
-def _lines(first: int, last: int) -> str:
-    return f"line {first}" if first == last else f"lines {first} to {last}"
 
 
 def _list_lines(

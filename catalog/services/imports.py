@@ -24,9 +24,10 @@ and authors (compared as ``title_key`` compares them), typed by hand or
 imported before; otherwise its key comes from its title and authors, so the
 same file imported again finds it.
 
-A row imported with something of it left out or changed (an ASIN that is not
-an ISBN, a rating rounded, a loan the loan services refuse, a repeat of an
-earlier row...) gets a warning with its line, kept apart from the errors.
+A row with something of it left out or changed (an ASIN that is not an ISBN,
+a rating rounded, a loan the loan services refuse...) gets a warning with its
+line, kept apart from the errors; so does a repeat of an earlier row, which is
+left out whole (counted as repeated, not imported).
 """
 
 import logging
@@ -89,7 +90,7 @@ METADATA_BATCH = 25
 # The errors an import keeps (with their lines) for its page and the failed
 # rows' file; the count goes on past them.
 ERRORS_KEPT = 500
-# Likewise the warnings (rows imported with something left out or changed).
+# Likewise the warnings (rows with something left out or changed).
 WARNINGS_KEPT = 500
 REASON_MAX_CHARS = 300
 # An import whose heartbeat is older than this is queued again by the sweep.

@@ -35,8 +35,9 @@ def _format_choices() -> list[tuple[str, str]]:
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="File to import",
-        help_text="A CSV or text export from another app, or this app's own JSON "
-        "export; up to 50 MB.",
+        help_text="A CSV or text export from another app, or this app’s own "
+        "export: the ZIP (with your cover photos) as it is, or its JSON; up to "
+        "50 MB.",
     )
     format = forms.ChoiceField(label="Format", required=False, choices=_format_choices)
 
@@ -75,6 +76,9 @@ def imports_page(request):
                 )
                 return redirect("catalog:import", import_id=job.pk)
         status = 400
+        # The page comes back with the focus on the field to fix, not on <body>.
+        first = next((name for name in form.errors if name in form.fields), "file")
+        form.fields[first].widget.attrs["autofocus"] = True
     context = {
         "form": form,
         "imports": ImportJob.objects.for_user(request.user, LISTED),

@@ -74,3 +74,26 @@ def test_upload_a_goodreads_export_watch_it_finish_and_fetch_the_failed_rows(
     # The reader can leave and come back: the import is listed with its result.
     page.goto("/import/")
     expect(page.locator("#import-list")).to_contain_text("2 imported, 2 failed")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "The submitted file is empty."),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 4, "This is an image"),
+    ],
+    ids=["empty", "binary"],
+)
+def test_a_refused_upload_puts_the_focus_on_the_file_to_fix(
+    page, reader, tmp_path: Path, name, data, message
+):
+    upload = tmp_path / name
+    upload.write_bytes(data)
+    page.goto("/import/")
+    page.get_by_label("File to import").set_input_files(str(upload))
+    page.get_by_role("button", name="Import the file").click()
+    expect(page.locator("#form-error-list")).to_contain_text(message)
+    field = page.get_by_label("File to import")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert ImportJob.objects.for_user(reader) == []

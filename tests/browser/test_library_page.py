@@ -109,6 +109,32 @@ def test_select_all_takes_every_book_on_the_page(page, screen, reader):
     assert page.locator("#select-all").evaluate("box => box.indeterminate")
 
 
+LONG_TITLE = "Pneumonoultramicroscopicsilicovolcanoconiosis"
+
+
+def test_a_long_title_without_spaces_wraps_inside_its_placeholder_cover(
+    page, screen, reader
+):
+    UserBookFactory(user=reader, book=BookFactory(title=LONG_TITLE))
+    page.goto("/books/")
+    cover = page.get_by_role("img", name=f"No cover for {LONG_TITLE}")
+    expect(cover).to_be_visible()
+    box = cover.bounding_box()
+    # The text itself (its lines' extent), not the box around it.
+    text = cover.locator("span").evaluate(
+        """span => {
+            const range = document.createRange();
+            range.selectNodeContents(span);
+            const r = range.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        }"""
+    )
+    assert box["x"] <= text["x"], (screen, text, box)
+    assert text["x"] + text["width"] <= box["x"] + box["width"], (screen, text, box)
+    assert box["y"] <= text["y"], (screen, text, box)
+    assert text["y"] + text["height"] <= box["y"] + box["height"], (screen, text, box)
+
+
 def test_controls_are_tall_enough_to_tap_on_a_phone(page, reader):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/books/")

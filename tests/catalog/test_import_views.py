@@ -60,6 +60,25 @@ def test_an_upload_is_imported_and_its_page_shows_the_results(
     assert "goodreads_resaved.csv" in listed and "2 imported, 2 failed" in listed
 
 
+def test_a_truncated_rows_lines_are_named_once(
+    user_client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(user_client, "truncated_quoted.csv")
+    page = _text(user_client.get(response["Location"]))
+    assert (
+        "Lines 4 to 5: row cut short inside a quoted field: the file ends before "
+        "the field closes, as if it was truncated"
+    ) in page
+    assert "(lines 4 to 5)" not in page
+
+
+def test_the_upload_help_names_the_zip_export(user_client):
+    page = _text(user_client.get(reverse("catalog:imports")))
+    assert "this app’s own export: the ZIP (with your cover photos) as it is" in page
+    assert "or its JSON; up to 50 MB." in page
+
+
 def test_a_running_import_shows_its_progress_and_polls(user_client, user):
     response = _post(user_client, "goodreads_23.csv")  # the job is not run
     (job,) = ImportJob.objects.for_user(user)

@@ -1,4 +1,4 @@
-"""Rows imported with something left out or changed: warnings the reader sees."""
+"""Rows with something left out or changed: warnings the reader sees."""
 
 import json
 import re
@@ -62,7 +62,8 @@ def test_a_loan_the_services_refuse_is_a_warning_and_the_row_imported(
     assert not any("loan" in e["reason"] for e in stored.errors)
 
     page = _page(user_client, job)
-    assert "Rows imported with a warning" in page
+    assert '<h2 class="h5" id="import-warnings-title">Warnings</h2>' in page
+    assert "Something in these rows was left out or changed." in page
     assert "Line 2: the loan to Zoë Martín was not recorded: This day" in page
     assert re.search(rf'id="count-warned"> {job.warned} <', page)
     status = user_client.get(reverse("catalog:import-status", args=[job.pk])).json()
@@ -128,6 +129,21 @@ def test_a_row_repeating_an_earlier_one_is_named_with_it(both_modes, user):
     (warning,) = job.warnings
     assert warning["line"] == 3
     assert warning["reason"].startswith("the same book as line 2")
+
+
+def test_the_page_never_says_a_repeated_row_was_imported(both_modes, user, user_client):
+    text = fixture_bytes("goodreads_23.csv").decode()
+    header, first = text.splitlines()[:2]
+    job = _import(user, "goodreads_23.csv", f"{header}\n{first}\n{first}\n".encode())
+    page = _page(user_client, job)
+    assert (
+        "Line 3: the same book as line 2 (the first wins): this row was left out."
+        in page
+    )
+    assert "Something in these rows was left out or changed." in page
+    assert "imported with" not in page.lower()
+    assert "were imported" not in page
+    assert re.search(r'id="count-duplicate"> 1 <', page)
 
 
 def test_warnings_are_counted_past_those_kept(both_modes, user, monkeypatch):

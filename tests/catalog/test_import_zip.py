@@ -111,7 +111,7 @@ def test_the_import_page_lists_the_photos_left_out(client):
     job = _import(reader, _zip([_record("Dune", "covers/x.jpg")]))
     client.force_login(reader)
     page = client.get(reverse("catalog:import", args=[job.pk])).content.decode()
-    assert "Rows imported with a warning" in page
+    assert 'id="import-warnings-title">Warnings</h2>' in page
     assert "covers/x.jpg is not in the ZIP" in page
     assert "Rows that could not be imported" not in page
 

@@ -2,6 +2,9 @@
 
 Every job travels as the same JSON message (see ``worker.jobs``) through one
 generic Celery task, ``booklibrary.run_job``; no per-task Celery registration.
+Background work (``worker.jobs.BACKGROUND_TASKS``) goes to the "background"
+Celery queue, the rest to Celery's default queue; the worker consumes both
+(``CELERY_TASK_QUEUES``), taking from each in turn.
 """
 
 from django.tasks.backends.base import BaseTaskBackend
@@ -22,8 +25,9 @@ class CeleryTaskBackend(BaseTaskBackend):
         options = {}
         if task.run_after is not None:
             options["eta"] = task.run_after
-        if task.queue_name != "default":
-            options["queue"] = task.queue_name
+        queue = jobs.queue_for(task)
+        if queue != "default":
+            options["queue"] = queue
         job_id = get_random_string(32)
         message = jobs.encode(task, args, kwargs)
         run_job.apply_async(args=[message], task_id=job_id, **options)
