@@ -138,7 +138,9 @@ def with_status(
     implies one, unless today would come before a date the reader gave.
     Want to read keeps every past reading; a reading going is kept as not
     finished, unless it holds nothing but what a tap gives (started today or
-    never, no progress), which is dropped.
+    never, no progress) and the change gives it no date of its own, which is
+    dropped (dates typed with the change are that reading's, never an older
+    one's).
     """
     today = today or timezone.localdate()
     readings = [dict(r) for r in readings]
@@ -146,7 +148,11 @@ def with_status(
     wanted = status_was == ReadingStatus.WANT or last is None
     if status == ReadingStatus.WANT:
         if is_open(last):
-            if _only_a_tap(last, today):
+            dated = finished_on is not None or started_on not in (
+                None,
+                as_date(last["started_on"]),
+            )
+            if _only_a_tap(last, today) and not dated:
                 readings.pop()
             else:
                 last["outcome"] = DNF

@@ -114,6 +114,19 @@ def test_want_right_after_a_tap_on_reading_drops_that_empty_reading(user, record
     assert (saved.status, saved.reading_history) == ("want", [])
 
 
+def test_want_with_a_date_typed_over_a_tap_keeps_it_on_that_reading(user, record):
+    # An older reading finished long ago never takes the date typed for the
+    # reading a tap started (it was refused: "finish date before start date").
+    _update(user, record, status="dnf", finished_on=D1)
+    _update(user, record, status="reading", started_on=None)
+    saved = _update(user, record, status="want", started_on=D3)
+    assert saved.status == "want"
+    assert _outcomes(saved) == [
+        ("dnf", None, "2024-01-05"),
+        ("dnf", "2024-06-01", None),
+    ]
+
+
 def test_one_tap_and_bulk_status_follow_the_same_rules(user, record):
     current = _stored(user, record.book_id)
     services.userbook_quick_set(
